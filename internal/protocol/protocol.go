@@ -1,0 +1,57 @@
+// Package protocol owns what the wire protocols share: the Codec interface
+// the gateway dispatches through, the struct-tag conventions operation
+// inputs and outputs use, and wire value types (timestamps, blobs). Each
+// protocol lives in a subpackage: awsjson (JSON 1.1), restjson, query and
+// restxml.
+//
+// Struct tags on operation input/output structs:
+//
+//	json:"name,omitempty"              JSON body member (awsjson, restjson)
+//	location:"uri" locationName:"botName"            URI label
+//	location:"querystring" locationName:"maxResults" query parameter ([]string repeats the key)
+//	location:"header" locationName:"x-amz-lex-session-attributes"
+//	location:"headers" locationName:"x-amz-meta-"    prefix headers (map[string]string)
+//	location:"statusCode"              output only: an int that sets the status
+//	location:"payload"                 the whole body ([]byte, io.ReadCloser or a struct)
+//	query:"UserName"                   query protocol member name (default: the Go field name);
+//	                                   lists use Name.member.N, maps Name.entry.N.key/value
+//	xml:"..."                          XML output (encoding/xml)
+//
+// Members without a location tag are body members.
+package protocol
+
+import (
+	"net/http"
+
+	"lextrail/internal/awserr"
+	"lextrail/internal/catalog"
+)
+
+// Codec is one wire protocol. Implementations are stateless and safe for
+// concurrent use.
+type Codec interface {
+	// Route picks the operation of svc that the request names. body is the
+	// buffered request body (nil for operations that read it raw; the
+	// codec only needs it for query's Action=). It returns a *awserr.Error
+	// with the protocol's unknown-operation code when nothing matches, and
+	// the URI labels of rest protocols.
+	Route(svc *catalog.Service, r *http.Request, body []byte) (*catalog.Operation, Labels, error)
+	// Decode fills in, a pointer to op's input struct, from the request.
+	// Malformed input is a 400-class *awserr.Error; never a panic.
+	Decode(op *catalog.Operation, r *http.Request, labels Labels, body []byte, in any) error
+	// Encode writes a successful response for out (a pointer to op's output
+	// struct, possibly nil), including the request ID header.
+	Encode(w http.ResponseWriter, c *catalog.Call, out any) error
+	// EncodeError writes e in the protocol's error shape, including the
+	// request ID.
+	EncodeError(w http.ResponseWriter, svc *catalog.Service, requestID string, e *awserr.Error)
+}
+
+// Labels are decoded URI label values by label name.
+type Labels map[string]string
+
+// MaxBodyBytes is the largest request body any buffered operation accepts
+// (S3 object uploads stream and are not buffered). Larger bodies get a 413
+// in the protocol's error shape. 10 MiB covers Lex StartImport payloads
+// (the largest buffered input).
+const MaxBodyBytes = 10 << 20

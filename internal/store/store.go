@@ -1,0 +1,186 @@
+// Package store owns lextrail's relational state: opening the database
+// (embedded SQLite by default, PostgreSQL by URL), applying the embedded
+// migrations, and running transactions. All SQL in lextrail is written in
+// one portable dialect that both drivers accept: $N placeholders, TEXT,
+// BIGINT and BOOLEAN columns, timestamps as BIGINT epoch milliseconds,
+// ON CONFLICT and RETURNING. Application packages own their own queries;
+// this package owns only connections, transactions and the schema.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Driver names.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// ErrNotFound is returned by helpers when a row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Config says which database to open.
+type Config struct {
+	// URL is "sqlite:///path/to/file.db", a bare file path (SQLite), or
+	// "postgres://..." / "postgresql://..." (PostgreSQL). Required.
+	URL string
+	// BusyTimeout is SQLite's busy_timeout. Default 5s.
+	BusyTimeout time.Duration
+	// MaxReadConns caps the read pool. Default 8 for SQLite, 16 for PostgreSQL.
+	MaxReadConns int
+}
+
+// DB is an open database with its schema migrated.
+type DB struct {
+	driver string
+	write  *sql.DB // SQLite: a single connection, so writers queue here instead of failing busy
+	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
+}
+
+// Open opens the database named by cfg.URL and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.BusyTimeout == 0 {
+		cfg.BusyTimeout = 5 * time.Second
+	}
+	var db *DB
+	var err error
+	switch {
+	case strings.HasPrefix(cfg.URL, "postgres://"), strings.HasPrefix(cfg.URL, "postgresql://"):
+		db, err = openPostgres(cfg)
+	default:
+		db, err = openSQLite(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Driver returns DriverSQLite or DriverPostgres.
+func (db *DB) Driver() string { return db.driver }
+
+// Close closes all connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if e := db.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Tx is a transaction. Its methods take SQL in the portable dialect.
+type Tx struct {
+	tx       *sql.Tx
+	readOnly bool
+	after    []func()
+}
+
+// Exec runs a statement.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// Query runs a query returning rows.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRow runs a query returning at most one row.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// ReadOnly reports whether the transaction was opened by DB.Read.
+func (t *Tx) ReadOnly() bool { return t.readOnly }
+
+// AfterCommit registers fn to run once the transaction has committed (for
+// cache invalidation and wake-ups). It does not run on rollback.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// Write runs fn in a read-write transaction and commits if fn returns nil.
+// On SQLite, write transactions are serialized on one connection and start
+// with BEGIN IMMEDIATE, so a transaction never fails half-way for lack of
+// the write lock.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// Read runs fn in a read-only transaction. Reads never block on writers.
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+	opts := &sql.TxOptions{ReadOnly: readOnly && db.driver == DriverPostgres}
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &Tx{tx: stx, readOnly: readOnly}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range t.after {
+		f()
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique or primary key violation
+// on either driver.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || // SQLite
+		strings.Contains(s, "SQLSTATE 23505") || // PostgreSQL (pgx)
+		strings.Contains(s, "constraint failed: UNIQUE")
+}
+
+// Millis converts a time to the stored representation (epoch milliseconds).
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromMillis converts a stored epoch-milliseconds value back to a UTC time.
+func FromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
