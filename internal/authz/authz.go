@@ -1,0 +1,66 @@
+// Package authz owns the authorization decision made before every operation
+// runs: may this principal perform this action on these resources? The
+// gateway calls an Authorizer; this package provides the account boundary
+// every authorizer starts from (a principal acts only inside its own
+// account unless a resource policy says otherwise) and RootOnly, the
+// authorizer used before IAM policies exist.
+package authz
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"lextrail/internal/awserr"
+	"lextrail/internal/catalog"
+)
+
+// RootOnly lets an account's root user do everything in its own account and
+// nothing in another; every other principal is denied.
+type RootOnly struct{}
+
+// Authorize implements the gateway's authorizer.
+func (RootOnly) Authorize(_ context.Context, c *catalog.Call, action string, resources []catalog.Resource) error {
+	if c.Op.NoAuthz {
+		return nil
+	}
+	if !c.Principal.IsRoot() {
+		return Denied(c, action, resources, "no identity-based policy allows the "+action+" action")
+	}
+	for _, r := range resources {
+		if acct := ResourceAccount(r); acct != "" && acct != c.Principal.AccountID {
+			return Denied(c, action, resources, "the resource belongs to another account")
+		}
+	}
+	return nil
+}
+
+// ResourceAccount is the account that owns a resource: its AccountID, else
+// the account field of its ARN (empty for ARNs without one, such as S3
+// buckets).
+func ResourceAccount(r catalog.Resource) string {
+	if r.AccountID != "" {
+		return r.AccountID
+	}
+	parts := strings.SplitN(r.ARN, ":", 6)
+	if len(parts) == 6 {
+		return parts[4]
+	}
+	return ""
+}
+
+// Denied builds the service's access-denied error with AWS's message form:
+// "User: <arn> is not authorized to perform: <action> on resource: <arn>
+// because <reason>".
+func Denied(c *catalog.Call, action string, resources []catalog.Resource, reason string) *awserr.Error {
+	svc := c.Op.Service()
+	res := "*"
+	if len(resources) > 0 {
+		res = resources[0].ARN
+	}
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", c.Principal.ARN, action, res)
+	if reason != "" {
+		msg += " because " + reason
+	}
+	return &awserr.Error{Code: svc.AccessDeniedCode, Status: svc.AccessDeniedStatus, Message: msg}
+}
