@@ -55,3 +55,21 @@ type Labels map[string]string
 // in the protocol's error shape. 10 MiB covers Lex StartImport payloads
 // (the largest buffered input).
 const MaxBodyBytes = 10 << 20
+
+// TooLarge is the error for a request body over MaxBodyBytes, in the shape
+// svc's protocol uses: 413 with code "EntityTooLarge" for S3 (rest-xml)
+// and "RequestEntityTooLarge" for every other protocol. (Real S3 sends
+// EntityTooLarge with status 400; SDKs key on the code, and 413 is what
+// lextrail uses everywhere so proxies and logs agree.) svc may be nil.
+func TooLarge(svc *catalog.Service) *awserr.Error {
+	code := "RequestEntityTooLarge"
+	if svc != nil && svc.Protocol == catalog.RestXML {
+		code = "EntityTooLarge"
+	}
+	return awserr.New(http.StatusRequestEntityTooLarge, code,
+		"Request body exceeds the limit of %d bytes.", MaxBodyBytes)
+}
+
+// RequestIDHeader is the response header carrying the request ID for
+// every protocol except S3's (which uses x-amz-request-id).
+const RequestIDHeader = "x-amzn-RequestId"
