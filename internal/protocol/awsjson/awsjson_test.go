@@ -70,9 +70,9 @@ var testSvc = catalog.NewService(&catalog.Service{
 func TestRoute(t *testing.T) {
 	cases := []struct {
 		name, method, target string
-		wantOp                string
-		wantCode              string
-		wantStatus            int
+		wantOp               string
+		wantCode             string
+		wantStatus           int
 	}{
 		{"ok", "POST", prefix + ".GetTrailStatus", "GetTrailStatus", "", 0},
 		{"missing", "POST", "", "", "UnknownOperationException", 400},

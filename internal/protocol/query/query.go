@@ -219,4 +219,3 @@ func (Codec) EncodeError(w http.ResponseWriter, svc *catalog.Service, requestID 
 	h.Set("Content-Type", ContentType)
 	_ = wire.Write(w, status, ContentType, buf.Bytes())
 }
-

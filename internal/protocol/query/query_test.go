@@ -44,7 +44,7 @@ type assumeRoleInput struct {
 	Blob              []byte
 	Attributes        map[string]string
 	MessageAttributes map[string]msgAttr `query:"MessageAttributes,key=Name,value=Value"`
-	Flat              []string          `query:"Item,flattened"`
+	Flat              []string           `query:"Item,flattened"`
 	Nested            *assumeRoleInput
 	Skipped           string `query:"-"`
 	Ratio             float64
@@ -136,9 +136,9 @@ func TestDecode(t *testing.T) {
 	form := url.Values{
 		"Action": {"AssumeRole"}, "Version": {"2011-06-15"},
 		"RoleArn": {"arn:aws:iam::123456789012:role/r"}, "RoleSessionName": {"s"},
-		"DurationSeconds":         {"3600"},
-		"Tags.member.1.Key":       {"k1"}, "Tags.member.1.Value": {"v1"},
-		"Tags.member.2.Key":       {"k2"}, "Tags.member.2.Value": {""},
+		"DurationSeconds":   {"3600"},
+		"Tags.member.1.Key": {"k1"}, "Tags.member.1.Value": {"v1"},
+		"Tags.member.2.Key": {"k2"}, "Tags.member.2.Value": {""},
 		"Tags.member.4.Key":       {"after a gap: ignored"},
 		"PolicyArns.member.1.arn": {"arn:p"},
 		"TransitiveTagKeys":       {""},

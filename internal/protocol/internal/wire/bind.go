@@ -83,7 +83,15 @@ func DecodeLocated(info *Info, v reflect.Value, r *http.Request, labels protocol
 		case Header:
 			vs := r.Header.Values(f.Name)
 			if len(vs) == 0 {
-				continue
+				// net/http moves these out of the header map.
+				switch {
+				case strings.EqualFold(f.Name, "Content-Length") && r.ContentLength >= 0 && r.Body != nil && r.Body != http.NoBody:
+					vs = []string{strconv.FormatInt(r.ContentLength, 10)}
+				case strings.EqualFold(f.Name, "Host") && r.Host != "":
+					vs = []string{r.Host}
+				default:
+					continue
+				}
 			}
 			s := strings.TrimSpace(vs[0])
 			if f.JSONValue {
