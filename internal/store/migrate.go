@@ -24,33 +24,53 @@ var migrationFS embed.FS
 // nodes starting at the same time.
 const lockID = 7_310_000_001
 
-func (db *DB) migrate(ctx context.Context) error {
+// Migrations returns the names of the embedded migrations in the order they
+// are applied (the values recorded in schema_migrations.name).
+func Migrations() []string {
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
-		return err
+		panic(err) // the pattern is constant and valid
 	}
 	sort.Strings(names)
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: migrations table: %w", err)
+	for i, n := range names {
+		names[i] = strings.TrimPrefix(n, "migrations/")
 	}
+	return names
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	// On SQLite the single write connection (BEGIN IMMEDIATE, busy_timeout)
+	// serializes migrating processes. On PostgreSQL an advisory lock does,
+	// and everything, including creating schema_migrations (concurrent
+	// CREATE TABLE IF NOT EXISTS can fail on pg_type), runs on the
+	// connection that holds the lock, so migrating never needs a second
+	// pooled connection.
+	var on beginner = db.write
 	if db.driver == DriverPostgres {
 		conn, err := db.write.Conn(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("store: migrate: %w", err)
 		}
 		defer conn.Close()
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
 			return fmt.Errorf("store: migration lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID)
+		on = conn
 	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		body, err := migrationFS.ReadFile(name)
+	err := db.run(ctx, on, false, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	for _, base := range Migrations() {
+		body, err := migrationFS.ReadFile("migrations/" + base)
 		if err != nil {
 			return err
 		}
-		err = db.Write(ctx, func(tx *Tx) error {
+		err = db.run(ctx, on, false, func(tx *Tx) error {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, base).Scan(&n); err != nil {
 				return err

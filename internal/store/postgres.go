@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 
@@ -9,7 +10,7 @@ import (
 
 // openPostgres opens one pool used for reads and writes; PostgreSQL handles
 // concurrent writers itself.
-func openPostgres(cfg Config) (*DB, error) {
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 	db, err := sql.Open("pgx", cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -20,7 +21,7 @@ func openPostgres(cfg Config) (*DB, error) {
 	}
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	if err := db.Ping(); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect postgres: %w", err)
 	}

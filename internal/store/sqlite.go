@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -11,44 +12,70 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-// openSQLite opens one write connection (BEGIN IMMEDIATE) and a read pool on
-// the same file in WAL mode.
-func openSQLite(cfg Config) (*DB, error) {
-	path := strings.TrimPrefix(cfg.URL, "sqlite://")
+// sqlitePath extracts the file path from "sqlite:///path", "file:path" or a
+// bare path. Any query string is dropped: the store sets its own pragmas.
+func sqlitePath(u string) string {
+	path := strings.TrimPrefix(u, "sqlite://")
 	path = strings.TrimPrefix(path, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
+	return path
+}
+
+// sqliteDSN builds a modernc.org/sqlite DSN. The name is passed to SQLite as
+// a URI filename, so the path is percent-encoded ('?', '#', '%' and spaces
+// in a path would otherwise be misread).
+func sqliteDSN(path string, params url.Values) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params.Encode()
+}
+
+// openSQLite opens one write connection (BEGIN IMMEDIATE) and a read pool on
+// the same file in WAL mode.
+//
+// Verified against modernc.org/sqlite v1.60.1 (see store_test.go): _pragma
+// values run on every new connection (busy_timeout first), and
+// _txlock=immediate makes BeginTx issue BEGIN IMMEDIATE for non-read-only
+// transactions.
+func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
+	path := sqlitePath(cfg.URL)
 	if path == "" {
 		return nil, fmt.Errorf("store: empty SQLite path in %q", cfg.URL)
+	}
+	if path == ":memory:" || strings.HasPrefix(path, ":memory:") {
+		// Every connection would get its own empty database, so the read
+		// pool would never see what the write connection wrote.
+		return nil, fmt.Errorf("store: in-memory SQLite is not supported (the read pool needs a shared file); use a temporary file")
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
+	busy := fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds())
 	pragmas := url.Values{}
-	pragmas.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	pragmas.Add("_pragma", busy)
 	pragmas.Add("_pragma", "journal_mode(WAL)")
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	pragmas.Add("_pragma", "foreign_keys(ON)")
-	wdsn := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
-	w, err := sql.Open("sqlite", wdsn)
+	pragmas.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", sqliteDSN(path, pragmas))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.Ping(); err != nil {
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	rp := url.Values{}
-	rp.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
-	r, err := sql.Open("sqlite", "file:"+path+"?"+rp.Encode())
+	r, err := sql.Open("sqlite", sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -59,5 +86,10 @@ func openSQLite(cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
+	}
 	return &DB{driver: DriverSQLite, write: w, read: r}, nil
 }

@@ -14,6 +14,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Driver names.
@@ -52,9 +56,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var err error
 	switch {
 	case strings.HasPrefix(cfg.URL, "postgres://"), strings.HasPrefix(cfg.URL, "postgresql://"):
-		db, err = openPostgres(cfg)
+		db, err = openPostgres(ctx, cfg)
 	default:
-		db, err = openSQLite(cfg)
+		db, err = openSQLite(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err
@@ -119,9 +123,13 @@ func (t *Tx) ReadOnly() bool { return t.readOnly }
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 // Write runs fn in a read-write transaction and commits if fn returns nil.
-// On SQLite, write transactions are serialized on one connection and start
-// with BEGIN IMMEDIATE, so a transaction never fails half-way for lack of
-// the write lock.
+// If fn returns an error or panics, the transaction is rolled back (and the
+// panic re-raised). On SQLite, write transactions are serialized on one
+// connection and start with BEGIN IMMEDIATE, so a transaction never fails
+// half-way for lack of the write lock and read-then-write is safe. On
+// PostgreSQL they run at READ COMMITTED in parallel: a read-then-write must
+// be expressed as one statement (UPDATE ... SET n = n + 1, INSERT ... ON
+// CONFLICT DO UPDATE, or a conditional UPDATE checking RowsAffected).
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return db.run(ctx, db.write, false, fn)
 }
@@ -131,7 +139,14 @@ func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	return db.run(ctx, db.read, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+// beginner is a *sql.DB or a *sql.Conn.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx) error) (err error) {
+	// On SQLite, read-only-ness comes from the read pool's query_only pragma;
+	// passing ReadOnly there would only change the BEGIN mode.
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.driver == DriverPostgres}
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
@@ -163,6 +178,16 @@ func IsUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	// Fallback for errors that lost their type (e.g. flattened with %v).
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || // SQLite
 		strings.Contains(s, "SQLSTATE 23505") || // PostgreSQL (pgx)
