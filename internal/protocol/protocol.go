@@ -7,17 +7,34 @@
 // Struct tags on operation input/output structs:
 //
 //	json:"name,omitempty"              JSON body member (awsjson, restjson)
-//	location:"uri" locationName:"botName"            URI label
-//	location:"querystring" locationName:"maxResults" query parameter ([]string repeats the key)
+//	location:"uri" locationName:"botName"            URI label ({botName} or greedy {Key+})
+//	location:"querystring" locationName:"maxResults" query parameter ([]string repeats the key;
+//	                                   an empty value is absent)
 //	location:"header" locationName:"x-amz-lex-session-attributes"
-//	location:"headers" locationName:"x-amz-meta-"    prefix headers (map[string]string)
+//	jsonvalue:"true"                   with location:"header": the header is base64 of JSON,
+//	                                   decoded into the member (map, slice, any; a string
+//	                                   member receives the JSON text)
+//	location:"headers" locationName:"x-amz-meta-"    prefix headers (map[string]string;
+//	                                   keys are lower-cased and stripped of the prefix)
 //	location:"statusCode"              output only: an int that sets the status
-//	location:"payload"                 the whole body ([]byte, io.ReadCloser or a struct)
+//	location:"payload"                 the whole body ([]byte, string, io.ReadCloser or a
+//	                                   struct: JSON in restjson, an XML document in restxml)
 //	query:"UserName"                   query protocol member name (default: the Go field name);
-//	                                   lists use Name.member.N, maps Name.entry.N.key/value
+//	                                   lists use Name.member.N, maps Name.entry.N.key/value;
+//	                                   options ",flattened" (Name.N), ",key=K,value=V" (map
+//	                                   entry member names); query:"-" skips the field
 //	xml:"..."                          XML output (encoding/xml)
 //
-// Members without a location tag are body members.
+// Members without a location tag are body members. Located members are
+// never read from or written to the body, whatever their json/xml tags
+// (the codecs (un)marshal the body members only), so they need no
+// json:"-". Scalar located members may be string (or a string type),
+// bool, integers, floats, []byte (base64), Time or time.Time (ISO 8601 in
+// labels and query strings, HTTP dates in headers), or pointers to those;
+// when encoding headers, nil pointers, empty strings and non-pointer zero
+// numbers, booleans and times are omitted (use a pointer to send a zero).
+//
+// Timestamps in bodies use Time (epoch seconds in JSON, ISO 8601 in XML).
 package protocol
 
 import (

@@ -87,6 +87,11 @@ func build(t reflect.Type) *Info {
 	anonymous := false
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
+		if sf.Anonymous {
+			// encoding/json and encoding/xml promote embedded fields,
+			// which a shadow struct cannot reproduce.
+			anonymous = true
+		}
 		if !sf.IsExported() {
 			continue
 		}
@@ -94,9 +99,6 @@ func build(t reflect.Type) *Info {
 		if !ok || loc == "" {
 			info.BodyIndex = append(info.BodyIndex, i)
 			shadowFields = append(shadowFields, reflect.StructField{Name: sf.Name, Type: sf.Type, Tag: sf.Tag})
-			if sf.Anonymous {
-				anonymous = true
-			}
 			if sf.Type != xmlNameType && sf.Tag.Get("xml") != "-" {
 				info.XMLBody = true
 			}
@@ -145,7 +147,7 @@ func build(t reflect.Type) *Info {
 			}
 		}
 	}
-	if len(info.Located) > 0 && len(shadowFields) > 0 {
+	if len(info.Located) > 0 && (len(shadowFields) > 0 || anonymous) {
 		if anonymous {
 			info.Err = fmt.Errorf("wire: %v mixes located members with embedded body members", t)
 			return info
