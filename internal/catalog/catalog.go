@@ -245,7 +245,11 @@ func New(services ...*Service) *Catalog {
 		c.Services = append(c.Services, s)
 		c.bySig[s.SigningName] = append(c.bySig[s.SigningName], s)
 		if s.TargetPrefix != "" {
+			// botocore sends the full prefix
+			// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101), the
+			// Go SDK only its last part (CloudTrail_20131101).
 			c.byTarget[s.TargetPrefix] = s
+			c.byTarget[s.TargetPrefix[strings.LastIndexByte(s.TargetPrefix, '.')+1:]] = s
 		}
 	}
 	return c

@@ -1,0 +1,260 @@
+// Command lextrail-load is lextrail's load generator: it sends authenticated
+// STS GetCallerIdentity calls over keep-alive HTTP connections and reports
+// throughput and latency percentiles.
+//
+//	go run ./cmd/lextrail-load                      # starts an in-process server in a temp dir
+//	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
+//
+// Requests are signed with the AWS SDK for Go v2 signer once per second and
+// the signed request is replayed within that second, so client-side signing
+// does not steal CPU from the server on a small machine; the server still
+// verifies every request's signature in full. Only loopback endpoints are
+// accepted, and the run is bounded by -duration and -max-requests.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"lextrail/internal/accounts"
+	"lextrail/internal/server"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "", "lextrail endpoint (loopback only); empty starts an in-process server")
+	accessKey := flag.String("access-key", os.Getenv("AWS_ACCESS_KEY_ID"), "access key ID")
+	secretKey := flag.String("secret-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret access key")
+	conns := flag.Int("connections", 32, "concurrent keep-alive connections")
+	duration := flag.Duration("duration", 10*time.Second, "how long to run (at most 5m)")
+	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
+	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
+	flag.Parse()
+	if *duration > 5*time.Minute {
+		*duration = 5 * time.Minute
+	}
+
+	if *endpoint == "" {
+		ep, ak, sk, stop, err := inProcess()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		defer stop()
+		*endpoint, *accessKey, *secretKey = ep, ak, sk
+	}
+	if err := loopbackOnly(*endpoint); err != nil {
+		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+		os.Exit(2)
+	}
+	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+		os.Exit(1)
+	}
+	fmt.Print(res)
+}
+
+// inProcess starts a lextrail server on a loopback port with a temp data dir.
+func inProcess() (endpoint, ak, sk string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "lextrail-load-")
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	creds := accounts.NewRootCredentials()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, server.Config{DataDir: dir, CredentialsOut: io.Discard,
+		Bootstrap: accounts.Bootstrap{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey},
+		Logger:    nil})
+	if err != nil {
+		cancel()
+		return "", "", "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		return "", "", "", nil, err
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	return "http://" + ln.Addr().String(), creds.AccessKeyID, creds.SecretAccessKey, func() {
+		cancel()
+		<-done
+		srv.Close()
+		os.RemoveAll(dir)
+	}, nil
+}
+
+func loopbackOnly(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("endpoint %s is not a loopback address; this generator only loads loopback", endpoint)
+	}
+	return nil
+}
+
+// Options configure a run.
+type Options struct {
+	Endpoint, AccessKey, SecretKey string
+	Connections                    int
+	Duration, Warmup               time.Duration
+	MaxRequests                    int64
+}
+
+// Result is a run's outcome.
+type Result struct {
+	Requests, Errors int64
+	Elapsed          time.Duration
+	P50, P90, P99    time.Duration
+	Max              time.Duration
+	FirstError       string
+}
+
+func (r Result) String() string {
+	rps := float64(r.Requests) / r.Elapsed.Seconds()
+	s := fmt.Sprintf("requests %d in %v: %.0f req/s; errors %d\nlatency p50 %v  p90 %v  p99 %v  max %v\n",
+		r.Requests, r.Elapsed.Round(time.Millisecond), rps, r.Errors, r.P50, r.P90, r.P99, r.Max)
+	if r.FirstError != "" {
+		s += "first error: " + r.FirstError + "\n"
+	}
+	return s
+}
+
+const body = "Action=GetCallerIdentity&Version=2011-06-15"
+
+// signer keeps a signed request fresh for replay.
+type signer struct {
+	mu      sync.Mutex
+	header  http.Header
+	signed  time.Time
+	opts    Options
+	sig     *v4.Signer
+	payload string
+}
+
+func (s *signer) current() (http.Header, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.header != nil && time.Since(s.signed) < time.Second {
+		return s.header, nil
+	}
+	req, err := http.NewRequest(http.MethodPost, s.opts.Endpoint+"/", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	now := time.Now()
+	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
+		req, s.payload, "sts", "us-east-1", now)
+	if err != nil {
+		return nil, err
+	}
+	s.header, s.signed = req.Header, now
+	return s.header, nil
+}
+
+// Run loads the endpoint.
+func Run(o Options) (Result, error) {
+	sum := sha256.Sum256([]byte(body))
+	sg := &signer{opts: o, sig: v4.NewSigner(), payload: hex.EncodeToString(sum[:])}
+	if _, err := sg.current(); err != nil {
+		return Result{}, err
+	}
+	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	defer transport.CloseIdleConnections()
+
+	var count, errs atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	measureFrom := start.Add(o.Warmup)
+	deadline := measureFrom.Add(o.Duration)
+	lat := make([][]time.Duration, o.Connections)
+	var wg sync.WaitGroup
+	for i := 0; i < o.Connections; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for {
+				t0 := time.Now()
+				if t0.After(deadline) || count.Load() >= o.MaxRequests {
+					return
+				}
+				h, err := sg.current()
+				if err == nil {
+					err = once(client, o.Endpoint, h)
+				}
+				d := time.Since(t0)
+				if t0.Before(measureFrom) {
+					continue
+				}
+				count.Add(1)
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lat[i] = append(lat[i], d)
+			}
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(measureFrom)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed}
+	if fe, ok := firstErr.Load().(string); ok {
+		res.FirstError = fe
+	}
+	if n := len(all); n > 0 {
+		res.P50, res.P90, res.P99, res.Max = all[n*50/100], all[n*90/100], all[n*99/100], all[n-1]
+	}
+	return res, nil
+}
+
+func once(client *http.Client, endpoint string, h http.Header) error {
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("<Arn>")) {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	return nil
+}

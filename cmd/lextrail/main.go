@@ -1,0 +1,263 @@
+// Command lextrail runs the lextrail server and administers its data.
+//
+//	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	lextrail version
+//	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
+//
+// Every flag can also be given by the environment variable named in its
+// help text; a flag on the command line wins over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"lextrail/internal/accounts"
+	"lextrail/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "admin":
+		err = admin(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "lextrail: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "lextrail:", err)
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `lextrail — Lex V1 and CloudTrail-compatible service
+
+Usage:
+  lextrail serve [flags]        run the server (see "lextrail serve -h")
+  lextrail version              print the version
+  lextrail admin <command>      offline administration of a data dir or database:
+      create-account ID         create an account and print its root credentials
+      list-accounts             list accounts
+      credentials [ID]          print the account's root credentials (default account)
+      rotate-credentials [ID]   replace the account's root keys and print the new pair
+`)
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		return fmt.Sprintf("lextrail %s %s", v, bi.GoVersion)
+	}
+	return "lextrail " + v
+}
+
+// common holds the flags serve and admin share.
+type common struct {
+	dataDir     string
+	databaseURL string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.dataDir, "data-dir", envOr("LEXTRAIL_DATA_DIR", "./lextrail-data"), "data directory: SQLite database, master key, local objects (env LEXTRAIL_DATA_DIR)")
+	fs.StringVar(&c.databaseURL, "database-url", os.Getenv("LEXTRAIL_DATABASE_URL"), "database URL: postgres://... for PostgreSQL; default SQLite in the data dir (env LEXTRAIL_DATABASE_URL)")
+}
+
+func (c *common) config() server.Config {
+	return server.Config{
+		DataDir:     c.dataDir,
+		DatabaseURL: c.databaseURL,
+		MasterKey:   os.Getenv("LEXTRAIL_MASTER_KEY"),
+		Bootstrap: accounts.Bootstrap{
+			AccountID:       os.Getenv("LEXTRAIL_ACCOUNT_ID"),
+			AccessKeyID:     os.Getenv("LEXTRAIL_ROOT_ACCESS_KEY_ID"),
+			SecretAccessKey: os.Getenv("LEXTRAIL_ROOT_SECRET_ACCESS_KEY"),
+		},
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	listen := fs.String("listen", envOr("LEXTRAIL_LISTEN", "127.0.0.1:4566"), "address to listen on (env LEXTRAIL_LISTEN)")
+	logFormat := fs.String("log-format", envOr("LEXTRAIL_LOG_FORMAT", "text"), "log format: text or json (env LEXTRAIL_LOG_FORMAT)")
+	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
+	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, nil)
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", *logFormat)
+	}
+	logger := slog.New(handler)
+	slog.SetDefault(logger)
+
+	cfg := c.config()
+	cfg.Logger = logger
+	cfg.ShutdownTimeout = *shutdown
+	cfg.CredentialsOut = stderr
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func admin(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		usage(stderr)
+		return errUsage
+	}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	// Flags may also follow the subcommand.
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	rest = fs.Args()
+	cfg := c.config()
+	ctx := context.Background()
+	db, sealer, err := server.OpenState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := accounts.New(db, sealer, accounts.Config{})
+	account := func() string {
+		if len(rest) > 0 {
+			return rest[0]
+		}
+		if id := cfg.Bootstrap.AccountID; id != "" {
+			return id
+		}
+		return accounts.DefaultAccountID
+	}
+	switch cmd {
+	case "create-account":
+		if len(rest) != 1 {
+			return errors.New("usage: lextrail admin create-account ACCOUNT_ID")
+		}
+		creds, err := st.CreateAccount(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		server.PrintCredentials(stdout, rest[0], creds)
+	case "list-accounts":
+		list, err := st.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			fmt.Fprintf(stdout, "%s\t%s\n", a.ID, a.Created.Format(time.RFC3339))
+		}
+	case "credentials":
+		creds, err := st.RootCredentials(ctx, account())
+		if err != nil {
+			return err
+		}
+		if len(creds) == 0 {
+			return fmt.Errorf("account %s has no active root key; run rotate-credentials", account())
+		}
+		for _, c := range creds {
+			fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n", c.AccessKeyID, c.SecretAccessKey)
+		}
+	case "rotate-credentials":
+		creds, err := st.RotateRoot(ctx, account())
+		if err != nil {
+			return err
+		}
+		server.PrintCredentials(stdout, account(), creds)
+	default:
+		return fmt.Errorf("admin: unknown command %q", cmd)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+// Package testenv starts an in-process lextrail for tests: a server on a
+// temp data dir behind httptest, an injectable clock, and aws.Config values
+// that point the real AWS SDK for Go v2 clients at it.
+package testenv
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"lextrail/internal/accounts"
+	"lextrail/internal/server"
+)
+
+// Clock is a settable clock for tests. The zero value reads the real time
+// until Set is called.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now()
+	}
+	return c.now
+}
+
+// Set fixes the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Advance moves a fixed clock forward (fixing it at the real time first if
+// it was not fixed yet).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Env is a running in-process lextrail.
+type Env struct {
+	Server    *server.Server
+	HTTP      *httptest.Server
+	URL       string
+	AccountID string
+	Root      accounts.Credentials
+	Clock     *Clock
+	DataDir   string
+}
+
+// Options adjust New.
+type Options struct {
+	// DatabaseURL selects PostgreSQL; default SQLite in a temp dir.
+	DatabaseURL string
+	// Configure may change the server config before the server is built.
+	Configure func(*server.Config)
+}
+
+// Root credentials of the default account in every Env.
+const (
+	AccountID = "123456789012"
+)
+
+// New starts a server for t and stops it when t ends.
+func New(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	clock := &Clock{}
+	dir := t.TempDir()
+	root := accounts.NewRootCredentials()
+	cfg := server.Config{
+		DataDir:        dir,
+		DatabaseURL:    o.DatabaseURL,
+		Bootstrap:      accounts.Bootstrap{AccountID: AccountID, AccessKeyID: root.AccessKeyID, SecretAccessKey: root.SecretAccessKey},
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:            clock.Now,
+		CredentialsOut: io.Discard,
+		KeyCacheTTL:    -1, // tests change keys and expect the change at once
+	}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.RunWorkers(ctx); close(done) }()
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		<-done
+		srv.Close()
+	})
+	return &Env{Server: srv, HTTP: hs, URL: hs.URL, AccountID: AccountID, Root: root, Clock: clock, DataDir: dir}
+}
+
+// Config returns an aws.Config for the given credentials (root when none
+// are given), region us-east-1, with the endpoint set to the server.
+func (e *Env) Config(creds ...aws.Credentials) aws.Config {
+	c := aws.Credentials{AccessKeyID: e.Root.AccessKeyID, SecretAccessKey: e.Root.SecretAccessKey}
+	if len(creds) > 0 {
+		c = creds[0]
+	}
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.StaticCredentialsProvider{Value: c},
+		BaseEndpoint: aws.String(e.URL),
+		HTTPClient:   e.HTTP.Client(),
+		// The SDK's retries would hide the first error a test asserts on.
+		RetryMaxAttempts: 1,
+		// lextrail's clock is injectable; the SDK signs with the real time.
+	}
+}
+
+// Creds returns the root credentials as aws.Credentials.
+func (e *Env) Creds() aws.Credentials {
+	return aws.Credentials{AccessKeyID: e.Root.AccessKeyID, SecretAccessKey: e.Root.SecretAccessKey}
+}
+
+// LookTool finds an optional external tool (the AWS CLI, python3). When it
+// is absent the test is skipped with a printed reason, unless the
+// environment variable requireEnv is "1", which makes it a failure (CI sets
+// it where the tool is installed).
+func LookTool(t testing.TB, name, requireEnv string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if requireEnv != "" && os.Getenv(requireEnv) == "1" {
+			t.Fatalf("%s required (%s=1) but not on PATH", name, requireEnv)
+		}
+		t.Skipf("%s is not installed: skipping its lane", name)
+	}
+	return p
+}
+
+// CLIEnv is an environment for AWS CLI / boto3 subprocesses: the root
+// credentials of the env, region us-east-1, and no user configuration.
+func (e *Env) CLIEnv(t testing.TB, creds ...aws.Credentials) []string {
+	c := e.Creds()
+	if len(creds) > 0 {
+		c = creds[0]
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	out = append(out,
+		"AWS_ACCESS_KEY_ID="+c.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+c.SecretAccessKey,
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE="+empty,
+		"AWS_SHARED_CREDENTIALS_FILE="+empty,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"HOME="+dir,
+	)
+	if c.SessionToken != "" {
+		out = append(out, "AWS_SESSION_TOKEN="+c.SessionToken)
+	}
+	return out
+}
