@@ -62,7 +62,8 @@ type queryOut struct {
 const account = "123456789012"
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
+	g      *gateway.Gateway
 	url    string
 	creds  aws.Credentials
 	db     *store.DB
@@ -70,7 +71,7 @@ type harness struct {
 	now    time.Time
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -95,7 +96,12 @@ func newHarness(t *testing.T) *harness {
 	jsonSvc := catalog.NewService(&catalog.Service{
 		Name: "testjson", SigningName: "testjson", EventSource: "testjson.amazonaws.com",
 		Protocol: catalog.JSON, TargetPrefix: "TestJSON_20200101",
-		Ops: []*catalog.Operation{catalog.Define(catalog.Operation{Name: "Echo"}, write)},
+		Ops: []*catalog.Operation{
+			catalog.Define(catalog.Operation{Name: "Echo"}, write),
+			catalog.Define(catalog.Operation{Name: "Describe", ReadOnly: true}, func(_ context.Context, c *catalog.Call, in *echoIn) (*echoOut, error) {
+				return &echoOut{Name: in.Name}, nil
+			}),
+		},
 	})
 	restSvc := catalog.NewService(&catalog.Service{
 		Name: "testrest", SigningName: "testrest", EventSource: "testrest.amazonaws.com", Protocol: catalog.RestJSON,
@@ -127,6 +133,7 @@ func newHarness(t *testing.T) *harness {
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:        func() time.Time { return h.clock() },
 	})
+	h.g = g
 	hs := httptest.NewServer(g)
 	t.Cleanup(hs.Close)
 	h.url = hs.URL
@@ -363,5 +370,27 @@ func TestMalformedInput(t *testing.T) {
 				t.Fatal("malformed request ran the operation")
 			}
 		})
+	}
+}
+
+// BenchmarkGatewayOverhead measures authentication, routing, decoding,
+// authorization, the read transaction and encoding around a no-op
+// read-only operation, without the network.
+func BenchmarkGatewayOverhead(b *testing.B) {
+	h := newHarness(b)
+	body := []byte(`{"Name":"bench"}`)
+	hdr := map[string]string{"X-Amz-Target": "TestJSON_20200101.Describe", "Content-Type": "application/x-amz-json-1.1"}
+	signed := h.signed("POST", "/", "testjson", body, hdr, h.creds, time.Now())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+		req.Host = signed.Host
+		req.Header = signed.Header
+		w := httptest.NewRecorder()
+		h.g.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
 	}
 }
