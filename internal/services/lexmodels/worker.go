@@ -73,10 +73,33 @@ type buildJob struct {
 // buildPass claims and runs the builds that are due; it returns how many
 // it ran.
 func (w *Worker) buildPass(ctx context.Context) (int, error) {
-	db := w.s.cfg.DB
+	jobs, err := w.dueBuilds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ran := 0
+	for _, j := range jobs {
+		claimed, err := w.claimBuild(ctx, j)
+		if err != nil {
+			return ran, err
+		}
+		if !claimed {
+			continue
+		}
+		if err := w.runBuild(ctx, j); err != nil {
+			return ran, err
+		}
+		ran++
+	}
+	return ran, nil
+}
+
+// dueBuilds lists bot versions waiting for a build whose lease (if any)
+// has run out.
+func (w *Worker) dueBuilds(ctx context.Context) ([]buildJob, error) {
 	now := store.Millis(w.s.cfg.Now())
 	var jobs []buildJob
-	err := db.Read(ctx, func(tx *store.Tx) error {
+	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT account_id, region, name, version, build_gen FROM lex_resources
 			WHERE status='BUILDING' AND kind='bot' AND (build_owner='' OR build_lease_ms < $1) ORDER BY updated_ms LIMIT 20`, now)
 		if err != nil {
@@ -92,35 +115,26 @@ func (w *Worker) buildPass(ctx context.Context) (int, error) {
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return 0, err
-	}
-	ran := 0
-	for _, j := range jobs {
-		claimed := false
-		err := db.Write(ctx, func(tx *store.Tx) error {
-			res, err := tx.Exec(ctx, `UPDATE lex_resources SET build_owner=$1, build_lease_ms=$2
-				WHERE account_id=$3 AND region=$4 AND kind='bot' AND name=$5 AND version=$6 AND build_gen=$7 AND status='BUILDING' AND (build_owner='' OR build_lease_ms < $8)`,
-				w.id, now+w.s.cfg.Lease.Milliseconds(), j.acct, j.region, j.name, j.version, j.gen, now)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			claimed = n == 1
-			return nil
-		})
+	return jobs, err
+}
+
+// claimBuild takes the lease on a build: one conditional UPDATE, so of
+// several nodes racing for it exactly one wins.
+func (w *Worker) claimBuild(ctx context.Context, j buildJob) (bool, error) {
+	now := store.Millis(w.s.cfg.Now())
+	claimed := false
+	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE lex_resources SET build_owner=$1, build_lease_ms=$2
+			WHERE account_id=$3 AND region=$4 AND kind='bot' AND name=$5 AND version=$6 AND build_gen=$7 AND status='BUILDING' AND (build_owner='' OR build_lease_ms < $8)`,
+			w.id, now+w.s.cfg.Lease.Milliseconds(), j.acct, j.region, j.name, j.version, j.gen, now)
 		if err != nil {
-			return ran, err
+			return err
 		}
-		if !claimed {
-			continue
-		}
-		if err := w.runBuild(ctx, j); err != nil {
-			return ran, err
-		}
-		ran++
-	}
-	return ran, nil
+		n, _ := res.RowsAffected()
+		claimed = n == 1
+		return nil
+	})
+	return claimed, err
 }
 
 // runBuild compiles a claimed bot version and records the outcome, unless
