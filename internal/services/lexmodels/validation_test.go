@@ -58,19 +58,31 @@ func TestValidation(t *testing.T) {
 			})
 		}},
 		{"threshold out of range", "BadRequestException", "nluIntentConfidenceThreshold", func() error {
-			return okBot(func(in *lm.PutBotInput) { in.EnableModelImprovements = aws.Bool(true); in.NluIntentConfidenceThreshold = aws.Float64(1.5) })
+			return okBot(func(in *lm.PutBotInput) {
+				in.EnableModelImprovements = aws.Bool(true)
+				in.NluIntentConfidenceThreshold = aws.Float64(1.5)
+			})
 		}},
 		{"threshold without model improvements", "BadRequestException", "enableModelImprovements", func() error {
 			return okBot(func(in *lm.PutBotInput) { in.NluIntentConfidenceThreshold = aws.Float64(0.5) })
 		}},
 		{"prompt maxAttempts", "BadRequestException", "maxAttempts", func() error {
-			return okBot(func(in *lm.PutBotInput) { in.ClarificationPrompt = prompt("x"); in.ClarificationPrompt.MaxAttempts = aws.Int32(6) })
+			return okBot(func(in *lm.PutBotInput) {
+				in.ClarificationPrompt = prompt("x")
+				in.ClarificationPrompt.MaxAttempts = aws.Int32(6)
+			})
 		}},
 		{"message contentType", "BadRequestException", "contentType", func() error {
-			return okBot(func(in *lm.PutBotInput) { in.AbortStatement = statement("x"); in.AbortStatement.Messages[0].ContentType = "Html" })
+			return okBot(func(in *lm.PutBotInput) {
+				in.AbortStatement = statement("x")
+				in.AbortStatement.Messages[0].ContentType = "Html"
+			})
 		}},
 		{"message group number", "BadRequestException", "groupNumber", func() error {
-			return okBot(func(in *lm.PutBotInput) { in.AbortStatement = statement("x"); in.AbortStatement.Messages[0].GroupNumber = aws.Int32(6) })
+			return okBot(func(in *lm.PutBotInput) {
+				in.AbortStatement = statement("x")
+				in.AbortStatement.Messages[0].GroupNumber = aws.Int32(6)
+			})
 		}},
 		{"tag key reserved", "BadRequestException", "reserved", func() error {
 			return okBot(func(in *lm.PutBotInput) { in.Tags = []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("v")}} })
@@ -125,7 +137,10 @@ func TestValidation(t *testing.T) {
 			return okIntent(func(in *lm.PutIntentInput) { in.ParentIntentSignature = aws.String("AMAZON.HelpIntent") })
 		}},
 		{"unknown built-in parent", "BadRequestException", "not a built-in intent", func() error {
-			return okIntent(func(in *lm.PutIntentInput) { in.SampleUtterances = nil; in.ParentIntentSignature = aws.String("AMAZON.DanceIntent") })
+			return okIntent(func(in *lm.PutIntentInput) {
+				in.SampleUtterances = nil
+				in.ParentIntentSignature = aws.String("AMAZON.DanceIntent")
+			})
 		}},
 		{"required slot without prompt", "BadRequestException", "valueElicitationPrompt", func() error {
 			return okIntent(func(in *lm.PutIntentInput) {
