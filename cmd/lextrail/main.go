@@ -26,6 +26,7 @@ import (
 
 	"lextrail/internal/accounts"
 	"lextrail/internal/server"
+	"lextrail/internal/services/lexmodels"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "admin":
 		err = admin(args[1:], stdout, stderr)
+	case "import":
+		err = importZips(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -83,6 +86,8 @@ Usage:
       list-accounts             list accounts
       credentials [ID]          print the account's root credentials (default account)
       rotate-credentials [ID]   replace the account's root keys and print the new pair
+  lextrail import [flags] FILE.zip...
+                                import Lex V1 exports (LEX format zips) into the database
 `)
 }
 
@@ -260,4 +265,32 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("admin: unknown command %q", cmd)
 	}
 	return nil
+}
+
+// importZips is "lextrail import": it applies LEX export zips directly to
+// the database, with a progress line per file. Imported bots are built by
+// the running server's worker.
+func importZips(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	account := fs.String("account", envOr("LEXTRAIL_ACCOUNT_ID", accounts.DefaultAccountID), "account to import into (env LEXTRAIL_ACCOUNT_ID)")
+	region := fs.String("region", envOr("AWS_DEFAULT_REGION", "us-east-1"), "region to import into (env AWS_DEFAULT_REGION)")
+	merge := fs.String("merge-strategy", "FAIL_ON_CONFLICT", "FAIL_ON_CONFLICT or OVERWRITE_LATEST")
+	rtype := fs.String("resource-type", "", "BOT, INTENT or SLOT_TYPE (default: what each file holds)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: lextrail import [flags] FILE.zip...")
+		return errUsage
+	}
+	ctx := context.Background()
+	db, _, err := server.OpenState(ctx, c.config())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return lexmodels.ImportFiles(ctx, db, fs.Args(), lexmodels.ImportOptions{AccountID: *account, Region: *region, MergeStrategy: *merge, ResourceType: *rtype}, stdout)
 }
