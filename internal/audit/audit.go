@@ -1,0 +1,185 @@
+// Package audit owns lextrail's CloudTrail event history: it builds the
+// record of every audited call (spec §1) from the operation catalog, the
+// call and its principal; stores it with a monotonic sequence, in the
+// call's own transaction for mutating calls and through a group committer
+// for read-only calls, NoTx calls and failures (so a client never gets an
+// answer before its event is durable); looks events up for LookupEvents and
+// the offline CLI; and purges them after the retention period.
+//
+// audit knows no service by name and never changes another package's
+// state. Trail delivery (a later consumer of the events table) reads
+// events by sequence.
+package audit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"lextrail/internal/awserr"
+	"lextrail/internal/catalog"
+	"lextrail/internal/store"
+)
+
+// Config configures a Recorder. DB is required.
+type Config struct {
+	DB *store.DB
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// MaxBatch caps the events the group committer writes in one
+	// transaction. Default 256.
+	MaxBatch int
+	// BatchWait is how long the committer waits for more events after the
+	// first of a batch when fewer than MaxBatch are queued. Default 0: a
+	// batch is whatever queued up while the previous one committed.
+	BatchWait time.Duration
+}
+
+// Recorder implements the gateway's Auditor.
+type Recorder struct {
+	cfg   Config
+	log   *slog.Logger
+	queue chan *pending
+
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
+}
+
+type pending struct {
+	ev   *Event
+	done chan error
+}
+
+var pendingPool = sync.Pool{New: func() any { return &pending{done: make(chan error, 1)} }}
+
+// New starts a Recorder and its group committer. Close stops it.
+func New(cfg Config) *Recorder {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	r := &Recorder{cfg: cfg, log: cfg.Logger, queue: make(chan *pending, 4*cfg.MaxBatch), done: make(chan struct{})}
+	go r.commitLoop()
+	return r
+}
+
+// Success records a successful call. With a write transaction the event
+// is inserted there (it commits with the state change or not at all);
+// otherwise (tx nil or read-only) it goes through the group committer and
+// Success returns once it is durable.
+func (r *Recorder) Success(ctx context.Context, tx *store.Tx, c *catalog.Call, in, out any) error {
+	ev := Build(c, in, out, nil, r.cfg.Now())
+	if tx != nil && !tx.ReadOnly() {
+		return Insert(ctx, tx, []*Event{ev})
+	}
+	return r.commit(ctx, ev)
+}
+
+// Failure records a failed call (its transaction already rolled back) and
+// returns once the event is durable.
+func (r *Recorder) Failure(ctx context.Context, c *catalog.Call, in any, err *awserr.Error) error {
+	return r.commit(ctx, Build(c, in, nil, err, r.cfg.Now()))
+}
+
+// Record stores one event durably through the group committer.
+func (r *Recorder) Record(ctx context.Context, ev *Event) error { return r.commit(ctx, ev) }
+
+func (r *Recorder) commit(ctx context.Context, ev *Event) error {
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		// After Close: write on our own.
+		return r.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			return Insert(ctx, tx, []*Event{ev})
+		})
+	}
+	p := pendingPool.Get().(*pending)
+	p.ev = ev
+	r.queue <- p
+	r.mu.RUnlock()
+	// Wait for the batch even if the client went away: the outcome is
+	// decided by the committer, and p must not be reused before it answers.
+	err := <-p.done
+	p.ev = nil
+	pendingPool.Put(p)
+	return err
+}
+
+// commitLoop writes queued events in batches until the queue is closed.
+func (r *Recorder) commitLoop() {
+	defer close(r.done)
+	batch := make([]*pending, 0, r.cfg.MaxBatch)
+	evs := make([]*Event, 0, r.cfg.MaxBatch)
+	for first := range r.queue {
+		batch = append(batch[:0], first)
+		var timer <-chan time.Time
+		if r.cfg.BatchWait > 0 {
+			timer = time.After(r.cfg.BatchWait)
+		}
+	gather:
+		for len(batch) < r.cfg.MaxBatch {
+			select {
+			case p, ok := <-r.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, p)
+			default:
+				if timer == nil {
+					break gather
+				}
+				select {
+				case p, ok := <-r.queue:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, p)
+				case <-timer:
+					break gather
+				}
+			}
+		}
+		evs = evs[:0]
+		for _, p := range batch {
+			evs = append(evs, p.ev)
+		}
+		err := r.cfg.DB.Write(context.Background(), func(tx *store.Tx) error {
+			return Insert(context.Background(), tx, evs)
+		})
+		if err != nil {
+			r.log.Error("audit: committing events", "events", len(evs), "err", err)
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+		clear(batch)
+	}
+}
+
+// Close flushes queued events and stops the committer. Events recorded
+// after Close are written one by one.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	close(r.queue)
+	r.mu.Unlock()
+	<-r.done
+	return nil
+}
+
+// ErrClosed is returned by operations on a closed history.
+var ErrClosed = errors.New("audit: closed")
