@@ -39,11 +39,12 @@ type Authorizer interface {
 	Authorize(ctx context.Context, c *catalog.Call, action string, resources []catalog.Resource) error
 }
 
-// Auditor records calls as CloudTrail events. Success runs inside the
-// call's transaction (tx is nil for NoTx operations and read-only for
-// read-only ones: the auditor then writes on its own, and must not return
-// before the event is durable). Failure records a failed call after its
-// transaction was rolled back.
+// Auditor records calls as CloudTrail events. For mutating operations
+// Success runs inside the call's write transaction; for read-only and NoTx
+// operations it runs after the transaction ended, with tx nil: the auditor
+// then writes on its own, and must not return before the event is
+// durable. Failure records a failed call after its transaction was rolled
+// back.
 type Auditor interface {
 	Success(ctx context.Context, tx *store.Tx, c *catalog.Call, in, out any) error
 	Failure(ctx context.Context, c *catalog.Call, in any, err *awserr.Error) error
@@ -227,7 +228,7 @@ func (g *Gateway) run(ctx context.Context, x *exchange) (any, error) {
 		if err != nil {
 			return err
 		}
-		if g.cfg.Auditor != nil && x.op.Audited && !c.Audit.Skip {
+		if g.cfg.Auditor != nil && x.op.Audited && !c.Audit.Skip && tx != nil && !tx.ReadOnly() {
 			if err := g.cfg.Auditor.Success(ctx, tx, c, x.in, out); err != nil {
 				return err
 			}
@@ -244,6 +245,12 @@ func (g *Gateway) run(ctx context.Context, x *exchange) (any, error) {
 		err = g.cfg.DB.Write(ctx, body)
 	}
 	c.Tx = nil
+	// Read-only and NoTx calls are recorded after their transaction ended,
+	// so that waiting for the event to be durable holds no connection (on
+	// PostgreSQL the read and write pools are one).
+	if err == nil && g.cfg.Auditor != nil && x.op.Audited && !c.Audit.Skip && (x.op.NoTx || x.op.ReadOnly) {
+		err = g.cfg.Auditor.Success(ctx, nil, c, x.in, out)
+	}
 	return out, err
 }
 

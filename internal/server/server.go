@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"lextrail/internal/accounts"
+	"lextrail/internal/audit"
 	"lextrail/internal/authz"
 	"lextrail/internal/catalog"
 	"lextrail/internal/gateway"
@@ -33,6 +34,7 @@ import (
 	"lextrail/internal/protocol/restjson"
 	"lextrail/internal/protocol/restxml"
 	"lextrail/internal/secrets"
+	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
@@ -67,6 +69,12 @@ type Config struct {
 	CredentialsOut io.Writer
 	// KeyCacheTTL is accounts.Config.CacheTTL.
 	KeyCacheTTL time.Duration
+	// EventRetention is how long event history is kept before the
+	// background purge deletes it. Default 90 days.
+	EventRetention time.Duration
+	// LookupEventsRate limits CloudTrail LookupEvents per account and
+	// region (requests per second; AWS allows 2). Default 0: unlimited.
+	LookupEventsRate float64
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -84,6 +92,7 @@ type Server struct {
 	Accounts *accounts.Store
 	Catalog  *catalog.Catalog
 	Gateway  *gateway.Gateway
+	Audit    *audit.Recorder
 	registry *prometheus.Registry
 	handler  http.Handler
 	workers  []Worker
@@ -130,9 +139,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
+	if cfg.EventRetention <= 0 {
+		cfg.EventRetention = audit.DefaultRetention
+	}
+	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
+	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
 	s.Catalog = catalog.New(
 		sts.New().Catalog(),
 		lex.Catalog(),
+		trail.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -142,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		DB:             db,
 		Keys:           s.Accounts,
 		Authorizer:     authz.RootOnly{},
+		Auditor:        s.Audit,
 		Metrics:        gateway.NewMetrics(s.registry),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
@@ -297,5 +314,8 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	wg.Wait()
 }
 
-// Close releases the database.
-func (s *Server) Close() error { return s.DB.Close() }
+// Close flushes the audit committer and releases the database.
+func (s *Server) Close() error {
+	s.Audit.Close()
+	return s.DB.Close()
+}
