@@ -33,7 +33,10 @@ func BenchmarkInsertBatch(b *testing.B) {
 				evs := make([]*Event, n)
 				for j := range evs {
 					e := *ev
-					e.EventID = newEventID(); if os.Getenv("TINY") != "" { e.Record = []byte("x") }
+					e.EventID = newEventID()
+					if os.Getenv("TINY") != "" {
+						e.Record = []byte("x")
+					}
 					evs[j] = &e
 				}
 				if err := db.Write(ctx, func(tx *store.Tx) error { return Insert(ctx, tx, evs) }); err != nil {
