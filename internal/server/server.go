@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,8 +95,10 @@ type Server struct {
 	Gateway  *gateway.Gateway
 	Audit    *audit.Recorder
 	registry *prometheus.Registry
-	handler  http.Handler
-	workers  []Worker
+	// lexExports serves the pre-signed download URLs of Lex GetExport.
+	lexExports http.Handler
+	handler    http.Handler
+	workers    []Worker
 }
 
 // New assembles a server: it opens (and migrates) the database.
@@ -139,6 +142,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
+	s.lexExports = lex.ExportHandler()
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
@@ -228,6 +232,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() http.Handler {
 	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Lex export downloads carry their own signature and expiry; no
+		// S3 bucket name can start with "_", so the prefix is free.
+		if strings.HasPrefix(r.URL.Path, lexmodels.ExportPathPrefix) {
+			s.lexExports.ServeHTTP(w, r)
+			return
+		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
 			switch r.URL.Path {
 			case "/healthz":

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
+	lmtypes "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"lextrail/internal/accounts"
@@ -212,5 +215,46 @@ except Exception as e:
 	want := `"arn:aws:iam::` + env.AccountID + `:root"` + "\n" + `"InvalidClientTokenId"` + "\n"
 	if string(out) != want {
 		t.Fatalf("boto3 printed %q, want %q", out, want)
+	}
+}
+
+// TestLexExportURLServed: the pre-signed URL GetExport returns is served by
+// the same listener, and a tampered one is refused.
+func TestLexExportURLServed(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	lm := lexmodelbuildingservice.NewFromConfig(env.Config())
+	if _, err := lm.PutSlotType(ctx, &lexmodelbuildingservice.PutSlotTypeInput{Name: aws.String("FlowerTypes"),
+		EnumerationValues: []lmtypes.EnumerationValue{{Value: aws.String("roses")}, {Value: aws.String("tulips")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lm.CreateSlotTypeVersion(ctx, &lexmodelbuildingservice.CreateSlotTypeVersionInput{Name: aws.String("FlowerTypes")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lm.GetExport(ctx, &lexmodelbuildingservice.GetExportInput{Name: aws.String("FlowerTypes"), Version: aws.String("1"),
+		ResourceType: lmtypes.ResourceTypeSlotType, ExportType: lmtypes.ExportTypeLex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := aws.ToString(out.Url)
+	if !strings.HasPrefix(url, env.URL) {
+		t.Fatalf("export URL %q is not on the server %s", url, env.URL)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.HasPrefix(b, []byte("PK")) {
+		t.Fatalf("download: %d %.100q", resp.StatusCode, b)
+	}
+	resp, err = http.Get(url + "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("tampered URL: %d", resp.StatusCode)
 	}
 }
