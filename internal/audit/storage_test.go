@@ -243,7 +243,9 @@ func TestGroupCommitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n, maxSeq int64
-	db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*), MAX(seq) FROM events`).Scan(&n, &maxSeq) })
+	db.Read(bg, func(tx *store.Tx) error {
+		return tx.QueryRow(bg, `SELECT COUNT(*), MAX(seq) FROM events`).Scan(&n, &maxSeq)
+	})
 	if n != 201 || maxSeq != 201 {
 		t.Errorf("%d events, max seq %d", n, maxSeq)
 	}
