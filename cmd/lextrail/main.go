@@ -52,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = admin(args[1:], stdout, stderr)
 	case "import":
 		err = importZips(args[1:], stdout, stderr)
+	case "events":
+		err = events(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -88,6 +90,8 @@ Usage:
       rotate-credentials [ID]   replace the account's root keys and print the new pair
   lextrail import [flags] FILE.zip...
                                 import Lex V1 exports (LEX format zips) into the database
+  lextrail events [flags]       print the event history (CloudTrail records as JSON lines,
+                                newest first) from the data dir or database; see "lextrail events -h"
 `)
 }
 
@@ -128,6 +132,13 @@ func (c *common) config() server.Config {
 	}
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -144,6 +155,7 @@ func serve(args []string, stderr io.Writer) error {
 	logFormat := fs.String("log-format", envOr("LEXTRAIL_LOG_FORMAT", "text"), "log format: text or json (env LEXTRAIL_LOG_FORMAT)")
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -165,6 +177,7 @@ func serve(args []string, stderr io.Writer) error {
 	cfg := c.config()
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
+	cfg.EventRetention = *retention
 	cfg.CredentialsOut = stderr
 	for _, p := range strings.Split(*proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
