@@ -14,7 +14,7 @@ import (
 // utterances over 20 slot types.
 func BenchmarkBuildBot(b *testing.B) {
 	ctx := context.Background()
-	db := openTestDB(b)
+	db := openTestDB(b, TestDrivers[0])
 	s := New(Config{DB: db})
 	sc := scope{"123456789012", "us-east-1"}
 	now := time.Now()

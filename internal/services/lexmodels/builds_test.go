@@ -7,12 +7,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+
+	"lextrail/internal/services/lexmodels"
 )
 
 // TestBuildLifecycle covers SAVE/BUILD, FAILED reasons and the NOT_BUILT
 // flip when a $LATEST dependency changes (spec §2.5, §2.3).
-func TestBuildLifecycle(t *testing.T) {
-	f := newFixture(t)
+func TestBuildLifecycle(t *testing.T) { lexmodels.EachDriver(t, testBuildLifecycle) }
+
+func testBuildLifecycle(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	c, ctx := f.c, f.ctx
 
 	// B2: SAVE reports NOT_BUILT at once.
@@ -78,7 +82,7 @@ func TestBuildLifecycle(t *testing.T) {
 		t.Fatalf("intent change: bot %s, want NOT_BUILT", got.Status)
 	}
 	// A bot on a numbered intent version is not affected.
-	f2 := newFixture(t)
+	f2 := newFixture(t, drv)
 	f2.orderFlowers("PinnedBot")
 	c, f = f2.c, f2
 	cur = must(c.GetIntent(ctx, &lm.GetIntentInput{Name: aws.String("OrderFlowers"), Version: aws.String("$LATEST")})).ok(t)

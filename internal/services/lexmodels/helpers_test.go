@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/testenv"
 )
 
@@ -46,20 +47,27 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 type fixture struct {
 	t   testing.TB
+	drv lexmodels.TestDriver
 	env *testenv.Env
 	c   *lm.Client
 	rec *recorder
 	ctx context.Context
 }
 
-func newFixture(t testing.TB) *fixture {
-	env := testenv.New(t)
+// newFixture starts a server on the driver's database (SQLite when none is
+// given).
+func newFixture(t testing.TB, d ...lexmodels.TestDriver) *fixture {
+	drv := lexmodels.TestDrivers[0]
+	if len(d) > 0 {
+		drv = d[0]
+	}
+	env := testenv.New(t, testenv.Options{DatabaseURL: drv.URL(t)})
 	cfg := env.Config()
 	hc := env.HTTP.Client()
 	rec := &recorder{next: hc.Transport}
 	hc.Transport = rec
 	cfg.HTTPClient = hc
-	return &fixture{t: t, env: env, c: lm.NewFromConfig(cfg), rec: rec, ctx: context.Background()}
+	return &fixture{t: t, drv: drv, env: env, c: lm.NewFromConfig(cfg), rec: rec, ctx: context.Background()}
 }
 
 // status returns the HTTP status of the last call.

@@ -14,7 +14,7 @@ import (
 
 func TestImportFiles(t *testing.T) {
 	ctx := context.Background()
-	db := openTestDB(t)
+	db := openTestDB(t, TestDrivers[0])
 	dir := t.TempDir()
 	write := func(name, doc string) string {
 		var buf bytes.Buffer

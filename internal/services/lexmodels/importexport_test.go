@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+
+	"lextrail/internal/services/lexmodels"
 )
 
 // handWritten is a LEX bot export in the documented shape (spec §2.13),
@@ -95,8 +97,10 @@ func (f *fixture) export(name, version string, rt types.ResourceType) []byte {
 
 // TestImportExportRoundTrip: a hand-written LEX export imports into an
 // empty account and exports identically; then the conflict strategies.
-func TestImportExportRoundTrip(t *testing.T) {
-	f := newFixture(t)
+func TestImportExportRoundTrip(t *testing.T) { lexmodels.EachDriver(t, testImportExportRoundTrip) }
+
+func testImportExportRoundTrip(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	payload := zipJSON(t, "OrderFlowers_Export.json", handWritten)
 	gi := f.importZip(payload, types.ResourceTypeBot, types.MergeStrategyFailOnConflict)
 	if gi.ImportStatus != types.ImportStatusComplete || aws.ToString(gi.Name) != "OrderFlowers" || gi.CreatedDate == nil {
@@ -151,7 +155,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 
 	// A slot type export imports into another account-region as SLOT_TYPE,
 	// and an invalid definition fails the import without leaving anything.
-	f2 := newFixture(t)
+	f2 := newFixture(t, drv)
 	gi = f2.importZip(zipJSON(t, "t.json", string(wantType)), types.ResourceTypeSlotType, types.MergeStrategyFailOnConflict)
 	if gi.ImportStatus != types.ImportStatusComplete {
 		t.Fatalf("slot type import %s %v", gi.ImportStatus, gi.FailureReason)

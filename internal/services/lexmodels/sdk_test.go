@@ -23,8 +23,10 @@ import (
 // TestEveryOperation drives all 42 operations through the Go SDK and
 // checks each one's success status (or, for what lextrail truthfully
 // lacks, its error).
-func TestEveryOperation(t *testing.T) {
-	f := newFixture(t)
+func TestEveryOperation(t *testing.T) { lexmodels.EachDriver(t, testEveryOperation) }
+
+func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	seen := map[string]bool{}
 	ok := func(op string, status int, err error) {
 		t.Helper()
@@ -260,7 +262,11 @@ func unzipOne(t testing.TB, b []byte) (string, []byte) {
 }
 
 func TestExportURLIsSignedAndExpires(t *testing.T) {
-	f := newFixture(t)
+	lexmodels.EachDriver(t, testExportURLIsSignedAndExpires)
+}
+
+func testExportURLIsSignedAndExpires(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	f.orderFlowers("OrderFlowersBot")
 	must(f.c.CreateBotVersion(f.ctx, &lm.CreateBotVersionInput{Name: aws.String("OrderFlowersBot")})).ok(t)
 	exp := must(f.c.GetExport(f.ctx, &lm.GetExportInput{Name: aws.String("OrderFlowersBot"), Version: aws.String("1"), ResourceType: types.ResourceTypeBot, ExportType: types.ExportTypeLex})).ok(t)
@@ -317,8 +323,10 @@ func TestExportURLIsSignedAndExpires(t *testing.T) {
 	}
 }
 
-func TestAlexaExport(t *testing.T) {
-	f := newFixture(t)
+func TestAlexaExport(t *testing.T) { lexmodels.EachDriver(t, testAlexaExport) }
+
+func testAlexaExport(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	f.orderFlowers("OrderFlowersBot")
 	must(f.c.CreateBotVersion(f.ctx, &lm.CreateBotVersionInput{Name: aws.String("OrderFlowersBot")})).ok(t)
 	_, err := f.c.GetExport(f.ctx, &lm.GetExportInput{Name: aws.String("OrderFlowers"), Version: aws.String("1"), ResourceType: types.ResourceTypeIntent, ExportType: types.ExportTypeAlexaSkillsKit})
@@ -355,8 +363,10 @@ func TestAlexaExport(t *testing.T) {
 
 // TestModelArtefact checks that a build stores the compiled model the
 // runtime loads.
-func TestModelArtefact(t *testing.T) {
-	f := newFixture(t)
+func TestModelArtefact(t *testing.T) { lexmodels.EachDriver(t, testModelArtefact) }
+
+func testModelArtefact(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	f.orderFlowers("OrderFlowersBot")
 	err := f.env.Server.DB.Read(f.ctx, func(tx *store.Tx) error {
 		m, err := lexmodels.LoadModel(f.ctx, tx, f.env.AccountID, "us-east-1", "OrderFlowersBot", "$LATEST")

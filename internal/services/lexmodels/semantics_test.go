@@ -9,11 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+
+	"lextrail/internal/services/lexmodels"
 )
 
 // TestChecksumTable walks spec §2.3's decision table for every Put*.
-func TestChecksumTable(t *testing.T) {
-	f := newFixture(t)
+func TestChecksumTable(t *testing.T) { lexmodels.EachDriver(t, testChecksumTable) }
+
+func testChecksumTable(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	f.orderFlowers("OrderFlowersBot")
 	must(f.c.CreateBotVersion(f.ctx, &lm.CreateBotVersionInput{Name: aws.String("OrderFlowersBot")})).ok(t)
 	f.waitBot("OrderFlowersBot", "1")
@@ -89,8 +93,10 @@ func TestChecksumTable(t *testing.T) {
 
 // TestVersions covers numbering, unchanged publish, never-reused numbers
 // and the $LATEST dependency rule (spec §2.4).
-func TestVersions(t *testing.T) {
-	f := newFixture(t)
+func TestVersions(t *testing.T) { lexmodels.EachDriver(t, testVersions) }
+
+func testVersions(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	c, ctx := f.c, f.ctx
 	st := f.flowerTypes("FlowerTypes")
 	create := func() string {
@@ -159,8 +165,10 @@ func TestVersions(t *testing.T) {
 
 // TestResourceInUse checks each delete's blocking reference (spec §2.6)
 // and the error body shape (§1.6).
-func TestResourceInUse(t *testing.T) {
-	f := newFixture(t)
+func TestResourceInUse(t *testing.T) { lexmodels.EachDriver(t, testResourceInUse) }
+
+func testResourceInUse(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	c, ctx := f.c, f.ctx
 	f.orderFlowers("OrderFlowersBot")
 	must(c.CreateBotVersion(ctx, &lm.CreateBotVersionInput{Name: aws.String("OrderFlowersBot")})).ok(t)
@@ -243,8 +251,10 @@ func TestResourceInUse(t *testing.T) {
 }
 
 // TestPaging walks every list operation page by page.
-func TestPaging(t *testing.T) {
-	f := newFixture(t)
+func TestPaging(t *testing.T) { lexmodels.EachDriver(t, testPaging) }
+
+func testPaging(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	c, ctx := f.c, f.ctx
 	names := []string{"AlphaBot", "BetaBot", "GammaBot", "DeltaBot", "Zeta_Bot"}
 	for _, n := range names {

@@ -7,13 +7,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+
+	"lextrail/internal/services/lexmodels"
 )
 
 // TestValidation sends what the SDK lets through (it checks only required
 // members) and expects the server's 400 with the exact code and a message
 // naming the problem (spec §1.7, §2.2).
-func TestValidation(t *testing.T) {
-	f := newFixture(t)
+func TestValidation(t *testing.T) { lexmodels.EachDriver(t, testValidation) }
+
+func testValidation(t *testing.T, drv lexmodels.TestDriver) {
+	f := newFixture(t, drv)
 	c, ctx := f.c, f.ctx
 	f.orderFlowers("OrderFlowersBot")
 	okIntent := func(mod func(*lm.PutIntentInput)) error {

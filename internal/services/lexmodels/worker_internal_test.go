@@ -22,8 +22,12 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func openTestDB(t testing.TB) *store.DB {
-	db, err := store.Open(context.Background(), store.Config{URL: "sqlite://" + filepath.Join(t.TempDir(), "lex.db")})
+func openTestDB(t testing.TB, d TestDriver) *store.DB {
+	url := d.URL(t)
+	if url == "" {
+		url = "sqlite://" + filepath.Join(t.TempDir(), "lex.db")
+	}
+	db, err := store.Open(context.Background(), store.Config{URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +39,11 @@ func openTestDB(t testing.TB) *store.DB {
 // of two workers (two nodes) only one claims a build; the other takes it
 // over once the lease has run out, and the first one's late result is
 // discarded.
-func TestBuildLease(t *testing.T) {
+func TestBuildLease(t *testing.T) { EachDriver(t, testBuildLease) }
+
+func testBuildLease(t *testing.T, d TestDriver) {
 	ctx := context.Background()
-	db := openTestDB(t)
+	db := openTestDB(t, d)
 	clock := &testClock{t: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)}
 	s := New(Config{DB: db, Now: clock.Now, Lease: time.Minute})
 	sc := scope{"123456789012", "us-east-1"}
@@ -92,9 +98,11 @@ func TestBuildLease(t *testing.T) {
 }
 
 // TestBuildSuperseded: a Put during a build makes the build's result stale.
-func TestBuildSuperseded(t *testing.T) {
+func TestBuildSuperseded(t *testing.T) { EachDriver(t, testBuildSuperseded) }
+
+func testBuildSuperseded(t *testing.T, d TestDriver) {
 	ctx := context.Background()
-	db := openTestDB(t)
+	db := openTestDB(t, d)
 	clock := &testClock{t: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)}
 	s := New(Config{DB: db, Now: clock.Now})
 	sc := scope{"123456789012", "us-east-1"}
