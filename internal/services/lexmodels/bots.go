@@ -38,11 +38,17 @@ type PutBotInput struct {
 }
 
 // BotOutput is the bot document PutBot, GetBot and CreateBotVersion return.
+//
+// The booleans the API always returns are pointers that botOutput always
+// sets: the audit recorder leaves out non-pointer zero scalars, and
+// PutBot's and CreateBotVersion's responseElements must carry
+// childDirected:false like the seed's CloudTrailBot record (and
+// detectSentiment/enableModelImprovements:false like today's API).
 type BotOutput struct {
 	Name                         string         `json:"name"`
 	Description                  string         `json:"description,omitempty"`
 	Intents                      []IntentRef    `json:"intents,omitempty"`
-	EnableModelImprovements      bool           `json:"enableModelImprovements"`
+	EnableModelImprovements      *bool          `json:"enableModelImprovements"`
 	NluIntentConfidenceThreshold *float64       `json:"nluIntentConfidenceThreshold,omitempty"`
 	ClarificationPrompt          *Prompt        `json:"clarificationPrompt,omitempty"`
 	AbortStatement               *Statement     `json:"abortStatement,omitempty"`
@@ -55,9 +61,9 @@ type BotOutput struct {
 	Checksum                     string         `json:"checksum"`
 	Version                      string         `json:"version"`
 	Locale                       string         `json:"locale"`
-	ChildDirected                bool           `json:"childDirected"`
+	ChildDirected                *bool          `json:"childDirected"`
 	CreateVersion                *bool          `json:"createVersion,omitempty"`
-	DetectSentiment              bool           `json:"detectSentiment"`
+	DetectSentiment              *bool          `json:"detectSentiment"`
 	Tags                         []Tag          `json:"tags,omitempty"`
 }
 
@@ -68,11 +74,11 @@ func botOutput(r *resource) (*BotOutput, error) {
 	}
 	out := &BotOutput{
 		Name: r.Name, Description: d.Description, Intents: d.Intents,
-		EnableModelImprovements: d.EnableModelImprovements, NluIntentConfidenceThreshold: d.NluIntentConfidenceThreshold,
+		EnableModelImprovements: new(d.EnableModelImprovements), NluIntentConfidenceThreshold: d.NluIntentConfidenceThreshold,
 		ClarificationPrompt: d.ClarificationPrompt, AbortStatement: d.AbortStatement,
 		Status: r.Status, LastUpdatedDate: protocol.TimePtr(r.Updated), CreatedDate: protocol.TimePtr(r.Created),
 		IdleSessionTTLInSeconds: d.IdleSessionTTLInSeconds, VoiceID: d.VoiceID, Checksum: r.Checksum,
-		Version: r.Version, Locale: d.Locale, ChildDirected: d.ChildDirected, DetectSentiment: d.DetectSentiment,
+		Version: r.Version, Locale: d.Locale, ChildDirected: new(d.ChildDirected), DetectSentiment: new(d.DetectSentiment),
 	}
 	if r.Status == statusFailed {
 		out.FailureReason = r.FailureReason

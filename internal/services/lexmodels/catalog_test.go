@@ -89,7 +89,8 @@ func TestPutBotEventShape(t *testing.T) {
 	out := lexmodels.BotOutput{Name: "CloudTrailBot", Description: "CloudTrail test bot", Intents: in.Intents,
 		ClarificationPrompt: in.ClarificationPrompt, AbortStatement: in.AbortStatement, Status: "BUILDING",
 		LastUpdatedDate: &now, CreatedDate: &now, IdleSessionTTLInSeconds: ttl, VoiceID: "Salli", Checksum: "checksum",
-		Version: "$LATEST", Locale: "en-US", CreateVersion: new(bool)}
+		Version: "$LATEST", Locale: "en-US", CreateVersion: new(bool),
+		ChildDirected: new(false), DetectSentiment: new(false), EnableModelImprovements: new(false)}
 	gotResp, _ := json.Marshal(&out)
 	seedResponse := `{"voiceId":"Salli","locale":"en-US","childDirected":false,"abortStatement":{"messages":[{"contentType":"PlainText","content":"x"}]},
 		"status":"BUILDING","createdDate":"timestamp","lastUpdatedDate":"timestamp","idleSessionTTLInSeconds":500,
