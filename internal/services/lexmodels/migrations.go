@@ -51,7 +51,7 @@ func (s *Service) startMigration(ctx context.Context, c *catalog.Call, in *Start
 		ck.str("v2BotName", in.V2BotName, 1, 100, reV2BotName)
 	}
 	if ck.required(in.V2BotRole != "", "v2BotRole") {
-		ck.str("v2BotRole", in.V2BotRole, 20, 2048, mustPattern(`^arn:[\w\-]+:iam::[\d]{12}:role/.+$`))
+		ck.str("v2BotRole", in.V2BotRole, 20, 2048, reV2BotRole)
 	}
 	if ck.required(in.MigrationStrategy != "", "migrationStrategy") {
 		ck.enum("migrationStrategy", in.MigrationStrategy, "CREATE_NEW", "UPDATE_EXISTING")
@@ -76,7 +76,7 @@ type MigrationInput struct {
 
 func (s *Service) getMigration(_ context.Context, _ *catalog.Call, in *MigrationInput) (*MigrationOutput, error) {
 	var ck checker
-	ck.str("migrationId", in.MigrationID, 10, 10, mustPattern(`^[0-9a-zA-Z]+$`))
+	ck.str("migrationId", in.MigrationID, 10, 10, reMigrationID)
 	if err := ck.err(); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,13 @@ import (
 
 func mustPattern(p string) *regexp.Regexp { return regexp.MustCompile("^(?:" + p + ")$") }
 
+// Patterns checked per request, compiled once.
+var (
+	reSlotTypeRef = mustPattern(`^((AMAZON\.)_?|[A-Za-z]_?)+`)
+	reV2BotRole   = mustPattern(`^arn:[\w\-]+:iam::[\d]{12}:role/.+$`)
+	reMigrationID = mustPattern(`^[0-9a-zA-Z]+$`)
+)
+
 // Patterns from the lex-models model (spec §2.2).
 var (
 	reName          = mustPattern(`^([A-Za-z]_?)+$`)
@@ -189,7 +196,7 @@ func validateIntent(name string, d *IntentDef) error {
 		c.description(f+".description", s.Description)
 		c.enum(f+".slotConstraint", s.SlotConstraint, "Required", "Optional")
 		if s.SlotType != nil {
-			c.str(f+".slotType", *s.SlotType, 1, 100, mustPattern(`^((AMAZON\.)_?|[A-Za-z]_?)+`))
+			c.str(f+".slotType", *s.SlotType, 1, 100, reSlotTypeRef)
 		}
 		if s.SlotTypeVersion != nil {
 			c.str(f+".slotTypeVersion", *s.SlotTypeVersion, 1, 64, reVersion)
