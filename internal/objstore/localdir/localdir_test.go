@@ -1,0 +1,168 @@
+package localdir
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lextrail/internal/objstore"
+	"lextrail/internal/objstore/objtest"
+)
+
+func TestConformance(t *testing.T) {
+	objtest.Run(t, func(t *testing.T) objstore.Store {
+		s, err := Open(Config{Root: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// fakeKeys wraps data keys with a fixed key-encryption key (XOR), enough to
+// exercise the envelope path without KMS.
+type fakeKeys struct{ kek [32]byte }
+
+func (f *fakeKeys) GenerateDataKey(_ context.Context, keyID string, _ map[string]string) ([]byte, []byte, string, error) {
+	plain := make([]byte, 32)
+	rand.Read(plain)
+	w := make([]byte, 32)
+	for i := range w {
+		w[i] = plain[i] ^ f.kek[i]
+	}
+	return plain, w, "arn:aws:kms:us-east-1:123456789012:key/" + keyID, nil
+}
+
+func (f *fakeKeys) DecryptDataKey(_ context.Context, w []byte, _ map[string]string) ([]byte, error) {
+	if len(w) != 32 {
+		return nil, errors.New("bad wrapped key")
+	}
+	p := make([]byte, 32)
+	for i := range p {
+		p[i] = w[i] ^ f.kek[i]
+	}
+	return p, nil
+}
+
+func TestEncryptedAtRest(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(Config{Root: root, Keys: &fakeKeys{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.CreateBucket(ctx, "bkt")
+	for _, size := range []int{0, 1, segSize - 1, segSize, segSize + 1, 3*segSize + 17} {
+		plain := bytes.Repeat([]byte("secret!"), size/7+1)[:size]
+		info, err := s.Put(ctx, "bkt", "enc", bytes.NewReader(plain), objstore.PutOptions{SSE: objstore.SSE{Algorithm: "aws:kms", KMSKeyID: "k1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.SSE.KMSKeyID != "arn:aws:kms:us-east-1:123456789012:key/k1" {
+			t.Fatalf("key id %q", info.SSE.KMSKeyID)
+		}
+		// The bytes on disk are not the plaintext.
+		files, _ := filepath.Glob(filepath.Join(root, "buckets", "bkt", "o", "*", "*.d"))
+		if len(files) != 1 {
+			t.Fatalf("data files %v", files)
+		}
+		disk, _ := os.ReadFile(files[0])
+		if size > 0 && bytes.Contains(disk, plain[:min(size, 64)]) {
+			t.Fatal("plaintext on disk")
+		}
+		rc, _, err := s.Get(ctx, "bkt", "enc", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("size %d: round trip differs (%v)", size, err)
+		}
+		if size > 10 {
+			for _, r := range []objstore.Range{{First: 3, Last: int64(size) - 2}, {First: int64(size) - 5, Last: -1}, {First: -1, Last: 4}} {
+				rc, _, err := s.Get(ctx, "bkt", "enc", &r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(rc)
+				rc.Close()
+				off, n, _ := r.Resolve(int64(size))
+				if err != nil || !bytes.Equal(got, plain[off:off+n]) {
+					t.Fatalf("size %d range %+v differs (%v)", size, r, err)
+				}
+			}
+		}
+		// Tampering is detected.
+		if size > 0 {
+			disk[len(disk)-1] ^= 1
+			os.WriteFile(files[0], disk, 0o600)
+			rc, _, err := s.Get(ctx, "bkt", "enc", nil)
+			if err == nil {
+				_, err = io.ReadAll(rc)
+				rc.Close()
+			}
+			if err == nil {
+				t.Fatalf("size %d: tampered object read back", size)
+			}
+		}
+	}
+}
+
+func TestCrashLeftovers(t *testing.T) {
+	root := t.TempDir()
+	s, _ := Open(Config{Root: root})
+	ctx := context.Background()
+	s.CreateBucket(ctx, "bkt")
+	if _, err := s.Put(ctx, "bkt", "k", strings.NewReader("committed"), objstore.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a crash mid-Put: a temp file and an orphan data file.
+	os.WriteFile(filepath.Join(root, "buckets", "bkt", "tmp", "put-1"), []byte("junk"), 0o600)
+	dirs, _ := filepath.Glob(filepath.Join(root, "buckets", "bkt", "o", "*"))
+	os.WriteFile(filepath.Join(dirs[0], "orphan.0000.d"), []byte("junk"), 0o600)
+
+	s2, _ := Open(Config{Root: root})
+	rc, _, err := s2.Get(ctx, "bkt", "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "committed" {
+		t.Fatalf("%q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dirs[0], "orphan*")); len(left) != 0 {
+		t.Fatalf("orphan kept: %v", left)
+	}
+	if left, _ := os.ReadDir(filepath.Join(root, "buckets", "bkt", "tmp")); len(left) != 0 {
+		t.Fatal("temp file kept")
+	}
+}
+
+func BenchmarkList1000Of100000(b *testing.B) {
+	s, _ := Open(Config{Root: b.TempDir(), NoSync: true})
+	ctx := context.Background()
+	s.CreateBucket(ctx, "bkt")
+	for _, k := range objtest.Keys("logs/", 100000) {
+		s.Put(ctx, "bkt", k, strings.NewReader("x"), objstore.PutOptions{})
+	}
+	b.ResetTimer()
+	after := ""
+	for b.Loop() {
+		p, err := s.List(ctx, "bkt", objstore.ListOptions{Prefix: "logs/", MaxKeys: 1000, After: after})
+		if err != nil || len(p.Objects) != 1000 {
+			b.Fatal(err, len(p.Objects))
+		}
+		after = p.Next
+		if after >= "logs/00099000" {
+			after = ""
+		}
+	}
+}
