@@ -11,6 +11,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -191,6 +192,12 @@ type Call struct {
 	UserAgent string
 	// Request is the HTTP request; handlers read headers or a raw body.
 	Request *http.Request
+	// Payload, set by the gateway for RawBody operations, wraps the raw
+	// body with the reader that verifies it against the request's SigV4
+	// payload declaration (a hex X-Amz-Content-Sha256 is checked at EOF;
+	// aws-chunked bodies are decoded with their chunk signatures checked).
+	// Its Read fails with a *sigv4.Error; read to io.EOF before trusting.
+	Payload func(io.Reader) io.Reader
 	// Tx is the call's transaction (nil for NoTx operations).
 	Tx *store.Tx
 	// DB is the database, for NoTx operations.
