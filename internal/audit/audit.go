@@ -80,7 +80,7 @@ func New(cfg Config) *Recorder {
 func (r *Recorder) Success(ctx context.Context, tx *store.Tx, c *catalog.Call, in, out any) error {
 	ev := Build(c, in, out, nil, r.cfg.Now())
 	if tx != nil && !tx.ReadOnly() {
-		return Insert(ctx, tx, []*Event{ev})
+		return Insert(ctx, r.cfg.DB, tx, []*Event{ev})
 	}
 	return r.commit(ctx, ev)
 }
@@ -100,7 +100,7 @@ func (r *Recorder) commit(ctx context.Context, ev *Event) error {
 		r.mu.RUnlock()
 		// After Close: write on our own.
 		return r.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return Insert(ctx, tx, []*Event{ev})
+			return Insert(ctx, r.cfg.DB, tx, []*Event{ev})
 		})
 	}
 	p := pendingPool.Get().(*pending)
@@ -154,7 +154,7 @@ func (r *Recorder) commitLoop() {
 			evs = append(evs, p.ev)
 		}
 		err := r.cfg.DB.Write(context.Background(), func(tx *store.Tx) error {
-			return Insert(context.Background(), tx, evs)
+			return Insert(context.Background(), r.cfg.DB, tx, evs)
 		})
 		if err != nil {
 			r.log.Error("audit: committing events", "events", len(evs), "err", err)

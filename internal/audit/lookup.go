@@ -27,6 +27,21 @@ const (
 var Attributes = []string{AttrEventID, AttrEventName, AttrReadOnly, AttrUsername,
 	AttrResourceType, AttrResourceName, AttrEventSource, AttrAccessKeyID}
 
+// attrIndex names the SQLite index of each single-valued attribute column
+// (migration 0200). SQLite has no statistics unless ANALYZE ran, and with
+// a time window it guessed the time-only index events_recent cheaper,
+// then filtered a rare key or a ReadOnly=false out of millions of rows;
+// INDEXED BY pins the attribute's own index, which seeks both the value
+// and the (time, seq) window. PostgreSQL keeps statistics and needs no
+// hint.
+var attrIndex = map[string]string{
+	"event_name":    "events_by_name",
+	"read_only":     "events_by_readonly",
+	"username":      "events_by_user",
+	"event_source":  "events_by_source",
+	"access_key_id": "events_by_key",
+}
+
 // attrColumn maps single-valued attributes to their events column.
 var attrColumn = map[string]string{
 	AttrEventID:     "event_id",
@@ -83,17 +98,44 @@ func Lookup(ctx context.Context, db *store.DB, q Query) ([]Row, error) {
 	var rows []Row
 	err := db.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		rows, err = LookupTx(ctx, tx, q)
+		rows, err = LookupTx(ctx, db, tx, q)
 		return err
 	})
 	return rows, err
 }
 
-// LookupTx is Lookup in the caller's transaction.
-func LookupTx(ctx context.Context, tx *store.Tx, q Query) ([]Row, error) {
+// LookupTx is Lookup in the caller's transaction on db.
+func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("audit: lookup without a limit")
 	}
+	if q.Attr != "" && q.Attr != AttrResourceType && q.Attr != AttrResourceName {
+		if _, ok := attrColumn[q.Attr]; !ok {
+			return nil, fmt.Errorf("audit: unknown lookup attribute %q", q.Attr)
+		}
+	}
+	sql, args := lookupSQL(q, db.Driver() == store.DriverSQLite)
+	rs, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit: lookup: %w", err)
+	}
+	defer rs.Close()
+	rows := make([]Row, 0, min(q.Limit, 64))
+	for rs.Next() {
+		var r Row
+		if err := rs.Scan(&r.Seq, &r.TimeMs, &r.EventID, &r.EventName, &r.EventSource, &r.ReadOnly, &r.Username, &r.AccessKeyID, &r.Record); err != nil {
+			return nil, fmt.Errorf("audit: lookup: %w", err)
+		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("audit: lookup: %w", err)
+	}
+	return rows, nil
+}
+
+// lookupSQL is q's query and arguments (q.Attr already validated).
+func lookupSQL(q Query, sqlite bool) (string, []any) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -122,6 +164,9 @@ func LookupTx(ctx context.Context, tx *store.Tx, q Query) ([]Row, error) {
 	case q.Attr == "":
 	case ok:
 		where = append(where, "e."+col+" = "+arg(q.Value))
+		if ix := attrIndex[col]; ix != "" && sqlite {
+			from += " INDEXED BY " + ix
+		}
 	case q.Attr == AttrResourceType || q.Attr == AttrResourceName:
 		// Drive the scan from the attribute index; join back for the rows.
 		from = "event_attrs a JOIN events e ON e.seq = a.seq"
@@ -134,16 +179,16 @@ func LookupTx(ctx context.Context, tx *store.Tx, q Query) ([]Row, error) {
 		}
 		where = append(w, where...)
 		timeCol, seqCol = "a.event_time_ms", "a.seq"
-	default:
-		return nil, fmt.Errorf("audit: unknown lookup attribute %q", q.Attr)
 	}
 	if hi.Seq == math.MaxInt64 {
 		if hi.TimeMs != math.MaxInt64 {
 			where = append(where, timeCol+" <= "+arg(hi.TimeMs))
 		}
 	} else {
-		t := arg(hi.TimeMs)
-		where = append(where, timeCol+" <= "+t, "("+timeCol+" < "+t+" OR "+seqCol+" < "+arg(hi.Seq)+")")
+		// A row-value bound: both drivers seek the (..., time, seq) suffix
+		// of the chosen index with it (an OR of two terms is only a filter,
+		// and made SQLite prefer the time-only index for rare values).
+		where = append(where, "("+timeCol+", "+seqCol+") < ("+arg(hi.TimeMs)+", "+arg(hi.Seq)+")")
 	}
 	if !q.Start.IsZero() {
 		where = append(where, timeCol+" >= "+arg(q.Start.UnixMilli()))
@@ -154,21 +199,5 @@ func LookupTx(ctx context.Context, tx *store.Tx, q Query) ([]Row, error) {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
 	sql += " ORDER BY " + timeCol + " DESC, " + seqCol + " DESC LIMIT " + arg(int64(q.Limit))
-	rs, err := tx.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("audit: lookup: %w", err)
-	}
-	defer rs.Close()
-	rows := make([]Row, 0, min(q.Limit, 64))
-	for rs.Next() {
-		var r Row
-		if err := rs.Scan(&r.Seq, &r.TimeMs, &r.EventID, &r.EventName, &r.EventSource, &r.ReadOnly, &r.Username, &r.AccessKeyID, &r.Record); err != nil {
-			return nil, fmt.Errorf("audit: lookup: %w", err)
-		}
-		rows = append(rows, r)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("audit: lookup: %w", err)
-	}
-	return rows, nil
+	return sql, args
 }

@@ -39,7 +39,7 @@ func BenchmarkLookupP99(b *testing.B) {
 			batch = append(batch, ev)
 			done++
 		}
-		if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, tx, batch) }); err != nil {
+		if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, batch) }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,15 +6,24 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"lextrail/internal/store"
 )
 
-// Insert stores events in tx, taking their sequence numbers from the
+// Insert stores events in tx (a write transaction on db), taking their sequence numbers from the
 // counter. Call it as late as possible in a transaction: on PostgreSQL the
 // counter row stays locked until commit, which is what makes sequence
 // order equal commit order.
-func Insert(ctx context.Context, tx *store.Tx, evs []*Event) error {
+//
+// However many events there are, Insert runs at most three statements
+// (counter, events, event attributes), each with a single parameter: the
+// rows as one JSON array of arrays, expanded in SQL by json_each (SQLite)
+// or json_array_elements (PostgreSQL). A statement per row costs a parse
+// and plan each (modernc.org/sqlite caches no statements), and one with
+// many $N parameters binds them in quadratic time; a single JSON
+// parameter does neither.
+func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -26,38 +35,109 @@ func Insert(ctx context.Context, tx *store.Tx, evs []*Event) error {
 	for i, ev := range evs {
 		ev.Seq = first + int64(i)
 	}
-	for start := 0; start < len(evs); start += insertChunk {
-		chunk := evs[start:min(start+insertChunk, len(evs))]
-		args := make([]any, 0, len(chunk)*eventCols)
-		for _, ev := range chunk {
-			args = append(args, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs,
-				ev.Category, readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username,
-				ev.AccessKeyID, string(ev.Record))
+	pg := db.Driver() == store.DriverPostgres
+	bp := payloadPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			payloadPool.Put(bp)
 		}
-		if _, err := tx.Exec(ctx, insertSQL(len(chunk)), args...); err != nil {
-			return fmt.Errorf("audit: insert events: %w", err)
+	}()
+	b := appendEventRows((*bp)[:0], evs)
+	*bp = b
+	if _, err := tx.Exec(ctx, insertEventsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
+		return fmt.Errorf("audit: insert events: %w", err)
+	}
+	b, n := appendAttrRows(b[:0], evs)
+	*bp = b
+	if n > 0 {
+		if _, err := tx.Exec(ctx, insertAttrsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
+			return fmt.Errorf("audit: insert event attributes: %w", err)
 		}
 	}
-	var attrs []any
+	return nil
+}
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// appendEventRows appends evs as a JSON array of rows in the column order
+// of eventColumns.
+func appendEventRows(b []byte, evs []*Event) []byte {
+	b = append(b, '[')
+	for i, ev := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, ev.Seq, 10)
+		b = append(b, ',')
+		b = appendString(b, ev.EventID)
+		b = append(b, ',')
+		b = appendString(b, ev.RequestID)
+		b = append(b, ',')
+		b = appendString(b, ev.AccountID)
+		b = append(b, ',')
+		b = appendString(b, ev.Region)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, ev.TimeMs, 10)
+		b = append(b, ',')
+		b = appendString(b, ev.Category)
+		b = append(b, ',')
+		b = appendString(b, readOnlyValue(ev.ReadOnly))
+		b = append(b, ',')
+		b = appendString(b, ev.EventName)
+		b = append(b, ',')
+		b = appendString(b, ev.EventSource)
+		b = append(b, ',')
+		b = appendString(b, ev.Username)
+		b = append(b, ',')
+		b = appendString(b, ev.AccessKeyID)
+		b = append(b, ',')
+		b = appendString(b, unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record)))
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+// appendAttrRows appends the multi-valued lookup attributes of the
+// management events in evs (one row per distinct attribute and value) as a
+// JSON array of [account, region, attr, value, time, seq] rows, and
+// returns how many rows it wrote.
+func appendAttrRows(b []byte, evs []*Event) ([]byte, int) {
 	n := 0
+	b = append(b, '[')
+	var seen [][2]string
 	for _, ev := range evs {
 		if ev.Category != CategoryManagement {
 			continue
 		}
-		// One row per distinct (attribute, value) of the event.
-		var seen []string
+		seen = seen[:0]
 		add := func(attr, value string) {
 			if value == "" {
 				return
 			}
-			for i := 0; i < len(seen); i += 2 {
-				if seen[i] == attr && seen[i+1] == value {
+			for _, s := range seen {
+				if s[0] == attr && s[1] == value {
 					return
 				}
 			}
-			seen = append(seen, attr, value)
-			attrs = append(attrs, ev.AccountID, ev.Region, attr, value, ev.TimeMs, ev.Seq)
+			seen = append(seen, [2]string{attr, value})
+			if n > 0 {
+				b = append(b, ',')
+			}
 			n++
+			b = append(b, '[')
+			b = appendString(b, ev.AccountID)
+			b = append(b, ',')
+			b = appendString(b, ev.Region)
+			b = append(b, ',')
+			b = appendString(b, attr)
+			b = append(b, ',')
+			b = appendString(b, value)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, ev.TimeMs, 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, ev.Seq, 10)
+			b = append(b, ']')
 		}
 		for _, r := range ev.Resources {
 			add(AttrResourceType, r.Type)
@@ -65,13 +145,7 @@ func Insert(ctx context.Context, tx *store.Tx, evs []*Event) error {
 			add(AttrResourceName, ResourceName(r.ARN))
 		}
 	}
-	for start := 0; start < n; start += insertChunk {
-		end := min(start+insertChunk, n)
-		if _, err := tx.Exec(ctx, attrSQL(end-start), attrs[start*6:end*6]...); err != nil {
-			return fmt.Errorf("audit: insert event attributes: %w", err)
-		}
-	}
-	return nil
+	return append(b, ']'), n
 }
 
 // ResourceName is the short name LookupEvents shows for a resource ARN:
@@ -84,51 +158,52 @@ func ResourceName(arn string) string {
 	return arn
 }
 
-const (
-	eventCols   = 13
-	insertChunk = 1
+// jsonRows is the FROM clause that expands the JSON array $1 into rows
+// with a column "value" holding each row array: json_each on SQLite,
+// json_array_elements on PostgreSQL. value ->> N extracts an element as
+// text (SQLite: as its SQL type) in both.
+func jsonRows(pg bool) string {
+	if pg {
+		return ` FROM json_array_elements($1::json) AS j(value)`
+	}
+	return ` FROM json_each($1) AS j`
+}
+
+var (
+	insertEventsSQLs = [2]string{buildInsertEvents(false), buildInsertEvents(true)}
+	insertAttrsSQLs  = [2]string{buildInsertAttrs(false), buildInsertAttrs(true)}
 )
 
-var sqlCache sync.Map // string key -> string
-
-func insertSQL(n int) string {
-	key := "e" + strconv.Itoa(n)
-	if s, ok := sqlCache.Load(key); ok {
-		return s.(string)
+func dialect(pg bool) int {
+	if pg {
+		return 1
 	}
-	s := valuesSQL(`INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) VALUES `, n, eventCols)
-	sqlCache.Store(key, s)
-	return s
+	return 0
 }
 
-func attrSQL(n int) string {
-	key := "a" + strconv.Itoa(n)
-	if s, ok := sqlCache.Load(key); ok {
-		return s.(string)
-	}
-	s := valuesSQL(`INSERT INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) VALUES `, n, 6)
-	sqlCache.Store(key, s)
-	return s
+func insertEventsSQL(pg bool) string { return insertEventsSQLs[dialect(pg)] }
+func insertAttrsSQL(pg bool) string  { return insertAttrsSQLs[dialect(pg)] }
+
+func buildInsertEvents(pg bool) string {
+	return insertVerb(pg) + ` INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) SELECT ` +
+		`CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12` +
+		jsonRows(pg)
 }
 
-func valuesSQL(prefix string, rows, cols int) string {
-	var b strings.Builder
-	b.WriteString(prefix)
-	p := 1
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
-			p++
-		}
-		b.WriteByte(')')
+func buildInsertAttrs(pg bool) string {
+	return insertVerb(pg) + ` INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) SELECT ` +
+		`value ->> 0, value ->> 1, value ->> 2, value ->> 3, CAST(value ->> 4 AS BIGINT), CAST(value ->> 5 AS BIGINT)` +
+		jsonRows(pg)
+}
+
+// insertVerb is INSERT OR FAIL on SQLite: a multi-row INSERT that may
+// abort on a constraint otherwise writes a statement journal (a temp file,
+// one write per changed page) so that it can undo its own rows; OR FAIL
+// needs none, and the caller rolls the whole transaction back on any
+// error anyway. PostgreSQL has no such clause (nor the journal).
+func insertVerb(pg bool) string {
+	if pg {
+		return "INSERT"
 	}
-	return b.String()
+	return "INSERT OR FAIL"
 }

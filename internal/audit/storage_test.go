@@ -58,7 +58,7 @@ func TestSequenceIsCommitOrder(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perWriter; i++ {
 				err := db.Write(bg, func(tx *store.Tx) error {
-					if err := Insert(bg, tx, []*Event{testEvent("111122223333", time.Now())}); err != nil {
+					if err := Insert(bg, db, tx, []*Event{testEvent("111122223333", time.Now())}); err != nil {
 						return err
 					}
 					if i%3 == 0 {
@@ -125,7 +125,7 @@ func TestLookupPaths(t *testing.T) {
 			other := testEvent("999999999999", base)
 			data := Build(call(fakeService(false), "PutThingData", principals()["root"]), nil, nil, nil, base)
 			evs = append(evs, other, data)
-			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, tx, evs) }); err != nil {
+			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
 				t.Fatal(err)
 			}
 			q := Query{AccountID: "111122223333", Region: "eu-west-1", Limit: 100}
@@ -185,7 +185,7 @@ func TestRetentionPurge(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		evs = append(evs, testEvent("111122223333", base.Add(time.Duration(i)*time.Hour)))
 	}
-	if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, tx, evs) }); err != nil {
+	if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
 		t.Fatal(err)
 	}
 	now := base.Add(24*time.Hour + 30*time.Minute)

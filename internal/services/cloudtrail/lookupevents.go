@@ -126,7 +126,7 @@ func (s *Service) lookupEvents(ctx context.Context, c *catalog.Call, in *LookupE
 		return out, nil
 	}
 	q.Limit = limit + 1
-	rows, err := audit.LookupTx(ctx, c.Tx, q)
+	rows, err := audit.LookupTx(ctx, c.DB, c.Tx, q)
 	if err != nil {
 		return nil, err
 	}

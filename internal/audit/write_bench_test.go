@@ -1,0 +1,47 @@
+package audit
+
+import (
+	"lextrail/internal/store"
+	"testing"
+	"time"
+)
+
+// BenchmarkRecordParallel measures the group committer: many goroutines
+// each recording one event and waiting until it is durable (SQLite, WAL,
+// synchronous=NORMAL). ns/op is the amortized cost per event.
+func BenchmarkRecordParallel(b *testing.B) {
+	db := openSQLite(b)
+	r := New(Config{DB: db})
+	defer r.Close()
+	at := time.Unix(1767225600, 0)
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := r.Record(bg, testEvent("111122223333", at)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkInsertBatch measures Insert alone: one transaction per batch of
+// 64 events on SQLite. ns/op is per event.
+func BenchmarkInsertBatch(b *testing.B) {
+	db := openSQLite(b)
+	at := time.Unix(1767225600, 0)
+	const size = 64
+	evs := make([]*Event, size)
+	b.ResetTimer()
+	for done := 0; done < b.N; done += size {
+		b.StopTimer()
+		for i := range evs {
+			evs[i] = testEvent("111122223333", at)
+		}
+		b.StartTimer()
+		if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
