@@ -1,9 +1,19 @@
 // Command lextrail-load is lextrail's load generator: it sends authenticated
-// STS GetCallerIdentity calls over keep-alive HTTP connections and reports
-// throughput and latency percentiles.
+// STS GetCallerIdentity calls (or, with -op PutSlotType, Lex model-building
+// PutSlotType calls creating distinct slot types: a cheap mutating call
+// whose CloudTrail event is written in its own transaction) over keep-alive
+// HTTP connections and reports throughput and latency percentiles.
 //
 //	go run ./cmd/lextrail-load                      # starts an in-process server in a temp dir
+//	go run ./cmd/lextrail-load -audit=false         # same server and calls, but its gateway records no events
+//	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
+//
+// The in-process server is the default one: SQLite in WAL mode with
+// synchronous=NORMAL (a commit is durable against a process crash, and
+// against power loss once the WAL is synced at the next checkpoint).
+// -audit=false swaps in a gateway built the same way but without the
+// auditor, so the two runs differ only by the audit trail.
 //
 // Requests are signed with the AWS SDK for Go v2 signer once per second and
 // the signed request is replayed within that second, so client-side signing
@@ -32,7 +42,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"lextrail/internal/accounts"
+	"lextrail/internal/authz"
+	"lextrail/internal/gateway"
 	"lextrail/internal/server"
 )
 
@@ -44,13 +58,19 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to run (at most 5m)")
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
+	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
+	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer) or PutSlotType (mutating, audited in its own transaction; distinct names)")
 	flag.Parse()
+	if *op != "GetCallerIdentity" && *op != "PutSlotType" {
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity or PutSlotType")
+		os.Exit(2)
+	}
 	if *duration > 5*time.Minute {
 		*duration = 5 * time.Minute
 	}
 
 	if *endpoint == "" {
-		ep, ak, sk, stop, err := inProcess()
+		ep, ak, sk, stop, err := inProcess(*audited)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 			os.Exit(1)
@@ -63,16 +83,19 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
+	fmt.Printf("op %s, audit %v\n", *op, *audited)
 	fmt.Print(res)
 }
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
-func inProcess() (endpoint, ak, sk string, stop func(), err error) {
+// Without audit, its gateway is rebuilt exactly as server.New builds it but
+// with no Auditor.
+func inProcess(audited bool) (endpoint, ak, sk string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "lextrail-load-")
 	if err != nil {
 		return "", "", "", nil, err
@@ -85,6 +108,16 @@ func inProcess() (endpoint, ak, sk string, stop func(), err error) {
 	if err != nil {
 		cancel()
 		return "", "", "", nil, err
+	}
+	if !audited {
+		srv.Gateway = gateway.New(gateway.Config{
+			Catalog:    srv.Catalog,
+			Codecs:     server.Codecs(),
+			DB:         srv.DB,
+			Keys:       srv.Accounts,
+			Authorizer: authz.RootOnly{},
+			Metrics:    gateway.NewMetrics(prometheus.NewRegistry()),
+		})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -123,6 +156,8 @@ type Options struct {
 	Connections                    int
 	Duration, Warmup               time.Duration
 	MaxRequests                    int64
+	// Op is "GetCallerIdentity" (default) or "PutSlotType".
+	Op string
 }
 
 // Result is a run's outcome.
@@ -199,14 +234,22 @@ func Run(o Options) (Result, error) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			n := 0
 			for {
 				t0 := time.Now()
 				if t0.After(deadline) || count.Load() >= o.MaxRequests {
 					return
 				}
-				h, err := sg.current()
-				if err == nil {
-					err = once(client, o.Endpoint, h)
+				var err error
+				if o.Op == "PutSlotType" {
+					err = putSlotType(client, sg, i, n)
+					n++
+				} else {
+					var h http.Header
+					h, err = sg.current()
+					if err == nil {
+						err = once(client, o.Endpoint, h)
+					}
 				}
 				d := time.Since(t0)
 				if t0.Before(measureFrom) {
@@ -257,4 +300,43 @@ func once(client *http.Client, endpoint string, h http.Header) error {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
 	return nil
+}
+
+// putSlotType creates slot type number n of connection conn (a distinct
+// name per call, so every call is a real insert with its CloudTrail event
+// in the same transaction). Each request is signed on its own.
+func putSlotType(client *http.Client, s *signer, conn, n int) error {
+	name := "Load" + letters(conn) + "_" + letters(n)
+	payload := []byte(`{"description":"load","enumerationValues":[{"value":"small"},{"value":"large"}]}`)
+	req, err := http.NewRequest(http.MethodPut, s.opts.Endpoint+"/slottypes/"+name+"/versions/$LATEST", bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256(payload)
+	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
+		req, hex.EncodeToString(sum[:]), "lex", "us-east-1", time.Now())
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(name)) {
+		return fmt.Errorf("PutSlotType %s: status %d: %.200s", name, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// letters spells n in base 26 with the letters a-z (slot type names allow
+// letters and single underscores only).
+func letters(n int) string {
+	b := []byte{byte('a' + n%26)}
+	for n /= 26; n > 0; n /= 26 {
+		b = append(b, byte('a'+n%26))
+	}
+	return string(b)
 }
