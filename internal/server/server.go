@@ -29,6 +29,8 @@ import (
 	"lextrail/internal/authz"
 	"lextrail/internal/catalog"
 	"lextrail/internal/gateway"
+	"lextrail/internal/objstore"
+	"lextrail/internal/objstore/localdir"
 	"lextrail/internal/protocol"
 	"lextrail/internal/protocol/awsjson"
 	"lextrail/internal/protocol/query"
@@ -36,7 +38,9 @@ import (
 	"lextrail/internal/protocol/restxml"
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
+	"lextrail/internal/services/iam"
 	"lextrail/internal/services/lexmodels"
+	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
 )
@@ -76,6 +80,9 @@ type Config struct {
 	// LookupEventsRate limits CloudTrail LookupEvents per account and
 	// region (requests per second; AWS allows 2). Default 0: unlimited.
 	LookupEventsRate float64
+	// ObjectStore holds S3 objects; default a localdir store at
+	// DataDir/objects (multipart parts are staged in DataDir/parts).
+	ObjectStore objstore.Store
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -94,6 +101,13 @@ type Server struct {
 	Catalog  *catalog.Catalog
 	Gateway  *gateway.Gateway
 	Audit    *audit.Recorder
+	// Authz is the IAM authorizer (services call its PassRole and Check,
+	// and register resource-policy sources with it).
+	Authz *authz.Authorizer
+	// IAM is the IAM service (role lookups for services handed a role).
+	IAM *iam.Service
+	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
+	S3       *s3svc.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -140,6 +154,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		PrintCredentials(cfg.CredentialsOut, acct, *generated)
 	}
 
+	// Identity: IAM users, roles and policies, STS sessions, and the
+	// authorizer that evaluates them before every call.
+	s.Authz = authz.New(authz.Config{CacheTTL: cfg.KeyCacheTTL, Now: cfg.Now})
+	s.IAM = iam.New(iam.Config{DB: db, Accounts: s.Accounts, Changed: s.Authz.Invalidate, Now: cfg.Now})
+	s.Authz.SetPolicies(s.IAM)
+	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
+	s.Authz.RegisterResourcePolicies("sts", stsSvc)
+
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
@@ -149,8 +171,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	if err := s.objectServices(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.Catalog = catalog.New(
-		sts.New().Catalog(),
+		s.S3.Catalog(),
+		stsSvc.Catalog(),
+		s.IAM.Catalog(),
 		lex.Catalog(),
 		trail.Catalog(),
 	)
@@ -161,7 +189,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Codecs:         Codecs(),
 		DB:             db,
 		Keys:           s.Accounts,
-		Authorizer:     authz.RootOnly{},
+		Authorizer:     s.Authz,
 		Auditor:        s.Audit,
 		Metrics:        gateway.NewMetrics(s.registry),
 		Logger:         cfg.Logger,
@@ -170,6 +198,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s.handler = s.routes()
 	return s, nil
+}
+
+// objectServices builds the object store and the S3 service.
+func (s *Server) objectServices(ctx context.Context) error {
+	st := s.cfg.ObjectStore
+	if st == nil {
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		if err != nil {
+			return fmt.Errorf("object store: %w", err)
+		}
+		st = ld
+	}
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	if err != nil {
+		return fmt.Errorf("multipart staging: %w", err)
+	}
+	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
+		return err
+	}
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: authz.RootOnly{}, Now: s.cfg.Now, Logger: s.log})
+	return nil
 }
 
 // Codecs returns the protocol codecs by protocol.
