@@ -1,9 +1,15 @@
 // Package authz owns the authorization decision made before every operation
 // runs: may this principal perform this action on these resources? The
-// gateway calls an Authorizer; this package provides the account boundary
-// every authorizer starts from (a principal acts only inside its own
-// account unless a resource policy says otherwise) and RootOnly, the
-// authorizer used before IAM policies exist.
+// gateway calls an Authorizer. Authorizer (iam.go) is the real one: it
+// evaluates the caller's identity policies (from a PolicySource, cached
+// compiled), the session policy of temporary credentials and resource
+// policies (from ResourcePolicySources registered per service prefix) with
+// internal/policy's Decide, with the global condition keys of the call.
+// RootOnly is the account boundary alone (root does everything in its own
+// account, nobody else anything), kept for tests of other layers.
+//
+// authz does not store policies or know IAM's tables; it must not import
+// service packages.
 package authz
 
 import (
@@ -13,6 +19,7 @@ import (
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/catalog"
+	"lextrail/internal/policy"
 )
 
 // RootOnly lets an account's root user do everything in its own account and
@@ -63,4 +70,31 @@ func Denied(c *catalog.Call, action string, resources []catalog.Resource, reason
 		msg += " because " + reason
 	}
 	return &awserr.Error{Code: svc.AccessDeniedCode, Status: svc.AccessDeniedStatus, Message: msg}
+}
+
+// DeniedBy builds the service's access-denied error for a policy decision,
+// in AWS's two message forms: "User: <arn> is not authorized to perform:
+// <action> on resource: <arn> because no identity-based policy allows the
+// <action> action" for implicit denials and "... on resource: <arn> with an
+// explicit deny in an identity-based policy" for explicit ones.
+func DeniedBy(c *catalog.Call, action, resource string, d policy.Decision) *awserr.Error {
+	var svc *catalog.Service
+	if c.Op != nil {
+		svc = c.Op.Service()
+	}
+	if resource == "" {
+		resource = "*"
+	}
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", c.Principal.ARN, action, resource)
+	switch {
+	case d.ExplicitDeny:
+		msg += " with " + d.Reason
+	case d.Reason != "":
+		msg += " because " + d.Reason
+	}
+	code, status := "AccessDenied", 403
+	if svc != nil {
+		code, status = svc.AccessDeniedCode, svc.AccessDeniedStatus
+	}
+	return &awserr.Error{Code: code, Status: status, Message: msg}
 }

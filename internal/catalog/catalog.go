@@ -208,6 +208,13 @@ type Call struct {
 	Status int
 	// Audit lets the handler adjust what the event records.
 	Audit AuditNotes
+	// ConditionKeys are request-specific IAM condition keys the authorizer
+	// adds to the global ones it derives from the call (aws:SourceArn and
+	// aws:SourceAccount for service principals, sts:ExternalId,
+	// s3:x-amz-acl ...). Keys are matched case-insensitively. An
+	// Operation's Resources func may set them, since it runs before
+	// authorization.
+	ConditionKeys map[string][]string
 }
 
 // AuditNotes are handler-provided adjustments to the call's CloudTrail
