@@ -36,6 +36,9 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		ev.Seq = first + int64(i)
 	}
 	pg := db.Driver() == store.DriverPostgres
+	if len(evs) == 1 && !pg {
+		return insertOne(ctx, tx, evs[0])
+	}
 	bp := payloadPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 1<<20 {
@@ -207,3 +210,50 @@ func insertVerb(pg bool) string {
 	}
 	return "INSERT OR FAIL"
 }
+
+// insertOne is Insert of a single event on SQLite (a mutating call's own
+// event) with single-row INSERT ... VALUES statements. SQLite opens a
+// statement journal for any statement that may write several rows (a
+// multi-row VALUES or an INSERT ... SELECT), copying every page it
+// touches there first, and spilling to a temporary file past 64 KiB; a
+// single-row INSERT needs none. With one event, that journal costs more
+// than the statements it saves.
+func insertOne(ctx context.Context, tx *store.Tx, ev *Event) error {
+	if _, err := tx.Exec(ctx, insertOneSQL, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs,
+		ev.Category, readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username,
+		ev.AccessKeyID, unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record))); err != nil {
+		return fmt.Errorf("audit: insert event: %w", err)
+	}
+	if ev.Category != CategoryManagement {
+		return nil
+	}
+	var seen [][2]string
+	add := func(attr, value string) error {
+		if value == "" {
+			return nil
+		}
+		for _, s := range seen {
+			if s[0] == attr && s[1] == value {
+				return nil
+			}
+		}
+		seen = append(seen, [2]string{attr, value})
+		if _, err := tx.Exec(ctx, insertAttrOneSQL, ev.AccountID, ev.Region, attr, value, ev.TimeMs, ev.Seq); err != nil {
+			return fmt.Errorf("audit: insert event attribute: %w", err)
+		}
+		return nil
+	}
+	for _, r := range ev.Resources {
+		for _, kv := range [3][2]string{{AttrResourceType, r.Type}, {AttrResourceName, r.ARN}, {AttrResourceName, ResourceName(r.ARN)}} {
+			if err := add(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const (
+	insertOneSQL     = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	insertAttrOneSQL = `INSERT INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) VALUES ($1, $2, $3, $4, $5, $6)`
+)

@@ -45,3 +45,16 @@ func BenchmarkInsertBatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInsertOne measures Insert of a single event in its own write
+// transaction, as a mutating call does (SQLite).
+func BenchmarkInsertOne(b *testing.B) {
+	db := openSQLite(b)
+	at := time.Unix(1767225600, 0)
+	for i := 0; i < b.N; i++ {
+		ev := testEvent("111122223333", at)
+		if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, []*Event{ev}) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
