@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,33 +228,50 @@ func insertOne(ctx context.Context, tx *store.Tx, ev *Event) error {
 	if ev.Category != CategoryManagement {
 		return nil
 	}
-	var seen [][2]string
-	add := func(attr, value string) error {
-		if value == "" {
-			return nil
-		}
-		for _, s := range seen {
-			if s[0] == attr && s[1] == value {
-				return nil
-			}
-		}
-		seen = append(seen, [2]string{attr, value})
-		if _, err := tx.Exec(ctx, insertAttrOneSQL, ev.AccountID, ev.Region, attr, value, ev.TimeMs, ev.Seq); err != nil {
-			return fmt.Errorf("audit: insert event attribute: %w", err)
-		}
-		return nil
-	}
+	// Its attribute rows (a resource's type, ARN and name: three rows, in
+	// one statement; a statement journal for three pages stays in memory).
+	var args [3 * 6 * 2]any
+	a := args[:0]
+	var seenBuf [6][2]string
+	seen := seenBuf[:0]
 	for _, r := range ev.Resources {
 		for _, kv := range [3][2]string{{AttrResourceType, r.Type}, {AttrResourceName, r.ARN}, {AttrResourceName, ResourceName(r.ARN)}} {
-			if err := add(kv[0], kv[1]); err != nil {
-				return err
+			if kv[1] == "" || slices.Contains(seen, kv) {
+				continue
 			}
+			seen = append(seen, kv)
+			a = append(a, ev.AccountID, ev.Region, kv[0], kv[1], ev.TimeMs, ev.Seq)
+		}
+	}
+	for start := 0; start < len(a); start += attrChunk * 6 {
+		chunk := a[start:min(start+attrChunk*6, len(a))]
+		if _, err := tx.Exec(ctx, attrValuesSQL(len(chunk)/6), chunk...); err != nil {
+			return fmt.Errorf("audit: insert event attributes: %w", err)
 		}
 	}
 	return nil
 }
 
+// attrChunk is how many attribute rows one VALUES statement carries.
+const attrChunk = 6
+
+var attrValuesSQLs = func() (s [attrChunk + 1]string) {
+	for n := 1; n <= attrChunk; n++ {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) VALUES `)
+		for r := 0; r < n; r++ {
+			if r > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", r*6+1, r*6+2, r*6+3, r*6+4, r*6+5, r*6+6)
+		}
+		s[n] = b.String()
+	}
+	return s
+}()
+
+func attrValuesSQL(n int) string { return attrValuesSQLs[n] }
+
 const (
-	insertOneSQL     = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
-	insertAttrOneSQL = `INSERT INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) VALUES ($1, $2, $3, $4, $5, $6)`
+	insertOneSQL = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 )

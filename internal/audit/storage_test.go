@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lextrail/internal/catalog"
 	"lextrail/internal/store"
 	"lextrail/internal/store/pgtest"
 )
@@ -248,5 +249,39 @@ func TestGroupCommitter(t *testing.T) {
 	})
 	if n != 201 || maxSeq != 201 {
 		t.Errorf("%d events, max seq %d", n, maxSeq)
+	}
+}
+
+// TestInsertAttrRows: one row per distinct (attribute, value) of an event,
+// through the single-event and the batched statements alike.
+func TestInsertAttrRows(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			mk := func() *Event {
+				ev := testEvent("111122223333", time.Unix(1767225600, 0))
+				ev.Resources = nil
+				for i := 0; i < 4; i++ { // 4 resources, 2 distinct ARNs, 1 type
+					ev.Resources = append(ev.Resources, catalog.Resource{Type: "AWS::Things::Thing", ARN: fmt.Sprintf("arn:aws:things:eu-west-1:111122223333:thing/t%d", i%2)})
+				}
+				ev.Resources = append(ev.Resources, catalog.Resource{Type: "AWS::Things::Other", ARN: "arn:aws:things:eu-west-1:111122223333:other/t0"})
+				return ev
+			}
+			for _, evs := range [][]*Event{{mk()}, {mk(), mk()}} {
+				if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var n int
+			if err := db.Read(bg, func(tx *store.Tx) error {
+				return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_attrs`).Scan(&n)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// Per event: 2 types, 3 ARNs, names t0 and t1: 7 rows.
+			if n != 3*7 {
+				t.Fatalf("%d attribute rows, want %d", n, 3*7)
+			}
+		})
 	}
 }
