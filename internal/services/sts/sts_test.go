@@ -47,7 +47,7 @@ func must[T any](v T, err error) T {
 
 // user creates a user with inline policies and a key in the account whose
 // root credentials are root.
-func user(t *testing.T, e *testenv.Env, root aws.Credentials, name string, policies ...string) aws.Credentials {
+func user(t testing.TB, e *testenv.Env, root aws.Credentials, name string, policies ...string) aws.Credentials {
 	t.Helper()
 	c := iam.NewFromConfig(e.Config(root))
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))
@@ -59,7 +59,7 @@ func user(t *testing.T, e *testenv.Env, root aws.Credentials, name string, polic
 	return aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
 }
 
-func role(t *testing.T, e *testenv.Env, root aws.Credentials, name, trust string, policies ...string) string {
+func role(t testing.TB, e *testenv.Env, root aws.Credentials, name, trust string, policies ...string) string {
 	t.Helper()
 	c := iam.NewFromConfig(e.Config(root))
 	out := must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust),
