@@ -217,7 +217,7 @@ func (s *Server) objectServices(ctx context.Context) error {
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: authz.RootOnly{}, Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
 	return nil
 }
 
