@@ -17,7 +17,7 @@ func (in *Input) hour(i int) (int, int) {
 	if in.c.Lang == "es" && (w == "una" || w == "un") {
 		return i + 1, 1
 	}
-	if e, v, isI := in.number(i); e > i && isI && v >= 0 && v <= 24 && e-i <= 2 {
+	if e, v, isI := in.number(i); e == i+1 && isI && v >= 0 && v <= 24 {
 		return e, int(v)
 	}
 	return i, 0

@@ -1,0 +1,481 @@
+package nlu
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+)
+
+// SchemaVersion identifies the serialised model layout; Load refuses
+// other versions (the caller recompiles from the spec).
+const SchemaVersion = 1
+
+// ModelSpec is the plain description of a bot version the build hands to
+// Compile.
+type ModelSpec struct {
+	Locale    string         `json:"locale"` // en-US, en-GB, en-AU, es-US, es-ES, es-419
+	Intents   []IntentSpec   `json:"intents"`
+	SlotTypes []SlotTypeSpec `json:"slotTypes,omitempty"` // custom slot types the intents use
+}
+
+// IntentSpec is one intent.
+type IntentSpec struct {
+	Name string `json:"name"`
+	// Parent is parentIntentSignature ("AMAZON.HelpIntent", …). An intent
+	// that extends a built-in and has no sample utterances gets the
+	// built-in's embedded utterances for the locale's language.
+	Parent           string     `json:"parent,omitempty"`
+	SampleUtterances []string   `json:"sampleUtterances"` // with {Slot} placeholders
+	Slots            []SlotSpec `json:"slots,omitempty"`
+}
+
+// SlotSpec is one slot of an intent.
+type SlotSpec struct {
+	Name             string   `json:"name"`
+	Type             string   `json:"type"` // custom slot type name or AMAZON.*
+	Priority         int      `json:"priority,omitempty"`
+	Required         bool     `json:"required,omitempty"`
+	SampleUtterances []string `json:"sampleUtterances,omitempty"` // slot-level: "I want {FlowerType}"
+}
+
+// SlotTypeSpec is a custom slot type.
+type SlotTypeSpec struct {
+	Name string `json:"name"`
+	// Strategy is valueSelectionStrategy: ORIGINAL_VALUE (default) or
+	// TOP_RESOLUTION.
+	Strategy string      `json:"strategy,omitempty"`
+	Values   []ValueSpec `json:"values,omitempty"`
+	// Regexes are slotTypeConfigurations[].regexConfiguration.pattern; a
+	// value must match one of them entirely.
+	Regexes []string `json:"regexes,omitempty"`
+	// Parent is parentSlotTypeSignature (AMAZON.AlphaNumeric for regex types).
+	Parent string `json:"parent,omitempty"`
+}
+
+// ValueSpec is one enumeration value and its synonyms.
+type ValueSpec struct {
+	Value    string   `json:"value"`
+	Synonyms []string `json:"synonyms,omitempty"`
+}
+
+// Model is a compiled, immutable model. Marshal gives its serialised
+// form; Load restores it. Safe for concurrent use.
+type Model struct {
+	Schema  int                `json:"schema"`
+	Locale  string             `json:"locale"`
+	Lang    Lang               `json:"lang"`
+	Intents []cIntent          `json:"intents"`
+	Types   []cType            `json:"types"`
+	IDF     map[string]float64 `json:"idf"`    // stem → weight (stop words already scaled)
+	Forms   map[string]string  `json:"forms"`  // folded vocabulary word → stem (for typo correction)
+	FormN   map[string]int     `json:"formN"`  // occurrences of each vocabulary word (typo tie-break)
+	UnkW    float64            `json:"unkW"`   // weight of an out-of-vocabulary word
+	SlotW   float64            `json:"slotW"`  // weight of a slot placeholder
+	Builtin []string           `json:"builtin"` // built-in slot types in use
+
+	// derived by index()
+	intentIdx map[string]int
+	typeIdx   map[string]int
+	postings  map[string][]int32 // stem → template ids (global numbering)
+	tmpls     []*cTemplate
+	deletes   map[string][]string // deletion key → folded vocabulary words
+	typeRes   [][]*regexp.Regexp
+	valueStem map[string]bool // stems of custom slot values and synonyms
+	exactForm map[string]bool // folded words of custom slot values and synonyms
+}
+
+type cIntent struct {
+	Name      string           `json:"name"`
+	Slots     []cSlot          `json:"slots"`
+	Templates []cTemplate      `json:"templates"`
+	Vocab     map[string]bool  `json:"-"`
+	Ctx       map[string]*sctx `json:"-"`
+}
+
+type cSlot struct {
+	Name      string      `json:"name"`
+	Type      string      `json:"type"`
+	Priority  int         `json:"priority,omitempty"`
+	Required  bool        `json:"required,omitempty"`
+	Templates []cTemplate `json:"templates,omitempty"` // slot-level sample utterances
+}
+
+// sctx holds the words around a slot's placeholders in the intent's templates.
+type sctx struct{ left, left2, right map[string]bool }
+
+type cTemplate struct {
+	Elems  []elem  `json:"e"`
+	Weight float64 `json:"w"`
+	intent int
+}
+
+// elem is a template word (its stem) or a slot placeholder.
+type elem struct {
+	W string `json:"w,omitempty"`
+	S string `json:"s,omitempty"` // slot name
+}
+
+type cType struct {
+	Name     string            `json:"name"`
+	TopRes   bool              `json:"topRes,omitempty"`
+	Values   []string          `json:"values"`
+	Phrases  map[string]int    `json:"phrases"` // stem sequence → value index
+	Exact    map[string]int    `json:"exact"`   // folded word sequence → value index
+	MaxLen   int               `json:"maxLen"`
+	Regexes  []string          `json:"regexes,omitempty"`
+	Parent   string            `json:"parent,omitempty"`
+	Synonyms map[string]string `json:"-"`
+}
+
+// Compile compiles a spec. Errors name the offending utterance, slot or
+// regex; the build should surface them as the bot's failureReason.
+func Compile(spec ModelSpec) (*Model, error) {
+	lang := LangOf(spec.Locale)
+	m := &Model{Schema: SchemaVersion, Locale: spec.Locale, Lang: lang, IDF: map[string]float64{}, Forms: map[string]string{}}
+	typeByName := map[string]int{}
+	for _, st := range spec.SlotTypes {
+		ct := cType{Name: st.Name, TopRes: st.Strategy == "TOP_RESOLUTION", Phrases: map[string]int{}, Exact: map[string]int{}, Regexes: st.Regexes, Parent: st.Parent}
+		for _, re := range st.Regexes {
+			if _, err := regexp.Compile(`^(?:` + re + `)$`); err != nil {
+				return nil, fmt.Errorf("nlu: slot type %s: regex %q: %v", st.Name, re, err)
+			}
+		}
+		for vi, v := range st.Values {
+			ct.Values = append(ct.Values, v.Value)
+			for k, s := range append([]string{v.Value}, v.Synonyms...) {
+				toks := Tokenize(s, lang)
+				if len(toks) == 0 {
+					continue
+				}
+				stems := make([]string, len(toks))
+				norms := make([]string, len(toks))
+				for j, t := range toks {
+					stems[j] = t.Stem
+					norms[j] = t.Norm
+					m.addForm(t)
+				}
+				if nk := strings.Join(norms, " "); k == 0 {
+					ct.Exact[nk] = vi
+				} else if _, dup := ct.Exact[nk]; !dup {
+					ct.Exact[nk] = vi
+				}
+				key := strings.Join(stems, " ")
+				if _, dup := ct.Phrases[key]; !dup || k == 0 {
+					ct.Phrases[key] = vi
+				}
+				ct.MaxLen = max(ct.MaxLen, len(stems))
+			}
+		}
+		typeByName[st.Name] = len(m.Types)
+		m.Types = append(m.Types, ct)
+	}
+	builtins := map[string]bool{}
+	df := map[string]int{}
+	for _, is := range spec.Intents {
+		ci := cIntent{Name: is.Name}
+		slotType := map[string]string{}
+		for _, ss := range is.Slots {
+			if _, ok := typeByName[ss.Type]; !ok {
+				if !strings.HasPrefix(ss.Type, "AMAZON.") {
+					return nil, fmt.Errorf("nlu: slot %s of intent %s: unknown slot type %s", ss.Name, is.Name, ss.Type)
+				}
+				builtins[ss.Type] = true
+			}
+			slotType[ss.Name] = ss.Type
+			cs := cSlot{Name: ss.Name, Type: ss.Type, Priority: ss.Priority, Required: ss.Required}
+			for _, u := range ss.SampleUtterances {
+				t, err := m.parseTemplate(u, slotType)
+				if err != nil {
+					return nil, fmt.Errorf("nlu: slot %s of intent %s: utterance %q: %v", ss.Name, is.Name, u, err)
+				}
+				cs.Templates = append(cs.Templates, t)
+			}
+			ci.Slots = append(ci.Slots, cs)
+		}
+		utts := is.SampleUtterances
+		if len(utts) == 0 && is.Parent != "" {
+			utts = builtinIntentUtterances(is.Parent, lang)
+		}
+		seen := map[string]bool{}
+		for _, u := range utts {
+			t, err := m.parseTemplate(u, slotType)
+			if err != nil {
+				return nil, fmt.Errorf("nlu: intent %s: utterance %q: %v", is.Name, u, err)
+			}
+			ci.Templates = append(ci.Templates, t)
+			for _, e := range t.Elems {
+				if e.W != "" && !seen[e.W] {
+					seen[e.W] = true
+					df[e.W]++
+				}
+			}
+		}
+		m.Intents = append(m.Intents, ci)
+	}
+	for b := range builtins {
+		m.Builtin = append(m.Builtin, b)
+	}
+	sort.Strings(m.Builtin)
+	n := float64(len(m.Intents))
+	maxIDF := 0.0
+	for w, d := range df {
+		idf := math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))
+		if stopStems(lang)[w] {
+			idf *= 0.2
+		}
+		m.IDF[w] = idf
+		maxIDF = max(maxIDF, idf)
+	}
+	if maxIDF == 0 {
+		maxIDF = 1
+	}
+	m.UnkW = 0.5 * maxIDF
+	m.SlotW = 0.8 * maxIDF
+	for i := range m.Intents {
+		for j := range m.Intents[i].Templates {
+			m.weigh(&m.Intents[i].Templates[j])
+		}
+	}
+	m.index()
+	return m, nil
+}
+
+var stopStemSets = map[Lang]map[string]bool{}
+
+func stopStems(lang Lang) map[string]bool {
+	return stopStemSets[lang]
+}
+
+func init() {
+	for lang, ws := range stopWords {
+		stopStemSets[lang] = map[string]bool{}
+		for w := range ws {
+			stopStemSets[lang][Stem(w, lang)] = true
+		}
+	}
+}
+
+func (m *Model) addForm(t Token) {
+	if utf8.RuneCountInString(t.Norm) >= 4 && isAlpha(t.Norm) {
+		if _, ok := m.Forms[t.Norm]; !ok {
+			m.Forms[t.Norm] = t.Stem
+		}
+		if m.FormN == nil {
+			m.FormN = map[string]int{}
+		}
+		m.FormN[t.Norm]++
+	}
+}
+
+func isAlpha(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == 'ñ' || r == 'ç') {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Model) weigh(t *cTemplate) {
+	t.Weight = 0
+	seen := map[string]bool{}
+	for _, e := range t.Elems {
+		if e.S != "" {
+			t.Weight += m.SlotW
+		} else if !seen[e.W] {
+			seen[e.W] = true
+			t.Weight += m.IDF[e.W]
+		}
+	}
+}
+
+// parseTemplate turns "I want {Count} {FlowerType} please" into elements.
+func (m *Model) parseTemplate(u string, slots map[string]string) (cTemplate, error) {
+	var t cTemplate
+	rest := u
+	for rest != "" {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			t.Elems = append(t.Elems, m.words(rest)...)
+			break
+		}
+		if rest[open] == '}' {
+			return t, fmt.Errorf("unmatched '}'")
+		}
+		t.Elems = append(t.Elems, m.words(rest[:open])...)
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return t, fmt.Errorf("unclosed '{'")
+		}
+		name := strings.TrimSpace(rest[open+1 : open+end])
+		if _, ok := slots[name]; !ok {
+			return t, fmt.Errorf("unknown slot {%s}", name)
+		}
+		t.Elems = append(t.Elems, elem{S: name})
+		rest = rest[open+end+1:]
+	}
+	if len(t.Elems) == 0 {
+		return t, fmt.Errorf("no words")
+	}
+	return t, nil
+}
+
+func (m *Model) words(s string) []elem {
+	var out []elem
+	for _, tok := range Tokenize(s, m.Lang) {
+		m.addForm(tok)
+		out = append(out, elem{W: tok.Stem})
+	}
+	return out
+}
+
+// Marshal returns the serialised model (JSON).
+func (m *Model) Marshal() ([]byte, error) { return json.Marshal(m) }
+
+// Load restores a model from Marshal's output. It decodes and builds the
+// in-memory indexes; it never re-tokenises or re-stems sample utterances.
+func Load(data []byte) (*Model, error) {
+	m := &Model{}
+	if err := json.Unmarshal(data, m); err != nil {
+		return nil, fmt.Errorf("nlu: load: %w", err)
+	}
+	if m.Schema != SchemaVersion {
+		return nil, fmt.Errorf("nlu: load: schema %d, want %d (recompile the bot)", m.Schema, SchemaVersion)
+	}
+	m.index()
+	return m, nil
+}
+
+func (m *Model) index() {
+	m.intentIdx = map[string]int{}
+	m.typeIdx = map[string]int{}
+	m.postings = map[string][]int32{}
+	m.tmpls = m.tmpls[:0]
+	for i := range m.Intents {
+		ci := &m.Intents[i]
+		m.intentIdx[ci.Name] = i
+		ci.Vocab = map[string]bool{}
+		ci.Ctx = map[string]*sctx{}
+		for _, s := range ci.Slots {
+			ci.Ctx[s.Name] = &sctx{left: map[string]bool{}, left2: map[string]bool{}, right: map[string]bool{}}
+		}
+		for j := range ci.Templates {
+			t := &ci.Templates[j]
+			t.intent = i
+			id := int32(len(m.tmpls))
+			m.tmpls = append(m.tmpls, t)
+			seen := map[string]bool{}
+			for k, e := range t.Elems {
+				if e.S != "" {
+					c := ci.Ctx[e.S]
+					if c == nil {
+						continue
+					}
+					if k > 0 && t.Elems[k-1].W != "" {
+						c.left[t.Elems[k-1].W] = true
+						if k > 1 && t.Elems[k-2].W != "" {
+							c.left2[t.Elems[k-2].W] = true
+						}
+					}
+					if k+1 < len(t.Elems) && t.Elems[k+1].W != "" {
+						c.right[t.Elems[k+1].W] = true
+					}
+					continue
+				}
+				ci.Vocab[e.W] = true
+				if !seen[e.W] {
+					seen[e.W] = true
+					m.postings[e.W] = append(m.postings[e.W], id)
+				}
+			}
+		}
+		for _, s := range ci.Slots {
+			for _, t := range s.Templates {
+				for k, e := range t.Elems {
+					if e.S == s.Name {
+						if k > 0 && t.Elems[k-1].W != "" {
+							ci.Ctx[s.Name].left[t.Elems[k-1].W] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	m.valueStem = map[string]bool{}
+	m.exactForm = map[string]bool{}
+	for _, ct := range m.Types {
+		for p := range ct.Exact {
+			for _, w := range strings.Fields(p) {
+				m.exactForm[w] = true
+			}
+		}
+		for p := range ct.Phrases {
+			for _, st := range strings.Fields(p) {
+				m.valueStem[st] = true
+			}
+		}
+	}
+	m.typeRes = make([][]*regexp.Regexp, len(m.Types))
+	for i := range m.Types {
+		m.typeIdx[m.Types[i].Name] = i
+		for _, re := range m.Types[i].Regexes {
+			m.typeRes[i] = append(m.typeRes[i], regexp.MustCompile(`^(?:`+re+`)$`))
+		}
+	}
+	m.deletes = map[string][]string{}
+	for w := range m.Forms {
+		for _, d := range deletions(w, maxEdits(w)) {
+			m.deletes[d] = append(m.deletes[d], w)
+		}
+	}
+}
+
+// maxEdits bounds typo correction by word length: none below 4 letters,
+// one edit for 4–7, two from 8.
+func maxEdits(w string) int {
+	n := utf8.RuneCountInString(w)
+	switch {
+	case n < 4:
+		return 0
+	case n < 8:
+		return 1
+	}
+	return 2
+}
+
+// deletions returns w and every string obtained by deleting up to d runes.
+func deletions(w string, d int) []string {
+	out := []string{w}
+	seen := map[string]bool{w: true}
+	frontier := []string{w}
+	for k := 0; k < d; k++ {
+		var next []string
+		for _, s := range frontier {
+			r := []rune(s)
+			for i := range r {
+				x := string(r[:i]) + string(r[i+1:])
+				if !seen[x] {
+					seen[x] = true
+					next = append(next, x)
+				}
+			}
+		}
+		out = append(out, next...)
+		frontier = next
+	}
+	return out
+}
+
+// IntentNames lists the model's intents in spec order.
+func (m *Model) IntentNames() []string {
+	out := make([]string, len(m.Intents))
+	for i, ci := range m.Intents {
+		out[i] = ci.Name
+	}
+	return out
+}
