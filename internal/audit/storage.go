@@ -17,13 +17,15 @@ import (
 // counter row stays locked until commit, which is what makes sequence
 // order equal commit order.
 //
-// However many events there are, Insert runs at most three statements
+// On PostgreSQL, and on SQLite for batches larger than perRowMax (bulk
+// loads), Insert runs three statements however many events there are
 // (counter, events, event attributes), each with a single parameter: the
 // rows as one JSON array of arrays, expanded in SQL by json_each (SQLite)
-// or json_array_elements (PostgreSQL). A statement per row costs a parse
-// and plan each (modernc.org/sqlite caches no statements), and one with
-// many $N parameters binds them in quadratic time; a single JSON
-// parameter does neither.
+// or json_array_elements (PostgreSQL). That saves PostgreSQL a round trip
+// per row and avoids the $N-per-value statements whose binding grows
+// quadratically in modernc.org/sqlite. Smaller SQLite batches (a mutating
+// call's one event, the group committer's batches) use single-row
+// statements, which need no statement journal (see perRowMax).
 func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -37,8 +39,13 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		ev.Seq = first + int64(i)
 	}
 	pg := db.Driver() == store.DriverPostgres
-	if len(evs) == 1 && !pg {
-		return insertOne(ctx, tx, evs[0])
+	if !pg && len(evs) <= perRowMax {
+		for _, ev := range evs {
+			if err := insertOne(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	bp := payloadPool.Get().(*[]byte)
 	defer func() {
@@ -212,13 +219,18 @@ func insertVerb(pg bool) string {
 	return "INSERT OR FAIL"
 }
 
-// insertOne is Insert of a single event on SQLite (a mutating call's own
-// event) with single-row INSERT ... VALUES statements. SQLite opens a
-// statement journal for any statement that may write several rows (a
-// multi-row VALUES or an INSERT ... SELECT), copying every page it
-// touches there first, and spilling to a temporary file past 64 KiB; a
-// single-row INSERT needs none. With one event, that journal costs more
-// than the statements it saves.
+// perRowMax is the largest batch that SQLite inserts a row per statement.
+// SQLite opens a statement journal for any statement that may write
+// several rows (a multi-row VALUES or an INSERT ... SELECT) inside a
+// transaction, copying every page it touches there first and spilling to
+// a temporary file past 64 KiB; a single-row INSERT needs none. Measured
+// (BenchmarkInsertOne, lextrail-load): a mutating call's single event
+// costs ~100 us more through the JSON statement, and the committer's
+// batches (at most one per waiting client, typically <= 32) are no faster
+// through it either; only bulk loads gain from one statement.
+const perRowMax = 64
+
+// insertOne inserts ev on SQLite with a single-row INSERT ... VALUES.
 func insertOne(ctx context.Context, tx *store.Tx, ev *Event) error {
 	if _, err := tx.Exec(ctx, insertOneSQL, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs,
 		ev.Category, readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username,
