@@ -1,10 +1,22 @@
 package audit
 
 import (
-	"lextrail/internal/store"
 	"testing"
 	"time"
+
+	"lextrail/internal/store"
 )
+
+// The write path over HTTP is measured with the load generator, which
+// starts the default server (SQLite, WAL, synchronous=NORMAL) in process:
+//
+//	go build -o /tmp/lload ./cmd/lextrail-load
+//	/tmp/lload -duration 6s -audit=false                 # GetCallerIdentity, no auditor
+//	/tmp/lload -duration 6s                              # GetCallerIdentity, audited (group committer)
+//	/tmp/lload -duration 6s -op PutSlotType -audit=false # mutating, no auditor
+//	/tmp/lload -duration 6s -op PutSlotType              # mutating, event in the call's transaction
+//
+// The benchmarks below isolate the storage costs.
 
 // BenchmarkRecordParallel measures the group committer: many goroutines
 // each recording one event and waiting until it is durable (SQLite, WAL,
