@@ -46,7 +46,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lextrail/internal/accounts"
-	"lextrail/internal/authz"
 	"lextrail/internal/gateway"
 	"lextrail/internal/server"
 )
@@ -129,7 +128,7 @@ func inProcess(audited bool) (endpoint, ak, sk string, stop func(), err error) {
 			Codecs:     server.Codecs(),
 			DB:         srv.DB,
 			Keys:       srv.Accounts,
-			Authorizer: authz.RootOnly{},
+			Authorizer: srv.Authz,
 			Metrics:    gateway.NewMetrics(prometheus.NewRegistry()),
 		})
 	}
