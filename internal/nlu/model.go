@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // SchemaVersion identifies the serialised model layout; Load refuses
@@ -71,11 +70,11 @@ type Model struct {
 	Lang    Lang               `json:"lang"`
 	Intents []cIntent          `json:"intents"`
 	Types   []cType            `json:"types"`
-	IDF     map[string]float64 `json:"idf"`    // stem → weight (stop words already scaled)
-	Forms   map[string]string  `json:"forms"`  // folded vocabulary word → stem (for typo correction)
-	FormN   map[string]int     `json:"formN"`  // occurrences of each vocabulary word (typo tie-break)
-	UnkW    float64            `json:"unkW"`   // weight of an out-of-vocabulary word
-	SlotW   float64            `json:"slotW"`  // weight of a slot placeholder
+	IDF     map[string]float64 `json:"idf"`     // stem → weight (stop words already scaled)
+	Forms   map[string]string  `json:"forms"`   // folded vocabulary word → stem (for typo correction)
+	FormN   map[string]int     `json:"formN"`   // occurrences of each vocabulary word (typo tie-break)
+	UnkW    float64            `json:"unkW"`    // weight of an out-of-vocabulary word
+	SlotW   float64            `json:"slotW"`   // weight of a slot placeholder
 	Builtin []string           `json:"builtin"` // built-in slot types in use
 
 	// derived by index()

@@ -524,7 +524,9 @@ func parseDateES(in *Input, i int, today time.Time) (int, string) {
 	case "semana", "mes", "año", "ano", "fin":
 		if !explicit {
 			if e, m, ok := post(p + 1); ok && in.at(p) != "fin" {
-				return relPeriod(in, p, m, today)
+				if _, v := relPeriod(in, p, m, today); v != "" {
+					return e, v
+				}
 			} else if in.at(p) == "fin" && in.at(p+1) == "de" && in.at(p+2) == "semana" {
 				if e2, m, ok := post(p + 3); ok {
 					_, v := relPeriod(in, p, m, today)
