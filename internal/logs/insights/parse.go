@@ -91,7 +91,7 @@ type outCol struct {
 
 type sortKey struct {
 	name string
-	slot int  // event phase: slot; stats phase: column index
+	slot int // event phase: slot; stats phase: column index
 	desc bool
 }
 
