@@ -40,6 +40,7 @@ import (
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
 	"lextrail/internal/services/lexmodels"
+	logssvc "lextrail/internal/services/logs"
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
@@ -107,7 +108,10 @@ type Server struct {
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
+	// writers: Append, SplitBatches).
+	Logs     *logssvc.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -171,6 +175,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	s.Logs = logssvc.New(logssvc.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Authorizer: s.Authz, Auditor: s.Audit})
+	s.AddWorker(s.Logs.PurgeWorker())
+	s.AddWorker(s.Logs.QueryWorker())
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -181,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.IAM.Catalog(),
 		lex.Catalog(),
 		trail.Catalog(),
+		s.Logs.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
