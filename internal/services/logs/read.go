@@ -126,7 +126,7 @@ func (r *reader) listPage() error {
 	} else {
 		q = `SELECT stream_id, first_seq, min_ts, max_ts, events, raw_bytes, ingest_ms, dek_id, flags FROM logs_blocks
 			WHERE ` + col + ` = $1 AND max_ts <= $2 AND max_ts >= $3 AND min_ts <= $4`
-		args = []any{id, sat(hi + maxBatchSpan), lo, hi}
+		args = []any{id, addSat(hi, maxBatchSpan), lo, hi}
 		if r.listedAny {
 			q += ` AND (max_ts < $5 OR (max_ts = $5 AND (stream_id < $6 OR (stream_id = $6 AND first_seq < $7))))`
 			args = append(args, r.lastMin, r.lastStream, r.lastSeq)
@@ -160,6 +160,14 @@ func (r *reader) listPage() error {
 		r.listEnd = true
 	}
 	return rows.Err()
+}
+
+// addSat is a + b, saturating at math.MaxInt64 (b >= 0).
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func sat(v int64) int64 {
