@@ -84,6 +84,9 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// Logs holds the CloudWatch Logs service's options (its DB, clock,
+	// logger, authorizer and auditor are the server's).
+	Logs logssvc.Config
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -175,7 +178,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
-	s.Logs = logssvc.New(logssvc.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Authorizer: s.Authz, Auditor: s.Audit})
+	lc := cfg.Logs
+	lc.DB, lc.Now, lc.Logger, lc.Authorizer, lc.Auditor = db, cfg.Now, cfg.Logger, s.Authz, s.Audit
+	s.Logs = logssvc.New(lc)
 	s.AddWorker(s.Logs.PurgeWorker())
 	s.AddWorker(s.Logs.QueryWorker())
 	if err := s.objectServices(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/server"
 	"lextrail/internal/services/logs"
 	"lextrail/internal/store"
 	"lextrail/internal/testenv"
@@ -55,13 +56,22 @@ type fixture struct {
 }
 
 // newFixture starts a server on the driver's database with its clock
-// frozen at the current minute (SigV4 allows 15 minutes of skew).
+// frozen at the current second (SigV4 allows 15 minutes of skew).
 func newFixture(t testing.TB, d ...logs.TestDriver) *fixture {
 	drv := logs.TestDrivers[0]
 	if len(d) > 0 {
 		drv = d[0]
 	}
-	env := testenv.New(t, testenv.Options{DatabaseURL: drv.URL(t)})
+	return newFixtureWith(t, drv, nil)
+}
+
+// newFixtureWith also sets the logs service's options.
+func newFixtureWith(t testing.TB, drv logs.TestDriver, configure func(*logs.Config)) *fixture {
+	env := testenv.New(t, testenv.Options{DatabaseURL: drv.URL(t), Configure: func(c *server.Config) {
+		if configure != nil {
+			configure(&c.Logs)
+		}
+	}})
 	now := time.Now().UTC().Truncate(time.Second)
 	env.Clock.Set(now)
 	cfg := env.Config()
@@ -173,3 +183,5 @@ func (f *fixture) count(q string, args ...any) int64 {
 	}
 	return n
 }
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

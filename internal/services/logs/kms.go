@@ -183,9 +183,3 @@ func blockAAD(streamID, firstSeq int64, part byte) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(firstSeq))
 }
 
-// SetKeys sets the KMS used for encryption at rest (for wiring a KMS
-// service built after the logs service). Call it before serving requests.
-func (s *Service) SetKeys(k Keys) { s.cfg.Keys = k }
-
-// SetFilterScanLimit changes Config.FilterScanLimit (tests).
-func (s *Service) SetFilterScanLimit(n int) { s.cfg.FilterScanLimit = n }

@@ -114,9 +114,8 @@ func (k *testKeys) Decrypt(_ context.Context, account, arn string, ct []byte, ec
 func TestKMS(t *testing.T) { logs.EachDriver(t, testKMS) }
 
 func testKMS(t *testing.T, drv logs.TestDriver) {
-	f := newFixture(t, drv)
 	keys := newTestKeys()
-	f.env.Server.Logs.SetKeys(keys)
+	f := newFixtureWith(t, drv, func(c *logs.Config) { c.Keys = keys })
 	const key1 = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 	const key2 = "arn:aws:kms:us-east-1:123456789012:key/66666666-2222-3333-4444-555555555555"
 	const other = "arn:aws:kms:us-east-1:999999999999:key/77777777-2222-3333-4444-555555555555"

@@ -250,7 +250,7 @@ func testFilterLogEventsPaging(t *testing.T, drv logs.TestDriver) {
 // returns what it found with a token that resumes where it stopped, and
 // paging finds every match exactly once.
 func TestFilterScanLimit(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, logs.TestDrivers[0], func(c *logs.Config) { c.FilterScanLimit = 25 })
 	f.group("g")
 	f.stream("g", "s")
 	for b := 0; b < 20; b++ {
@@ -265,7 +265,6 @@ func TestFilterScanLimit(t *testing.T) {
 		}
 		f.put("g", "s", evs...)
 	}
-	f.env.Server.Logs.SetFilterScanLimit(25)
 	var found []string
 	var tok *string
 	calls := 0
