@@ -182,4 +182,3 @@ func blockAAD(streamID, firstSeq int64, part byte) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(streamID))
 	return binary.BigEndian.AppendUint64(b, uint64(firstSeq))
 }
-
