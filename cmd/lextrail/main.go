@@ -3,6 +3,7 @@
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
+//	lextrail logs     tail GROUP [--filter PATTERN]
 //
 // Every flag can also be given by the environment variable named in its
 // help text; a flag on the command line wins over the environment.
@@ -54,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = importZips(args[1:], stdout, stderr)
 	case "events":
 		err = events(args[1:], stdout, stderr)
+	case "logs":
+		err = logsCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -92,6 +95,9 @@ Usage:
                                 import Lex V1 exports (LEX format zips) into the database
   lextrail events [flags]       print the event history (CloudTrail records as JSON lines,
                                 newest first) from the data dir or database; see "lextrail events -h"
+  lextrail logs tail GROUP [--filter PATTERN] [--since 10m] [--follow=false]
+                                follow a CloudWatch Logs log group of a running lextrail
+                                (FilterLogEvents over its API; see "lextrail logs tail -h")
 `)
 }
 
