@@ -26,6 +26,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/catalog"
@@ -130,7 +131,7 @@ func (s *Service) lookup(ctx context.Context, tx *store.Tx, accountID, region, k
 // policy delegates to the account), with u's encryption context as
 // kms:EncryptionContext condition keys. The key must be enabled. Errors
 // are KMS's (NotFoundException, DisabledException,
-// KMSInvalidStateException, AccessDeniedException).
+// KMSInvalidStateException, AccessDeniedException), as *awserr.Error.
 func (s *Service) Authorize(ctx context.Context, u Use, action string) (KeyInfo, error) {
 	k, err := s.authorizeUse(ctx, s.call(u), u, action)
 	if err != nil {
@@ -149,9 +150,19 @@ func (s *Service) authorizeUse(ctx context.Context, c *catalog.Call, u Use, acti
 	}
 	extra := contextKeys(u.EncryptionContext)
 	if err := s.authorizeKey(ctx, c, k, action, extra); err != nil {
-		return nil, err
+		return nil, apiDenied(err)
 	}
 	return k, usable(k)
+}
+
+// apiDenied gives a denial of the Go API (which has no operation, so the
+// authorizer answers with a generic AccessDenied) KMS's code and status.
+func apiDenied(err error) error {
+	var e *awserr.Error
+	if errors.As(err, &e) && e.Code == "AccessDenied" {
+		return awserr.New(http.StatusBadRequest, "AccessDeniedException", "%s", e.Message)
+	}
+	return err
 }
 
 // DataKey is a generated data key.
@@ -201,11 +212,11 @@ func (s *Service) Decrypt(ctx context.Context, u Use, ciphertext []byte) ([]byte
 			return nil, KeyInfo{}, err
 		}
 		if want.ID != k.ID {
-			return nil, KeyInfo{}, awserr.New(400, "IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
+			return nil, KeyInfo{}, awserr.New(http.StatusBadRequest, "IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
 		}
 	}
 	if err := s.authorizeKey(ctx, s.call(u), k, "kms:Decrypt", contextKeys(u.EncryptionContext)); err != nil {
-		return nil, KeyInfo{}, err
+		return nil, KeyInfo{}, apiDenied(err)
 	}
 	if err := usable(k); err != nil {
 		return nil, KeyInfo{}, err

@@ -112,15 +112,19 @@ func canonicalContext(b []byte, ectx map[string]string) []byte {
 // seal encrypts plaintext under key k (whose material is aead) bound to
 // the encryption context.
 func seal(aead cipher.AEAD, k *key, plaintext []byte, ectx map[string]string) ([]byte, error) {
+	nonce := make([]byte, nonceSize)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return sealNonce(aead, k, plaintext, ectx, nonce)
+}
+
+func sealNonce(aead cipher.AEAD, k *key, plaintext []byte, ectx map[string]string, nonce []byte) ([]byte, error) {
 	h, err := blobHeader(k)
 	if err != nil {
 		return nil, err
 	}
 	ad := canonicalContext(append([]byte(nil), h...), ectx)
-	nonce := make([]byte, nonceSize)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
 	out := make([]byte, 0, len(h)+nonceSize+len(plaintext)+tagSize)
 	out = append(out, h...)
 	out = append(out, nonce...)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/awserr"
 	kmssvc "lextrail/internal/services/kms"
 	"lextrail/internal/store/pgtest"
 	"lextrail/internal/testenv"
@@ -52,6 +53,10 @@ func code(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
+	}
+	var le *awserr.Error
+	if errors.As(err, &le) {
+		return le.Code
 	}
 	if err != nil {
 		return err.Error()
@@ -578,3 +583,9 @@ func TestAuditRecords(t *testing.T) {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func iamClient(env *testenv.Env) *iam.Client { return iam.NewFromConfig(env.Config()) }
+
+func iamPolicy(user, name, doc string) *iam.PutUserPolicyInput {
+	return &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}
+}
