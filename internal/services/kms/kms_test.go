@@ -356,9 +356,9 @@ func TestEncryptDecrypt(t *testing.T) {
 
 		// Input validation.
 		for name, in := range map[string]*kms.EncryptInput{
-			"empty":     {KeyId: k.KeyId, Plaintext: []byte{}},
-			"too long":  {KeyId: k.KeyId, Plaintext: make([]byte, 4097)},
-			"bad key":   {KeyId: aws.String(strings.Repeat("k", 2049)), Plaintext: []byte("x")},
+			"empty":    {KeyId: k.KeyId, Plaintext: []byte{}},
+			"too long": {KeyId: k.KeyId, Plaintext: make([]byte, 4097)},
+			"bad key":  {KeyId: aws.String(strings.Repeat("k", 2049)), Plaintext: []byte("x")},
 		} {
 			if _, err := c.Encrypt(ctx, in); code(err) != "ValidationException" {
 				t.Errorf("encrypt %s: %v", name, err)
