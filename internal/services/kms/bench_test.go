@@ -181,7 +181,9 @@ func TestAWSCLI(t *testing.T) {
 	}
 }
 
-func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(strings.TrimSpace(s)) }
+func base64Decode(s string) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+}
 
 func rootUse(env *testenv.Env, keyID string) kmssvc.Use {
 	return kmssvc.Use{Principal: identity.Root(env.AccountID, ""), KeyID: keyID, Region: "us-east-1",
