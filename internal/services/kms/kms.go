@@ -187,8 +187,9 @@ func (s *Service) read(ctx context.Context, tx *store.Tx, fn func(*store.Tx) err
 }
 
 // write runs fn in tx when it is a write transaction, else in a write
-// transaction of its own (never nested in a read transaction: the caller
-// must not hold one).
+// transaction of its own (a caller holding a write transaction must pass
+// it: SQLite has a single writer, and a second write transaction would
+// wait for the first forever).
 func (s *Service) write(ctx context.Context, tx *store.Tx, fn func(*store.Tx) error) error {
 	if tx != nil && !tx.ReadOnly() {
 		return fn(tx)

@@ -26,6 +26,12 @@ func (s *Service) Purge(ctx context.Context) (int, error) {
 		n = int(m)
 		return nil
 	})
+	if n > 0 {
+		// Drop the deleted keys' unsealed material from memory.
+		s.mu.Lock()
+		clear(s.aeads)
+		s.mu.Unlock()
+	}
 	return n, err
 }
 
