@@ -1,6 +1,7 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //	lextrail logs     tail GROUP [--filter PATTERN]
@@ -162,6 +163,8 @@ func serve(args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	var objects objectStoreFlags
+	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -198,6 +201,13 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	store, err := objects.open(ctx)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		cfg.ObjectStore = store
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

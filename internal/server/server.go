@@ -39,6 +39,7 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
+	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
 	logssvc "lextrail/internal/services/logs"
 	s3svc "lextrail/internal/services/s3"
@@ -112,6 +113,9 @@ type Server struct {
 	IAM *iam.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
+	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
+	// GenerateDataKey, Decrypt) serves trails and conversation logs.
+	KMS *kms.Service
 	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
 	// writers: Append, SplitBatches).
 	Logs     *logssvc.Service
@@ -178,8 +182,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	// KMS keys: key policies are a resource-policy source of the authorizer.
+	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("kms", s.KMS)
+	s.AddWorker(s.KMS.Worker())
+	// CloudWatch Logs: log data encrypted at rest with KMS keys the logs
+	// service principal may use (unless the config brings its own Keys).
 	lc := cfg.Logs
 	lc.DB, lc.Now, lc.Logger, lc.Authorizer, lc.Auditor = db, cfg.Now, cfg.Logger, s.Authz, s.Audit
+	if lc.Keys == nil {
+		lc.Keys = logsKeys{s.KMS}
+	}
 	s.Logs = logssvc.New(lc)
 	s.AddWorker(s.Logs.PurgeWorker())
 	s.AddWorker(s.Logs.QueryWorker())
@@ -193,6 +206,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.IAM.Catalog(),
 		lex.Catalog(),
 		trail.Catalog(),
+		s.KMS.Catalog(),
 		s.Logs.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
@@ -213,25 +227,50 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// objectServices builds the object store and the S3 service.
+// objectServices builds the object store and the S3 service. SSE-KMS
+// objects are encrypted at rest in the local directory (and multipart
+// parts in staging) with data keys from KMS; an external store gets the
+// SSE-KMS headers instead.
 func (s *Server) objectServices(ctx context.Context) error {
 	st := s.cfg.ObjectStore
 	if st == nil {
-		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 		if err != nil {
 			return fmt.Errorf("object store: %w", err)
 		}
 		st = ld
 	}
-	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 	if err != nil {
 		return fmt.Errorf("multipart staging: %w", err)
 	}
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Keys: s.KMS.S3(), Now: s.cfg.Now, Logger: s.log})
 	return nil
+}
+
+// logsKeys lets CloudWatch Logs wrap its data keys with KMS as the logs
+// service principal (logs.REGION.amazonaws.com), which the key policy must
+// allow, as on AWS; aws:SourceAccount and aws:SourceArn (the log group) are
+// set for key-policy conditions.
+type logsKeys struct{ k *kms.Service }
+
+func (l logsKeys) use(tx *store.Tx, accountID, region, keyARN string, ec map[string]string) kms.Use {
+	return kms.Use{Principal: kms.ServicePrincipal("logs." + region + ".amazonaws.com"), KeyID: keyARN, AccountID: accountID, Region: region,
+		EncryptionContext: ec, Tx: tx,
+		ConditionKeys: map[string][]string{"aws:SourceAccount": {accountID}, "aws:SourceArn": {ec[logssvc.EncryptionContextKey]}}}
+}
+
+func (l logsKeys) GenerateDataKey(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, ec map[string]string) ([]byte, []byte, error) {
+	dk, err := l.k.GenerateDataKey(ctx, l.use(tx, accountID, region, keyARN, ec))
+	return dk.Plaintext, dk.CiphertextBlob, err
+}
+
+func (l logsKeys) Decrypt(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, wrapped []byte, ec map[string]string) ([]byte, error) {
+	plain, _, err := l.k.Decrypt(ctx, l.use(tx, accountID, region, keyARN, ec), wrapped)
+	return plain, err
 }
 
 // Codecs returns the protocol codecs by protocol.

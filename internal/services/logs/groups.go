@@ -15,6 +15,11 @@ import (
 	"lextrail/internal/store"
 )
 
+// querier runs queries in a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
 // group is a row of logs_groups.
 type group struct {
 	ID                 int64

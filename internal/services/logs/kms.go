@@ -19,13 +19,16 @@ import (
 	"lextrail/internal/store"
 )
 
-// Keys is what the logs service needs from KMS: wrap and unwrap a data key
-// under a KMS key of an account, with an encryption context (the kms
-// service implements it). Errors that are the caller's fault (no such key,
-// key disabled, not allowed) are *awserr.Error values.
+// Keys is what the logs service needs from KMS (the server adapts the kms
+// service to it, using keys as the logs service principal): make a 32-byte
+// data key under a KMS key of an account and region, bound to an
+// encryption context, and unwrap it again. tx is the caller's transaction
+// (KMS reads the key in it). Errors that are the caller's fault (no such
+// key, key disabled, the key policy does not allow CloudWatch Logs) are
+// *awserr.Error values.
 type Keys interface {
-	Encrypt(ctx context.Context, accountID, keyARN string, plaintext []byte, encryptionContext map[string]string) ([]byte, error)
-	Decrypt(ctx context.Context, accountID, keyARN string, ciphertext []byte, encryptionContext map[string]string) ([]byte, error)
+	GenerateDataKey(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, encryptionContext map[string]string) (plaintext, wrapped []byte, err error)
+	Decrypt(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, wrapped []byte, encryptionContext map[string]string) ([]byte, error)
 }
 
 // EncryptionContextKey is the encryption-context key CloudWatch Logs binds
@@ -68,17 +71,18 @@ func (s *Service) associateKey(ctx context.Context, tx *store.Tx, c *catalog.Cal
 	if parts := strings.Split(keyARN, ":"); parts[3] != c.Region {
 		return invalidParam("The KMS key %s is not in the log group's region %s.", keyARN, c.Region)
 	}
-	plain := make([]byte, 32)
-	rand.Read(plain)
 	groupARN := groupARN(c.Region, g.AccountID, g.Name)
-	wrapped, err := s.cfg.Keys.Encrypt(ctx, g.AccountID, keyARN, plain, map[string]string{EncryptionContextKey: groupARN})
+	plain, wrapped, err := s.cfg.Keys.GenerateDataKey(ctx, tx, g.AccountID, c.Region, keyARN, map[string]string{EncryptionContextKey: groupARN})
+	if err == nil && len(plain) != 32 {
+		err = errors.New("logs: KMS returned a data key that is not 32 bytes")
+	}
 	if err != nil {
 		var ae *awserr.Error
 		if errors.As(err, &ae) && ae.Client() {
 			// AWS: "If you attempt to associate a KMS key with a log group
 			// but the KMS key does not exist or the KMS key is disabled,
 			// you receive an InvalidParameterException error."
-			return invalidParam("The specified KMS key %s cannot be used: %s", keyARN, ae.Message)
+			return invalidParam("CloudWatch Logs (logs.%s.amazonaws.com) cannot use the KMS key %s: %s", c.Region, keyARN, ae.Message)
 		}
 		return err
 	}
@@ -118,15 +122,10 @@ func (kc *keyCache) put(id int64, a cipher.AEAD, exp time.Time) {
 	kc.keys[id] = dataKey{aead: a, expires: exp}
 }
 
-// querier runs queries in a transaction.
-type querier interface {
-	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
-}
-
 // dataKeyFor returns the AEAD of data key id, unwrapping it with KMS when
 // it is not cached. A KMS refusal (key disabled or deleted) is the
 // caller's error, with KMS's message.
-func (s *Service) dataKeyFor(ctx context.Context, q querier, id int64) (cipher.AEAD, error) {
+func (s *Service) dataKeyFor(ctx context.Context, q *store.Tx, id int64) (cipher.AEAD, error) {
 	now := s.cfg.Now()
 	if a := s.keys.get(id, now); a != nil {
 		return a, nil
@@ -143,7 +142,11 @@ func (s *Service) dataKeyFor(ctx context.Context, q querier, id int64) (cipher.A
 	if s.cfg.Keys == nil {
 		return nil, awserr.New(http.StatusBadRequest, "InvalidParameterException", "The log data is encrypted with KMS key %s, but this lextrail server has no KMS service configured.", keyARN)
 	}
-	plain, err := s.cfg.Keys.Decrypt(ctx, acct, keyARN, wrapped, map[string]string{EncryptionContextKey: ctxARN})
+	region := ""
+	if p := strings.SplitN(ctxARN, ":", 5); len(p) == 5 {
+		region = p[3]
+	}
+	plain, err := s.cfg.Keys.Decrypt(ctx, q, acct, region, keyARN, wrapped, map[string]string{EncryptionContextKey: ctxARN})
 	if err != nil {
 		var ae *awserr.Error
 		if errors.As(err, &ae) && ae.Client() {

@@ -78,20 +78,25 @@ func (k *testKeys) key(account, arn string) (*testKey, error) {
 	return tk, nil
 }
 
-func (k *testKeys) Encrypt(_ context.Context, account, arn string, plain []byte, ec map[string]string) ([]byte, error) {
+func (k *testKeys) GenerateDataKey(_ context.Context, _ *store.Tx, account, region, arn string, ec map[string]string) ([]byte, []byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	tk, err := k.key(account, arn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if !strings.Contains(arn, ":"+region+":") {
+		return nil, nil, awserr.New(400, "NotFoundException", "Key '%s' is not in %s", arn, region)
 	}
 	k.contexts = append(k.contexts, ec)
+	plain := make([]byte, 32)
+	rand.Read(plain)
 	nonce := make([]byte, 12)
 	rand.Read(nonce)
-	return tk.aead.Seal(nonce, nonce, plain, aad(ec)), nil
+	return plain, tk.aead.Seal(nonce, nonce, plain, aad(ec)), nil
 }
 
-func (k *testKeys) Decrypt(_ context.Context, account, arn string, ct []byte, ec map[string]string) ([]byte, error) {
+func (k *testKeys) Decrypt(_ context.Context, _ *store.Tx, account, region, arn string, ct []byte, ec map[string]string) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	tk, err := k.key(account, arn)
