@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"lextrail/internal/services/logs"
 )
@@ -139,10 +140,15 @@ func testEveryOperation(t *testing.T, drv logs.TestDriver) {
 	_, err = c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(arn + ":*"), Tags: map[string]string{"a": "b"}})
 	wantCode(t, err, "InvalidParameterException")
 
-	// KMS: without a KMS service the association is refused, clearly.
-	_, err = c.AssociateKmsKey(ctx, &cwl.AssociateKmsKeyInput{LogGroupName: aws.String(g), KmsKeyId: aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")})
-	wantCode(t, err, "InvalidParameterException")
-	seen["AssociateKmsKey"] = true // succeeds in TestKMS, with a key provider
+	// KMS: the server's KMS, with a key policy that lets CloudWatch Logs
+	// use the key.
+	key := must(kms.NewFromConfig(f.env.Config()).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(logsKeyPolicy)})).ok(t)
+	_, err = c.AssociateKmsKey(ctx, &cwl.AssociateKmsKeyInput{LogGroupName: aws.String(g), KmsKeyId: key.KeyMetadata.Arn})
+	ok("AssociateKmsKey", err)
+	if dg = must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{})).ok(t); aws.ToString(dg.LogGroups[0].KmsKeyId) != aws.ToString(key.KeyMetadata.Arn) {
+		t.Fatalf("kmsKeyId %v", dg.LogGroups[0].KmsKeyId)
+	}
+	f.put(g, "aws/lex/OrderFlowers/prod/1/b", f.ev(-30*time.Second, `{"botName":"OrderFlowers","inputTranscript":"encrypted","missedUtterance":false}`))
 	_, err = c.DisassociateKmsKey(ctx, &cwl.DisassociateKmsKeyInput{LogGroupName: aws.String(g)})
 	ok("DisassociateKmsKey", err)
 
@@ -154,7 +160,7 @@ func testEveryOperation(t *testing.T, drv logs.TestDriver) {
 	if got := renderResults(res.Results); got != "inputTranscript=what is the weather; inputTranscript=sing" {
 		t.Fatalf("query results %s", got)
 	}
-	if res.Statistics.RecordsScanned != 3 || res.Statistics.RecordsMatched != 2 {
+	if res.Statistics.RecordsScanned != 4 || res.Statistics.RecordsMatched != 2 {
 		t.Fatalf("statistics %+v", res.Statistics)
 	}
 	stop, err := c.StopQuery(ctx, &cwl.StopQueryInput{QueryId: sq.QueryId})
@@ -190,6 +196,9 @@ func testEveryOperation(t *testing.T, drv logs.TestDriver) {
 	}
 	if n := f.count("SELECT COUNT(*) FROM logs_trash"); n != 0 {
 		t.Fatalf("%d trash rows left", n)
+	}
+	if n := f.count("SELECT COUNT(*) FROM logs_data_keys"); n != 0 {
+		t.Fatalf("%d data keys of a deleted group left", n)
 	}
 
 	for _, op := range f.env.Server.Logs.Catalog().Ops {
