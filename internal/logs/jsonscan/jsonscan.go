@@ -541,9 +541,15 @@ func AppendUnquote(dst, raw []byte) []byte {
 	}
 	s := raw[1 : len(raw)-1]
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			dst = append(dst, c)
+		// Copy up to the next escape in one go.
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return append(dst, s[i:]...)
+		}
+		dst = append(dst, s[i:i+j]...)
+		i += j
+		if i+1 >= len(s) {
+			dst = append(dst, s[i])
 			i++
 			continue
 		}

@@ -91,12 +91,17 @@ func decodeBlock(dst []event, data []byte, minTS, firstSeq int64) ([]event, erro
 
 // ---- trigram Bloom filter ----
 
-// isWord is a byte that belongs to a trigram: ASCII letters, digits,
+// wordByte marks the bytes that belong to trigrams: ASCII letters, digits,
 // underscore, and every byte of a non-ASCII character (the same class
 // filter patterns call word characters).
-func isWord(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
-}
+var wordByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+	}
+	return t
+}()
+
+func isWord(c byte) bool { return wordByte[c] }
 
 const (
 	bloomMinBits = 512
@@ -104,39 +109,41 @@ const (
 	bloomHashes  = 3
 )
 
-// bloomBuilder collects the trigrams of a block's messages.
+// bloomBuilder sets the bits of a block's trigram filter. The filter has
+// about two bits per message byte (a power of two between 512 bits and 1
+// Mbit): a block's distinct trigrams are far fewer than its bytes (keys
+// and common words repeat), which keeps false positives near 1%.
 type bloomBuilder struct {
-	grams []uint32
+	bits []byte
+	mask uint32
+}
+
+func newBloom(rawBytes int64) *bloomBuilder {
+	m := max(bloomMinBits, min(bloomMaxBits, 1<<bits.Len(uint(rawBytes*2))))
+	return &bloomBuilder{bits: make([]byte, m/8), mask: uint32(m - 1)}
 }
 
 func (bb *bloomBuilder) add(msg []byte) {
 	run := 0
-	for i, c := range msg {
-		if !isWord(c) {
+	var g uint32
+	for _, c := range msg {
+		if !wordByte[c] {
 			run = 0
 			continue
 		}
+		g = (g<<8 | uint32(c)) & 0xffffff
 		run++
 		if run >= 3 {
-			bb.grams = append(bb.grams, uint32(msg[i-2])|uint32(msg[i-1])<<8|uint32(c)<<16)
+			h1, h2 := bloomHash(g)
+			for i := uint32(0); i < bloomHashes; i++ {
+				p := (h1 + i*h2) & bb.mask
+				bb.bits[p>>3] |= 1 << (p & 7)
+			}
 		}
 	}
 }
 
-// build returns the filter's bits (a power-of-two number of bytes).
-func (bb *bloomBuilder) build() []byte {
-	m := max(bloomMinBits, min(bloomMaxBits, 1<<bits.Len(uint(len(bb.grams)*4))))
-	bitsv := make([]byte, m/8)
-	mask := uint32(m - 1)
-	for _, g := range bb.grams {
-		h1, h2 := bloomHash(g)
-		for i := uint32(0); i < bloomHashes; i++ {
-			p := (h1 + i*h2) & mask
-			bitsv[p>>3] |= 1 << (p & 7)
-		}
-	}
-	return bitsv
-}
+func (bb *bloomBuilder) build() []byte { return bb.bits }
 
 func bloomHash(g uint32) (uint32, uint32) {
 	h1 := g * 0x9E3779B1
@@ -163,7 +170,7 @@ func bloomHas(filter, lit []byte) bool {
 		if run < 3 {
 			continue
 		}
-		g := uint32(lit[i-2]) | uint32(lit[i-1])<<8 | uint32(c)<<16
+		g := uint32(lit[i-2])<<16 | uint32(lit[i-1])<<8 | uint32(c)
 		h1, h2 := bloomHash(g)
 		for k := uint32(0); k < bloomHashes; k++ {
 			p := (h1 + k*h2) & mask

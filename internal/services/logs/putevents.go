@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"time"
+	"unsafe"
 
 	"lextrail/internal/catalog"
 	"lextrail/internal/store"
@@ -82,7 +83,8 @@ func (s *Service) putLogEvents(ctx context.Context, c *catalog.Call, in *PutLogE
 	}
 	events := make([]event, len(in.LogEvents))
 	for i, e := range in.LogEvents {
-		events[i] = event{ts: *e.Timestamp, msg: []byte(*e.Message)}
+		// The message's bytes are shared, not copied (never written to).
+		events[i] = event{ts: *e.Timestamp, msg: unsafe.Slice(unsafe.StringData(*e.Message), len(*e.Message))}
 	}
 	g, err := loadGroup(ctx, c.Tx, c, *in.LogGroupName)
 	if err != nil {
@@ -193,10 +195,12 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 	}
 	minTS, maxTS := valid[0].ts, valid[len(valid)-1].ts
 	var raw int64
-	var bb bloomBuilder
-	flags := int64(0)
 	for _, e := range valid {
 		raw += int64(len(e.msg))
+	}
+	bb := newBloom(raw)
+	flags := int64(0)
+	for _, e := range valid {
 		bb.add(e.msg)
 		if flags&flagAlnumEscape == 0 && hasAlnumEscape(e.msg) {
 			flags |= flagAlnumEscape
