@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,6 +76,7 @@ func BenchmarkPutLogEvents(b *testing.B) {
 			}
 			b.SetBytes(bytes)
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			var wg sync.WaitGroup
 			for s := 0; s < par; s++ {
 				wg.Add(1)
@@ -101,7 +103,7 @@ func BenchmarkPutLogEvents(b *testing.B) {
 				}(s)
 			}
 			wg.Wait()
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+			reportCPU(b, cpu0, b.N*batch)
 		})
 	}
 }
@@ -170,4 +172,51 @@ func BenchmarkFilterLogEventsJSON(b *testing.B) {
 			b.ReportMetric(float64(calls), "calls")
 		})
 	}
+}
+
+// BenchmarkAppend measures ingest without HTTP: the Go API conversation-log
+// writers use, batches of 1,000 documents into one stream (the server's
+// share of PutLogEvents: batch checks, Bloom filter, block encoding, one
+// transaction).
+func BenchmarkAppend(b *testing.B) {
+	f := newFixture(b)
+	f.group("bench")
+	r := rand.New(rand.NewPCG(5, 6))
+	const batch = 1000
+	docs := make([]string, batch)
+	for i := range docs {
+		docs[i] = benchDoc(r, i, f.now)
+	}
+	start := f.now.Add(-13 * 24 * time.Hour)
+	evs := make([]logs.Event, batch)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for n := 0; n < b.N; n++ {
+		base := start.Add(time.Duration(n) * batch * time.Millisecond)
+		for i := range evs {
+			evs[i] = logs.Event{Timestamp: base.Add(time.Duration(i) * time.Millisecond), Message: docs[i]}
+		}
+		if _, err := f.env.Server.Logs.Append(f.ctx, logs.AppendInput{Region: "us-east-1", Group: "arn:aws:logs:us-east-1:123456789012:log-group:bench", Stream: "s", CreateStream: true, Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0, b.N*batch)
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports events/s (wall clock, which depends on what else the
+// machine runs) and the CPU time per event (which does not), and from it
+// the rate two dedicated cores would sustain.
+func reportCPU(b *testing.B, cpu0 time.Duration, events int) {
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	per := float64(cpu.Microseconds()) / float64(events)
+	b.ReportMetric(per, "cpu-µs/event")
+	b.ReportMetric(2e6/per, "events/s@2cpu")
 }

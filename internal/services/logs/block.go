@@ -116,6 +116,10 @@ const (
 type bloomBuilder struct {
 	bits []byte
 	mask uint32
+	// recent remembers trigrams just added (keys and words repeat in
+	// every event of a block), so most are not hashed into the filter
+	// again.
+	recent [4096]uint32
 }
 
 func newBloom(rawBytes int64) *bloomBuilder {
@@ -134,6 +138,11 @@ func (bb *bloomBuilder) add(msg []byte) {
 		g = (g<<8 | uint32(c)) & 0xffffff
 		run++
 		if run >= 3 {
+			slot := (g * 0x9E3779B1) >> 20
+			if bb.recent[slot] == g|1<<31 {
+				continue
+			}
+			bb.recent[slot] = g | 1<<31
 			h1, h2 := bloomHash(g)
 			for i := uint32(0); i < bloomHashes; i++ {
 				p := (h1 + i*h2) & bb.mask
