@@ -89,10 +89,19 @@ func (p *Pattern) Match(msg []byte) bool { return p.NewMatcher().Match(msg) }
 type Matcher struct {
 	p    *Pattern
 	vals []jsonscan.Value
+	msg  []byte
+	has  func([]byte, bool) bool
 }
 
 // Match reports whether msg matches the pattern.
-func (m *Matcher) Match(msg []byte) bool {
+func (m *Matcher) Match(msg []byte) bool { return m.match(msg, false) }
+
+// MatchUnescaped is Match for a message known to hide no ASCII word
+// character behind a \u00XX escape (a store that checked its data once),
+// which lets JSON patterns reject on raw bytes without looking for escapes.
+func (m *Matcher) MatchUnescaped(msg []byte) bool { return m.match(msg, true) }
+
+func (m *Matcher) match(msg []byte, unescaped bool) bool {
 	p := m.p
 	switch {
 	case p.all:
@@ -101,7 +110,7 @@ func (m *Matcher) Match(msg []byte) bool {
 		return p.re.Match(msg)
 	case p.expr != nil:
 		// Cheap rejection first: literals every match must contain.
-		if p.hint != nil && !p.hint.MayMatch(func(lit []byte, _ bool) bool { return bytes.Contains(msg, lit) }, !hasAlnumEscape(msg)) {
+		if p.hint != nil && !p.hint.MayMatch(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg)) {
 			return false
 		}
 		i := firstNonSpace(msg)
@@ -132,6 +141,15 @@ func (m *Matcher) Match(msg []byte) bool {
 		}
 	}
 	return false
+}
+
+// contains returns the literal check for msg (one closure per Matcher).
+func (m *Matcher) contains(msg []byte) func([]byte, bool) bool {
+	m.msg = msg
+	if m.has == nil {
+		m.has = func(lit []byte, _ bool) bool { return bytes.Contains(m.msg, lit) }
+	}
+	return m.has
 }
 
 func firstNonSpace(b []byte) int {
@@ -774,11 +792,9 @@ func (e *expr) hint() *Hint {
 	case opNotExists:
 		return nil
 	}
-	// The member's name occurs in the document; so do literal values.
+	// Literal values occur in the document, and so does the member's
+	// name. Values come first: they are what usually rules a message out.
 	h := &Hint{And: true}
-	for _, n := range selectorNames(e.sel) {
-		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true})
-	}
 	switch e.op {
 	case opIsTrue:
 		h.Kids = append(h.Kids, &Hint{Lit: []byte("true"), JSON: true})
@@ -792,6 +808,9 @@ func (e *expr) hint() *Hint {
 				h.Kids = append(h.Kids, &Hint{Lit: []byte(w), JSON: true})
 			}
 		}
+	}
+	for _, n := range selectorNames(e.sel) {
+		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true})
 	}
 	return h
 }

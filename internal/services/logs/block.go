@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // A block holds the events of one accepted PutLogEvents batch, sorted by
@@ -17,8 +19,8 @@ import (
 //	per event: uvarint (timestamp - min_ts), uvarint len(message), message
 //
 // Decoding aliases the messages into the block's buffer (no copy per
-// event), which is what lets FilterLogEvents walk a million events in well
-// under a second.
+// event). The bytes are stored S2-compressed (flagS2) when that pays, then
+// encrypted (flagEncrypted) for KMS groups.
 const blockVersion = 1
 
 // Block flags (logs_blocks.flags).
@@ -28,7 +30,30 @@ const (
 	flagAlnumEscape = 1 << 0
 	// flagEncrypted: data and bloom are AES-256-GCM under dek_id.
 	flagEncrypted = 1 << 1
+	// flagS2: data is the codec's bytes compressed with S2 (before
+	// encryption, when both).
+	flagS2 = 1 << 2
 )
+
+// compressBlock compresses encoded block bytes with S2 when that saves at
+// least an eighth; JSON documents shrink five- to tenfold, which is most
+// of what a full scan reads from the database, and S2 decodes at
+// gigabytes per second per core.
+func compressBlock(raw []byte) ([]byte, bool) {
+	enc := s2.Encode(nil, raw)
+	if len(enc) > len(raw)-len(raw)/8 {
+		return raw, false
+	}
+	return enc, true
+}
+
+func decompressBlock(data []byte) ([]byte, error) {
+	out, err := s2.Decode(nil, data)
+	if err != nil {
+		return nil, errCorruptBlock
+	}
+	return out, nil
+}
 
 // event is one log event.
 type event struct {

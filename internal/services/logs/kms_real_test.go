@@ -68,6 +68,9 @@ func testServerKMS(t *testing.T, drv logs.TestDriver) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := f.count(`SELECT COUNT(*) FROM logs_blocks WHERE flags / 2 % 2 = 0`); n != 0 {
+		t.Fatalf("%d blocks of an encrypted group are not flagged encrypted", n)
+	}
 	fe := must(f.c.FilterLogEvents(f.ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("enc"), FilterPattern: aws.String(`{ $.inputTranscript = "CARD-*" }`)})).ok(t)
 	if len(fe.Events) != 1 || !strings.Contains(aws.ToString(fe.Events[0].Message), marker) {
 		t.Fatalf("FilterLogEvents %+v", fe.Events)

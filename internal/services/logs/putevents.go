@@ -218,6 +218,10 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 	}
 	first := next - int64(len(valid))
 	data := encodeBlock(valid, minTS)
+	if enc, ok := compressBlock(data); ok {
+		data = enc
+		flags |= flagS2
+	}
 	bloom := bb.build()
 	if g.DEK != 0 {
 		a, err := s.dataKeyFor(ctx, tx, g.DEK)

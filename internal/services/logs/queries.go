@@ -544,6 +544,11 @@ func (qr *queryRunner) scanGroups(ctx context.Context, j *queryJob, fn func(*ins
 							return errCorruptBlock
 						}
 					}
+					if b.flags&flagS2 != 0 {
+						if data, err = decompressBlock(data); err != nil {
+							return err
+						}
+					}
 					if evs, err = decodeBlock(evs, data, b.minTS, b.firstSeq); err != nil {
 						return err
 					}

@@ -299,6 +299,13 @@ func (r *reader) activate() error {
 		wg.Add(1)
 		go func(w *loaded) {
 			defer wg.Done()
+			if w.meta.flags&flagS2 != 0 {
+				var err error
+				if w.data, err = decompressBlock(w.data); err != nil {
+					w.err = err
+					return
+				}
+			}
 			evs, err := decodeBlock(nil, w.data, w.meta.minTS, w.meta.firstSeq)
 			if err != nil {
 				w.err = err
@@ -306,8 +313,13 @@ func (r *reader) activate() error {
 			}
 			sc := r.sc
 			var m *filter.Matcher
+			match := func([]byte) bool { return true }
 			if sc.pattern != nil && !sc.pattern.MatchesAll() {
 				m = sc.pattern.NewMatcher()
+				match = m.Match
+				if w.meta.flags&flagAlnumEscape == 0 {
+					match = m.MatchUnescaped // checked once at ingest
+				}
 			}
 			kept := evs[:0]
 			for _, e := range evs {
@@ -318,7 +330,7 @@ func (r *reader) activate() error {
 				if !sc.reverse && k.less(sc.cut) || sc.reverse && !k.less(sc.cut) {
 					continue
 				}
-				if m != nil && !m.Match(e.msg) {
+				if m != nil && !match(e.msg) {
 					continue
 				}
 				kept = append(kept, e)
