@@ -117,7 +117,8 @@ func (m *Matcher) match(msg []byte, unescaped bool) bool {
 		if i < 0 || (msg[i] != '{' && msg[i] != '[') {
 			return false
 		}
-		if !p.paths.Scan(msg, m.vals) {
+		// Stop reading at the last member the pattern needs.
+		if !p.paths.ScanFirst(msg, m.vals) {
 			return false
 		}
 		return p.expr.eval(m.vals)
@@ -343,8 +344,12 @@ func quoted(src string, i int) (string, int, error) {
 type Hint struct {
 	Lit  []byte
 	JSON bool // Lit comes from a JSON pattern: checkable only on JSON text without \u-escaped word characters
-	And  bool
-	Kids []*Hint
+	// Whole says Lit occurs between non-word bytes (a whole JSON string
+	// value, member name or literal), so its first and last word runs are
+	// whole tokens of the message too, not only its inner ones.
+	Whole bool
+	And   bool
+	Kids  []*Hint
 }
 
 // Hint returns the pattern's hint, or nil when it gives no information.
@@ -355,6 +360,12 @@ func (p *Pattern) Hint() *Hint { return p.hint }
 // answers false only when no matching message can be in the data has
 // describes.
 func (h *Hint) MayMatch(has func(lit []byte, json bool) bool, jsonOK bool) bool {
+	return h.MayMatchHint(func(k *Hint) bool { return has(k.Lit, k.JSON) }, jsonOK)
+}
+
+// MayMatchHint is MayMatch with has given the whole literal hint (for
+// checks that use Whole).
+func (h *Hint) MayMatchHint(has func(lit *Hint) bool, jsonOK bool) bool {
 	if h == nil {
 		return true
 	}
@@ -362,18 +373,18 @@ func (h *Hint) MayMatch(has func(lit []byte, json bool) bool, jsonOK bool) bool 
 		if h.JSON && !jsonOK {
 			return true
 		}
-		return has(h.Lit, h.JSON)
+		return has(h)
 	}
 	if h.And {
 		for _, k := range h.Kids {
-			if !k.MayMatch(has, jsonOK) {
+			if !k.MayMatchHint(has, jsonOK) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, k := range h.Kids {
-		if k.MayMatch(has, jsonOK) {
+		if k.MayMatchHint(has, jsonOK) {
 			return true
 		}
 	}
@@ -797,20 +808,25 @@ func (e *expr) hint() *Hint {
 	h := &Hint{And: true}
 	switch e.op {
 	case opIsTrue:
-		h.Kids = append(h.Kids, &Hint{Lit: []byte("true"), JSON: true})
+		h.Kids = append(h.Kids, &Hint{Lit: []byte("true"), JSON: true, Whole: true})
 	case opIsFalse:
-		h.Kids = append(h.Kids, &Hint{Lit: []byte("false"), JSON: true})
+		h.Kids = append(h.Kids, &Hint{Lit: []byte("false"), JSON: true, Whole: true})
 	case opIsNull:
-		h.Kids = append(h.Kids, &Hint{Lit: []byte("null"), JSON: true})
+		h.Kids = append(h.Kids, &Hint{Lit: []byte("null"), JSON: true, Whole: true})
 	case opEq:
 		if !e.isNum && !e.any {
-			for _, w := range wordRuns(e.str) {
-				h.Kids = append(h.Kids, &Hint{Lit: []byte(w), JSON: true})
+			for _, r := range wordRunSpans(e.str) {
+				// A run is a whole token of the message when what bounds
+				// it in the value is not a word byte, or is the quote
+				// around the value (no wildcard on that side).
+				a, b := r[0], r[1]
+				whole := (a == 0 && !e.pre || a > 0 && !isWordByte(e.str[a-1])) && (b == len(e.str) && !e.post || b < len(e.str) && !isWordByte(e.str[b]))
+				h.Kids = append(h.Kids, &Hint{Lit: []byte(e.str[a:b]), JSON: true, Whole: whole})
 			}
 		}
 	}
 	for _, n := range selectorNames(e.sel) {
-		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true})
+		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true, Whole: true})
 	}
 	return h
 }
@@ -836,11 +852,11 @@ func selectorNames(sel string) []string {
 	return out
 }
 
-// wordRuns returns the maximal runs of ASCII letters, digits and
-// underscores in s: they occur verbatim in a JSON string whose decoded
-// value contains s (only \u escapes could hide them).
-func wordRuns(s string) []string {
-	var out []string
+// wordRunSpans returns the [start, end) of the maximal runs of ASCII
+// letters, digits and underscores in s: they occur verbatim in a JSON
+// string whose decoded value contains s (only \u escapes could hide them).
+func wordRunSpans(s string) [][2]int {
+	var out [][2]int
 	j := -1
 	for i := 0; i <= len(s); i++ {
 		w := i < len(s) && isWordByte(s[i]) && s[i] < 0x80
@@ -848,7 +864,7 @@ func wordRuns(s string) []string {
 			j = i
 		}
 		if !w && j >= 0 {
-			out = append(out, s[j:i])
+			out = append(out, [2]int{j, i})
 			j = -1
 		}
 	}

@@ -266,6 +266,27 @@ func (s *Set) Scan(doc []byte, out []Value) bool {
 	return sc.pos == len(doc)
 }
 
+// ScanFirst is Scan that stops as soon as every path has a value: the
+// first occurrence of a duplicate member wins, and the rest of the
+// document is not read (so not validated). It reports false for a
+// document that is malformed up to that point. Matching uses it: most
+// patterns need a few members near the start of each event.
+func (s *Set) ScanFirst(doc []byte, out []Value) bool {
+	for i := range out {
+		out[i] = Value{}
+	}
+	sc := scanner{doc: doc, out: out, first: true, left: s.n}
+	sc.ws()
+	if !sc.value(&s.root, 0) {
+		return false
+	}
+	if sc.left == 0 {
+		return true
+	}
+	sc.ws()
+	return sc.pos == len(doc)
+}
+
 // Valid reports whether doc is well-formed JSON.
 func Valid(doc []byte) bool {
 	var s Set
@@ -276,6 +297,10 @@ type scanner struct {
 	doc []byte
 	pos int
 	out []Value
+	// first (ScanFirst): keep first occurrences and stop when left, the
+	// paths still without a value, reaches 0.
+	first bool
+	left  int
 }
 
 func (s *scanner) ws() {
@@ -337,6 +362,12 @@ func (s *scanner) value(n *node, depth int) bool {
 	}
 	if n != nil {
 		for _, i := range n.want {
+			if s.first {
+				if s.out[i].Kind != Missing {
+					continue
+				}
+				s.left--
+			}
 			s.out[i] = Value{Kind: kind, Raw: s.doc[start:s.pos]}
 		}
 	}
@@ -470,6 +501,9 @@ func (s *scanner) object(n *node, depth int) bool {
 		if !s.value(child, depth+1) {
 			return false
 		}
+		if s.first && s.left == 0 {
+			return true
+		}
 		s.ws()
 		if s.pos >= len(s.doc) {
 			return false
@@ -501,6 +535,9 @@ func (s *scanner) array(n *node, depth int) bool {
 		}
 		if !s.value(child, depth+1) {
 			return false
+		}
+		if s.first && s.left == 0 {
+			return true
 		}
 		s.ws()
 		if s.pos >= len(s.doc) {

@@ -33,6 +33,9 @@ const (
 	// flagS2: data is the codec's bytes compressed with S2 (before
 	// encryption, when both).
 	flagS2 = 1 << 2
+	// flagTokens: the Bloom filter also holds every whole word token
+	// (maximal run of word bytes), not only trigrams.
+	flagTokens = 1 << 3
 )
 
 // compressBlock compresses encoded block bytes with S2 when that saves at
@@ -141,10 +144,11 @@ const (
 type bloomBuilder struct {
 	bits []byte
 	mask uint32
-	// recent remembers trigrams just added (keys and words repeat in
-	// every event of a block), so most are not hashed into the filter
-	// again.
-	recent [4096]uint32
+	// recent and recentTok remember trigrams and tokens just added (keys
+	// and words repeat in every event of a block), so most are not hashed
+	// into the filter again.
+	recent    [4096]uint32
+	recentTok [1024]uint32
 }
 
 func newBloom(rawBytes int64) *bloomBuilder {
@@ -155,11 +159,16 @@ func newBloom(rawBytes int64) *bloomBuilder {
 func (bb *bloomBuilder) add(msg []byte) {
 	run := 0
 	var g uint32
+	tok := uint32(fnvOffset)
 	for _, c := range msg {
 		if !wordByte[c] {
-			run = 0
+			if run > 0 {
+				bb.addToken(tok)
+			}
+			run, tok = 0, fnvOffset
 			continue
 		}
+		tok = (tok ^ uint32(c)) * fnvPrime
 		g = (g<<8 | uint32(c)) & 0xffffff
 		run++
 		if run >= 3 {
@@ -168,14 +177,57 @@ func (bb *bloomBuilder) add(msg []byte) {
 				continue
 			}
 			bb.recent[slot] = g | 1<<31
-			h1, h2 := bloomHash(g)
-			for i := uint32(0); i < bloomHashes; i++ {
-				p := (h1 + i*h2) & bb.mask
-				bb.bits[p>>3] |= 1 << (p & 7)
-			}
+			bb.set(bloomHash(g))
 		}
 	}
+	if run > 0 {
+		bb.addToken(tok)
+	}
 }
+
+func (bb *bloomBuilder) addToken(tok uint32) {
+	slot := (tok * 0x9E3779B1) >> 22
+	if bb.recentTok[slot] == tok|1 {
+		return
+	}
+	bb.recentTok[slot] = tok | 1
+	bb.set(tokenHash(tok))
+}
+
+func (bb *bloomBuilder) set(h1, h2 uint32) {
+	for i := uint32(0); i < bloomHashes; i++ {
+		p := (h1 + i*h2) & bb.mask
+		bb.bits[p>>3] |= 1 << (p & 7)
+	}
+}
+
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+// tokenHash spreads a token's FNV-1a hash (tokens and trigrams share the
+// filter's bits).
+func tokenHash(tok uint32) (uint32, uint32) {
+	h := tok ^ 0x5bd1e995
+	h ^= h >> 16
+	h *= 0x85EBCA6B
+	h ^= h >> 13
+	return h, (h*0xC2B2AE35 ^ h>>11) | 1
+}
+
+func (f bloomFilter) has(h1, h2 uint32) bool {
+	mask := uint32(len(f)*8 - 1)
+	for k := uint32(0); k < bloomHashes; k++ {
+		p := (h1 + k*h2) & mask
+		if f[p>>3]&(1<<(p&7)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+type bloomFilter []byte
 
 func (bb *bloomBuilder) build() []byte { return bb.bits }
 
@@ -186,31 +238,36 @@ func bloomHash(g uint32) (uint32, uint32) {
 	return h1, h2
 }
 
-// bloomHas reports whether every trigram of every word run of lit (runs
-// of three or more word bytes) may be in the filter. Literals with no such
-// run carry no information and pass.
-func bloomHas(filter, lit []byte) bool {
+// bloomHas reports whether lit may occur in the block the filter
+// describes: every trigram of its word runs may be there and, when tokens
+// are indexed, every run that is a whole token of any message holding lit
+// (runs bounded inside lit by non-word bytes, and the runs at lit's ends
+// when whole says lit itself is bounded so). Literals with no run of three
+// bytes and no whole token carry no information and pass.
+func bloomHas(filter, lit []byte, whole, tokens bool) bool {
 	if len(filter) == 0 {
 		return true
 	}
-	mask := uint32(len(filter)*8 - 1)
-	run := 0
-	for i, c := range lit {
-		if !isWord(c) {
-			run = 0
+	f := bloomFilter(filter)
+	run, start := 0, 0
+	tok := uint32(fnvOffset)
+	for i := 0; i <= len(lit); i++ {
+		if i == len(lit) || !wordByte[lit[i]] {
+			if run > 0 && tokens && (start > 0 || whole) && (i < len(lit) || whole) && !f.has(tokenHash(tok)) {
+				return false
+			}
+			run, tok = 0, fnvOffset
+			start = i + 1
 			continue
 		}
+		c := lit[i]
+		tok = (tok ^ uint32(c)) * fnvPrime
 		run++
 		if run < 3 {
 			continue
 		}
-		g := uint32(lit[i-2])<<16 | uint32(lit[i-1])<<8 | uint32(c)
-		h1, h2 := bloomHash(g)
-		for k := uint32(0); k < bloomHashes; k++ {
-			p := (h1 + k*h2) & mask
-			if filter[p>>3]&(1<<(p&7)) == 0 {
-				return false
-			}
+		if !f.has(bloomHash(uint32(lit[i-2])<<16 | uint32(lit[i-1])<<8 | uint32(c))) {
+			return false
 		}
 	}
 	return true

@@ -3,6 +3,8 @@ package logs
 import (
 	"bytes"
 	"testing"
+
+	"lextrail/internal/logs/filter"
 )
 
 // FuzzDecodeBlock: stored block bytes (plain or S2) decode or fail with
@@ -70,8 +72,40 @@ func FuzzBloom(f *testing.F) {
 		n = ((n % (len(msg) - i + 1)) + (len(msg) - i + 1)) % (len(msg) - i + 1)
 		bb := newBloom(int64(len(msg)))
 		bb.add(msg)
-		if lit := msg[i : i+n]; !bloomHas(bb.build(), lit) {
+		lit := msg[i : i+n]
+		if !bloomHas(bb.build(), lit, false, true) {
 			t.Fatalf("bloom misses %q of %q", lit, msg)
+		}
+		// A literal bounded by non-word bytes (or the message's ends) is
+		// whole: its edge runs are whole tokens.
+		whole := (i == 0 || !isWord(msg[i-1])) && (i+n == len(msg) || !isWord(msg[i+n]))
+		if whole && !bloomHas(bb.build(), lit, true, true) {
+			t.Fatalf("bloom misses whole %q of %q", lit, msg)
+		}
+	})
+}
+
+// FuzzPatternBloom: a block's Bloom filter never rules out a message of
+// the block that the pattern matches (the end-to-end property block
+// skipping relies on).
+func FuzzPatternBloom(f *testing.F) {
+	f.Add(`{ $.userId = "user-4242" && $.missedUtterance IS TRUE }`, `{"userId":"user-4242","missedUtterance":true}`)
+	f.Add(`{ $.a = "x*" }`, `{"a":"xyz"}`)
+	f.Add(`{ $.a = *z }`, `{"a":"xyz"}`)
+	f.Add(`"Failed to process" ?ERROR`, `x Failed to process ERRORS`)
+	f.Add(`{ $.a = "é-b" }`, `{"a":"é-b"}`)
+	f.Add(`%ERR[0-9]%`, `an ERR1`)
+	f.Fuzz(func(t *testing.T, pattern, msg string) {
+		p, err := filter.Parse(pattern)
+		if err != nil || !p.Match([]byte(msg)) {
+			return
+		}
+		bb := newBloom(int64(len(msg)))
+		bb.add([]byte(msg))
+		bloom := bb.build()
+		jsonOK := !hasAlnumEscape([]byte(msg))
+		if !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bloom, h.Lit, h.Whole, true) }, jsonOK) {
+			t.Fatalf("the Bloom filter rules out %q, which %q matches", msg, pattern)
 		}
 	})
 }

@@ -199,7 +199,7 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 		raw += int64(len(e.msg))
 	}
 	bb := newBloom(raw)
-	flags := int64(0)
+	flags := int64(flagTokens)
 	for _, e := range valid {
 		bb.add(e.msg)
 		if flags&flagAlnumEscape == 0 && hasAlnumEscape(e.msg) {

@@ -271,7 +271,8 @@ func (r *reader) activate() error {
 				}
 			}
 			jsonOK := b.flags&flagAlnumEscape == 0
-			if !p.Hint().MayMatch(func(lit []byte, _ bool) bool { return bloomHas(bloom, lit) }, jsonOK) {
+			tokens := b.flags&flagTokens != 0
+			if !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bloom, h.Lit, h.Whole, tokens) }, jsonOK) {
 				fetchData = false
 			}
 		}
