@@ -251,7 +251,12 @@ func (r *reader) activate() error {
 		err   error
 	}
 	work := make([]loaded, len(batch))
-	// Fetch sequentially (one transaction), decode and filter in parallel.
+	// Fetch sequentially (one transaction); decompress, decode and filter
+	// each block on another core as soon as it is fetched, while the next
+	// one is read.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	defer wg.Wait()
 	for i, b := range batch {
 		work[i].meta = b
 		r.examined += int(b.events)
@@ -276,67 +281,27 @@ func (r *reader) activate() error {
 				fetchData = false
 			}
 		}
-		if fetchData {
-			if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&data); err != nil {
-				return err
-			}
-			if b.flags&flagEncrypted != 0 {
-				a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
-				if err != nil {
-					return err
-				}
-				if data, err = open(a, data, blockAAD(b.streamID, b.firstSeq, 'd')); err != nil {
-					return errCorruptBlock
-				}
-			}
-			work[i].data = data
-		}
-	}
-	var wg sync.WaitGroup
-	for i := range work {
-		if work[i].data == nil {
+		if !fetchData {
 			continue
 		}
-		wg.Add(1)
-		go func(w *loaded) {
-			defer wg.Done()
-			if w.meta.flags&flagS2 != 0 {
-				var err error
-				if w.data, err = decompressBlock(w.data); err != nil {
-					w.err = err
-					return
-				}
-			}
-			evs, err := decodeBlock(nil, w.data, w.meta.minTS, w.meta.firstSeq)
+		if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&data); err != nil {
+			return err
+		}
+		if b.flags&flagEncrypted != 0 {
+			a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
 			if err != nil {
-				w.err = err
-				return
+				return err
 			}
-			sc := r.sc
-			var m *filter.Matcher
-			match := func([]byte) bool { return true }
-			if sc.pattern != nil && !sc.pattern.MatchesAll() {
-				m = sc.pattern.NewMatcher()
-				match = m.Match
-				if w.meta.flags&flagAlnumEscape == 0 {
-					match = m.MatchUnescaped // checked once at ingest
-				}
+			if data, err = open(a, data, blockAAD(b.streamID, b.firstSeq, 'd')); err != nil {
+				return errCorruptBlock
 			}
-			kept := evs[:0]
-			for _, e := range evs {
-				if e.ts < sc.lo || e.ts > sc.hi {
-					continue
-				}
-				k := pos{e.ts, w.meta.streamID, e.seq}
-				if !sc.reverse && k.less(sc.cut) || sc.reverse && !k.less(sc.cut) {
-					continue
-				}
-				if m != nil && !match(e.msg) {
-					continue
-				}
-				kept = append(kept, e)
-			}
-			w.evs = kept
+		}
+		work[i].data = data
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(w *loaded) {
+			defer func() { <-sem; wg.Done() }()
+			r.filterBlock(w.meta, w.data, &w.evs, &w.err)
 		}(&work[i])
 	}
 	wg.Wait()
@@ -355,6 +320,47 @@ func (r *reader) activate() error {
 		heap.Push(&r.h, c)
 	}
 	return nil
+}
+
+// filterBlock decompresses and decodes a fetched block and keeps the
+// events in the scan's range, past its cut, matching its pattern.
+func (r *reader) filterBlock(meta blockMeta, data []byte, out *[]event, errp *error) {
+	if meta.flags&flagS2 != 0 {
+		var err error
+		if data, err = decompressBlock(data); err != nil {
+			*errp = err
+			return
+		}
+	}
+	evs, err := decodeBlock(nil, data, meta.minTS, meta.firstSeq)
+	if err != nil {
+		*errp = err
+		return
+	}
+	sc := r.sc
+	match := func([]byte) bool { return true }
+	if sc.pattern != nil && !sc.pattern.MatchesAll() {
+		m := sc.pattern.NewMatcher()
+		match = m.Match
+		if meta.flags&flagAlnumEscape == 0 {
+			match = m.MatchUnescaped // checked once at ingest
+		}
+	}
+	kept := evs[:0]
+	for _, e := range evs {
+		if e.ts < sc.lo || e.ts > sc.hi {
+			continue
+		}
+		k := pos{e.ts, meta.streamID, e.seq}
+		if !sc.reverse && k.less(sc.cut) || sc.reverse && !k.less(sc.cut) {
+			continue
+		}
+		if !match(e.msg) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	*out = kept
 }
 
 // cursor walks one block's kept events.
