@@ -171,6 +171,31 @@ type node struct {
 	want    []int // indexes into the output of the paths ending here
 	members map[string]*node
 	indexes map[int]*node
+	// few holds the members when there are at most fewMembers of them
+	// (comparing a handful of names beats hashing each key).
+	few []member
+}
+
+type member struct {
+	name string
+	node *node
+}
+
+const fewMembers = 6
+
+func (n *node) member(key []byte) *node {
+	if n.members == nil {
+		return nil
+	}
+	if n.few != nil {
+		for i := range n.few {
+			if n.few[i].name == string(key) {
+				return n.few[i].node
+			}
+		}
+		return nil
+	}
+	return n.members[string(key)]
 }
 
 func (n *node) child(st Step) *node {
@@ -192,6 +217,15 @@ func (n *node) child(st Step) *node {
 	if c == nil {
 		c = &node{}
 		n.members[st.Name] = c
+		n.few = append(n.few, member{st.Name, c})
+		if len(n.members) > fewMembers {
+			n.few = nil
+		}
+		if n.few == nil && len(n.members) <= fewMembers {
+			for k, v := range n.members {
+				n.few = append(n.few, member{k, v})
+			}
+		}
 	}
 	return c
 }
@@ -382,33 +416,52 @@ func (s *scanner) lit(w string) bool {
 	return true
 }
 
-// str scans a string starting at the opening quote.
+// strStop marks the bytes that end a plain run inside a string.
+var strStop = [256]bool{'"': true, '\\': true}
+
+// str scans a string starting at the opening quote. Short strings (most
+// keys and values) are walked byte by byte; past 32 bytes the rest is
+// searched with bytes.IndexByte.
 func (s *scanner) str() bool {
 	s.pos++ // opening quote
+	d := s.doc
 	for {
-		rest := s.doc[s.pos:]
-		q := bytes.IndexByte(rest, '"')
-		if q < 0 {
+		i, end := s.pos, min(len(d), s.pos+32)
+		for i < end && !strStop[d[i]] {
+			i++
+		}
+		if i == end && i < len(d) {
+			// A long run: find the next quote, then any escape before it.
+			q := bytes.IndexByte(d[i:], '"')
+			if q < 0 {
+				return false
+			}
+			if b := bytes.IndexByte(d[i:i+q], '\\'); b >= 0 {
+				i += b
+			} else {
+				i += q
+			}
+		}
+		if i >= len(d) {
 			return false
 		}
-		b := bytes.IndexByte(rest[:q], '\\')
-		if b < 0 {
-			s.pos += q + 1
+		if d[i] == '"' {
+			s.pos = i + 1
 			return true
 		}
 		// An escape: validate it and continue after it.
-		s.pos += b + 1
-		if s.pos >= len(s.doc) {
+		i++
+		if i >= len(d) {
 			return false
 		}
-		switch s.doc[s.pos] {
+		switch d[i] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			s.pos++
+			s.pos = i + 1
 		case 'u':
-			if len(s.doc)-s.pos < 5 || !isHex4(s.doc[s.pos+1:s.pos+5]) {
+			if len(d)-i < 5 || !isHex4(d[i+1:i+5]) {
 				return false
 			}
-			s.pos += 5
+			s.pos = i + 5
 		default:
 			return false
 		}
@@ -490,7 +543,7 @@ func (s *scanner) object(n *node, depth int) bool {
 			if bytes.IndexByte(key, '\\') >= 0 {
 				key = AppendUnquote(nil, s.doc[kstart:s.pos])
 			}
-			child = n.members[string(key)] // no allocation for map lookups
+			child = n.member(key)
 		}
 		s.ws()
 		if s.pos >= len(s.doc) || s.doc[s.pos] != ':' {
