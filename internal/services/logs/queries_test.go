@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"lextrail/internal/services/logs"
+	"lextrail/internal/store"
 )
 
 // turnDoc is a conversation-log document (spec §4.1, trimmed).
@@ -124,48 +125,72 @@ func testQueries(t *testing.T, drv logs.TestDriver) {
 	wantCode(t, err, "ResourceNotFoundException")
 }
 
-// TestQueryStopAndLimit: StopQuery cancels a running query for good, and
-// the per-account concurrency limit answers LimitExceededException.
+// TestQueryStopAndLimit: the per-account concurrency limit counts
+// queries running anywhere (here one another node holds, by its lease),
+// StopQuery cancels such a query for good, and then the slot is free.
 func TestQueryStopAndLimit(t *testing.T) {
-	f := newFixtureWith(t, logs.TestDrivers[0], func(c *logs.Config) { c.MaxQueriesPerAccount = 1; c.QueryWorkers = 1 })
+	f := newFixtureWith(t, logs.TestDrivers[0], func(c *logs.Config) { c.MaxQueriesPerAccount = 1 })
 	f.group("big")
-	// Enough events that a query runs for a while.
-	for b := 0; b < 6; b++ {
-		evs := make([]logs.Event, 10000)
-		for i := range evs {
-			evs[i] = logs.Event{Timestamp: f.now.Add(-time.Duration(b*10000+i) * time.Millisecond), Message: turnDoc("OrderFlowers", "OrderFlowers", fmt.Sprintf("turn %d", b*10000+i), i%2 == 0)}
-		}
-		f.appendDocs(t, "big", "s", evs)
+	evs := make([]logs.Event, 5000)
+	for i := range evs {
+		evs[i] = logs.Event{Timestamp: f.now.Add(-time.Duration(i) * time.Millisecond), Message: turnDoc("OrderFlowers", "OrderFlowers", fmt.Sprintf("turn %d", i), i%2 == 0)}
+	}
+	f.appendDocs(t, "big", "s", evs)
+	// A query another node is running (its lease holds for an hour).
+	const foreign = "11111111-2222-3333-4444-555555555555"
+	if err := f.env.Server.DB.Write(f.ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(f.ctx, `INSERT INTO logs_queries (query_id, account_id, region, query_string, groups, start_ms, end_ms, row_limit, status, created_ms, lease_owner, lease_until)
+			VALUES ($1, '123456789012', 'us-east-1', 'fields @message', '[]', 0, 1, 10, 'Running', $2, 'node-elsewhere', $3)`, foreign, f.now.UnixMilli(), f.now.Add(time.Hour).UnixMilli())
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	start := func() (*cwl.StartQueryOutput, error) {
 		return f.c.StartQuery(f.ctx, &cwl.StartQueryInput{LogGroupName: aws.String("big"), StartTime: aws.Int64(f.now.Add(-time.Hour).Unix()), EndTime: aws.Int64(f.now.Unix()),
-			QueryString: aws.String(`filter inputTranscript like /turn 1/ | stats count(*) by missedUtterance`)})
+			QueryString: aws.String(`filter inputTranscript like /turn 1/ | stats count(*) by missedUtterance | sort missedUtterance desc`)})
 	}
-	q1 := must(start()).ok(t)
 	_, err := start()
 	wantCode(t, err, "LimitExceededException")
 	if message(err) != "Account maximum query concurrency limit of [1] reached." {
 		t.Fatalf("message %q", message(err))
 	}
-	stop := must(f.c.StopQuery(f.ctx, &cwl.StopQueryInput{QueryId: q1.QueryId})).ok(t)
-	if !stop.Success {
-		t.Fatal("StopQuery of a scheduled or running query must succeed")
+	if res := waitQueryStatus(t, f, foreign); res.Status != types.QueryStatusRunning {
+		t.Fatalf("the foreign query is %s", res.Status)
 	}
-	res := waitQuery(t, f, aws.ToString(q1.QueryId))
-	if res.Status != types.QueryStatusCancelled {
+	stop := must(f.c.StopQuery(f.ctx, &cwl.StopQueryInput{QueryId: aws.String(foreign)})).ok(t)
+	if !stop.Success {
+		t.Fatal("StopQuery of a running query must succeed")
+	}
+	if res := waitQuery(t, f, foreign); res.Status != types.QueryStatusCancelled {
 		t.Fatalf("status %s", res.Status)
 	}
-	time.Sleep(200 * time.Millisecond) // a runner that missed the cancel must not overwrite it
-	if res = waitQuery(t, f, aws.ToString(q1.QueryId)); res.Status != types.QueryStatusCancelled {
-		t.Fatalf("status after a while %s", res.Status)
+	if again := must(f.c.StopQuery(f.ctx, &cwl.StopQueryInput{QueryId: aws.String(foreign)})).ok(t); again.Success {
+		t.Fatal("stopping twice reports success")
 	}
 	// The slot is free again, and a query runs to the end.
 	q2 := must(start()).ok(t)
-	res = waitQuery(t, f, aws.ToString(q2.QueryId))
-	if res.Status != types.QueryStatusComplete || res.Statistics.RecordsScanned != 60000 {
+	res := waitQuery(t, f, aws.ToString(q2.QueryId))
+	if res.Status != types.QueryStatusComplete || res.Statistics.RecordsScanned != 5000 {
 		t.Fatalf("second query %s %+v", res.Status, res.Statistics)
 	}
-	if got := renderResults(res.Results); !strings.Contains(got, "missedUtterance=1 count(*)=") || !strings.Contains(got, "missedUtterance=0 count(*)=") {
+	if got := renderResults(res.Results); got != "missedUtterance=1 count(*)=555; missedUtterance=0 count(*)=556" {
 		t.Fatalf("results %s", got)
 	}
+	// A query whose owner stopped renewing its lease is taken over.
+	if err := f.env.Server.DB.Write(f.ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(f.ctx, `UPDATE logs_queries SET status = 'Running', lease_owner = 'node-dead', lease_until = $1, results = '', done_ms = 0 WHERE query_id = $2`, f.now.Add(-time.Minute).UnixMilli(), aws.ToString(q2.QueryId))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// (the runner polls every second)
+	if res := waitQuery(t, f, aws.ToString(q2.QueryId)); res.Status != types.QueryStatusComplete || renderResults(res.Results) != "missedUtterance=1 count(*)=555; missedUtterance=0 count(*)=556" {
+		t.Fatalf("after a dead owner: %s %s", res.Status, renderResults(res.Results))
+	}
+}
+
+// waitQueryStatus returns a query's current state.
+func waitQueryStatus(t *testing.T, f *fixture, id string) *cwl.GetQueryResultsOutput {
+	t.Helper()
+	return must(f.c.GetQueryResults(f.ctx, &cwl.GetQueryResultsInput{QueryId: aws.String(id)})).ok(t)
 }
