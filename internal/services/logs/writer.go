@@ -65,6 +65,10 @@ type AppendInput struct {
 	// SourceIP and UserAgent of the CloudTrail record (default: the
 	// principal's InvokedBy, as AWS records calls services make).
 	SourceIP, UserAgent string
+	// Tx, when set, is the caller's write transaction: the events commit
+	// (or roll back) with it, so a durable delivery queue can remove what
+	// it delivered in the same commit (exactly once, even across a crash).
+	Tx *store.Tx
 }
 
 // Rejection reasons.
@@ -91,8 +95,9 @@ type AppendOutput struct {
 	NextSequenceToken string
 }
 
-// Append stores events in one transaction: all accepted events or none
-// (so a caller's retry after an error never duplicates). Errors are
+// Append stores events in one transaction (its own, or AppendInput.Tx):
+// all accepted events or none (so a caller's retry after an error never
+// duplicates). Errors are
 // *awserr.Error values for what the caller can fix or must surface: the
 // group or stream does not exist (ResourceNotFoundException), the
 // principal is not allowed (AccessDeniedException), the group's KMS key
@@ -167,7 +172,7 @@ func (s *Service) Append(ctx context.Context, in AppendInput) (*AppendOutput, er
 	}
 	batches := splitEvents(sorted)
 
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	write := func(tx *store.Tx) error {
 		g, err := loadGroupByName(ctx, tx, account, in.Region, name)
 		if err != nil {
 			return err
@@ -221,7 +226,16 @@ func (s *Service) Append(ctx context.Context, in AppendInput) (*AppendOutput, er
 		}
 		out.Batches = len(batches)
 		return nil
-	})
+	}
+	var err error
+	if in.Tx != nil {
+		if in.Tx.ReadOnly() {
+			return nil, errors.New("logs: AppendInput.Tx must be a write transaction")
+		}
+		err = write(in.Tx)
+	} else {
+		err = s.db.Write(ctx, write)
+	}
 	if err != nil {
 		return nil, err
 	}

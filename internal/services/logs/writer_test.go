@@ -2,6 +2,7 @@ package logs_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"lextrail/internal/identity"
 	"lextrail/internal/services/logs"
+	"lextrail/internal/store"
 )
 
 const lexTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lex.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -143,6 +145,38 @@ func TestAppend(t *testing.T) {
 	rp, _ := create["requestParameters"].(map[string]any)
 	if rp["logGroupName"] != group || rp["logStreamName"] != stream {
 		t.Fatalf("requestParameters %v", rp)
+	}
+}
+
+// TestAppendInCallersTransaction: events appended in a caller's
+// transaction commit and roll back with it (a delivery queue's exactly
+// once).
+func TestAppendInCallersTransaction(t *testing.T) {
+	f := newFixture(t)
+	f.group("q")
+	in := logs.AppendInput{Region: "us-east-1", Group: "arn:aws:logs:us-east-1:123456789012:log-group:q", Stream: "s", CreateStream: true,
+		Events: []logs.Event{{Timestamp: f.now, Message: "queued"}}}
+	boom := errors.New("queue ack failed")
+	err := f.env.Server.DB.Write(f.ctx, func(tx *store.Tx) error {
+		in.Tx = tx
+		if _, err := f.env.Server.Logs.Append(f.ctx, in); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || f.count(`SELECT COUNT(*) FROM logs_blocks`) != 0 || f.count(`SELECT COUNT(*) FROM logs_streams`) != 0 {
+		t.Fatalf("rolled back: %v, blocks %d", err, f.count(`SELECT COUNT(*) FROM logs_blocks`))
+	}
+	if err := f.env.Server.DB.Write(f.ctx, func(tx *store.Tx) error {
+		in.Tx = tx
+		_, err := f.env.Server.Logs.Append(f.ctx, in)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ge := must(f.c.GetLogEvents(f.ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("q"), LogStreamName: aws.String("s")})).ok(t)
+	if msgs(ge.Events) != "queued" {
+		t.Fatalf("committed: %s", msgs(ge.Events))
 	}
 }
 
