@@ -2,6 +2,8 @@ package logs
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"lextrail/internal/store"
@@ -78,12 +80,12 @@ func (s *Service) Purge(ctx context.Context) (PurgeStats, error) {
 	for _, g := range groups {
 		cutoff := now.UnixMilli() - g.days*24*60*60*1000
 		for {
-			n, err := s.purgeBatch(ctx, `SELECT stream_id, first_seq, raw_bytes FROM logs_blocks WHERE group_id = $1 AND max_ts < $2 ORDER BY max_ts LIMIT $3`, g.id, cutoff)
+			n, more, err := s.purgeBatch(ctx, `SELECT stream_id, first_seq, raw_bytes FROM logs_blocks WHERE group_id = $1 AND max_ts < $2 ORDER BY max_ts LIMIT $3`, g.id, cutoff)
 			if err != nil {
 				return st, err
 			}
 			st.ExpiredBlocks += n
-			if n < s.cfg.PurgeBatch {
+			if !more {
 				break
 			}
 		}
@@ -110,12 +112,12 @@ func (s *Service) Purge(ctx context.Context) (PurgeStats, error) {
 	}
 	for _, id := range trash {
 		for {
-			n, err := s.purgeBatch(ctx, `SELECT stream_id, first_seq, 0 FROM logs_blocks WHERE stream_id = $1 AND $2 >= 0 ORDER BY first_seq LIMIT $3`, id, int64(0))
+			n, more, err := s.purgeBatch(ctx, `SELECT stream_id, first_seq, 0 FROM logs_blocks WHERE stream_id = $1 AND $2 >= 0 ORDER BY first_seq LIMIT $3`, id, int64(0))
 			if err != nil {
 				return st, err
 			}
 			st.TrashedBlocks += n
-			if n < s.cfg.PurgeBatch {
+			if !more {
 				break
 			}
 		}
@@ -148,10 +150,13 @@ func (s *Service) Purge(ctx context.Context) (PurgeStats, error) {
 
 // purgeBatch deletes up to PurgeBatch blocks chosen by sel (args: a, b,
 // limit; rows: stream_id, first_seq, raw_bytes to subtract from the
-// group) in one transaction and returns how many went.
-func (s *Service) purgeBatch(ctx context.Context, sel string, a, b int64) (int, error) {
+// group) in one transaction and returns how many went and whether the
+// batch was full (more may be left).
+func (s *Service) purgeBatch(ctx context.Context, sel string, a, b int64) (int, bool, error) {
 	n := 0
+	more := false
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		n = 0
 		type key struct{ stream, seq, raw int64 }
 		var keys []key
 		rows, err := tx.Query(ctx, sel, a, b, int64(s.cfg.PurgeBatch))
@@ -170,19 +175,24 @@ func (s *Service) purgeBatch(ctx context.Context, sel string, a, b int64) (int, 
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		more = len(keys) == s.cfg.PurgeBatch
 		for _, k := range keys {
 			var group, raw int64
-			if err := tx.QueryRow(ctx, `DELETE FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2 RETURNING group_id, raw_bytes`, k.stream, k.seq).Scan(&group, &raw); err != nil {
+			err := tx.QueryRow(ctx, `DELETE FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2 RETURNING group_id, raw_bytes`, k.stream, k.seq).Scan(&group, &raw)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // another node's purge took it first
+			}
+			if err != nil {
 				return err
 			}
+			n++
 			if k.raw > 0 {
 				if _, err := tx.Exec(ctx, `UPDATE logs_groups SET stored_bytes = stored_bytes - $1 WHERE group_id = $2`, raw, group); err != nil {
 					return err
 				}
 			}
 		}
-		n = len(keys)
 		return nil
 	})
-	return n, err
+	return n, more, err
 }
