@@ -41,6 +41,7 @@ import (
 	"lextrail/internal/services/iam"
 	"lextrail/internal/services/lexmodels"
 	s3svc "lextrail/internal/services/s3"
+	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
 )
@@ -83,6 +84,13 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// PublicURL is the base URL SNS subscribers reach lextrail at
+	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
+	// and host of the Subscribe request.
+	PublicURL string
+	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
+	// redirects followed.
+	SNSHTTPClient *http.Client
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -107,10 +115,14 @@ type Server struct {
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
+	// PublishAs).
+	SNS      *sns.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
+	snsPublic  http.Handler
 	handler    http.Handler
 	workers    []Worker
 }
@@ -175,8 +187,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	s.SNS = sns.New(sns.Config{DB: db, Sealer: sealer, PublicURL: cfg.PublicURL, HTTPClient: cfg.SNSHTTPClient, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("sns", s.SNS)
+	s.AddWorker(s.SNS.Worker())
+	s.snsPublic = s.SNS.HTTPHandler()
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
+		s.SNS.Catalog(),
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
@@ -285,6 +302,12 @@ func (s *Server) routes() http.Handler {
 		// S3 bucket name can start with "_", so the prefix is free.
 		if strings.HasPrefix(r.URL.Path, lexmodels.ExportPathPrefix) {
 			s.lexExports.ServeHTTP(w, r)
+			return
+		}
+		// SNS's signing certificate, SubscribeURL and UnsubscribeURL
+		// (unsigned, like SNS's own).
+		if strings.HasPrefix(r.URL.Path, sns.HTTPPathPrefix) {
+			s.snsPublic.ServeHTTP(w, r)
 			return
 		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
