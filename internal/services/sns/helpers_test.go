@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/awserr"
 	"lextrail/internal/store/pgtest"
 	"lextrail/internal/testenv"
 )
@@ -59,6 +60,10 @@ func code(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
+	}
+	var le *awserr.Error // the Go API's errors
+	if errors.As(err, &le) {
+		return le.Code
 	}
 	if err != nil {
 		return "non-API error: " + err.Error()

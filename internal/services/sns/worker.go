@@ -400,13 +400,16 @@ type outcome struct {
 	ok        bool
 	retryable bool
 	err       string
+	// started is when the attempt began: the next one is due a retry
+	// delay after it.
+	started time.Time
 }
 
 // after records an attempt at message seq. done says the lease was given
 // up (a retry is scheduled, the throttle applies, or the lease was lost).
 func (d *delivery) after(ctx context.Context, res outcome, seq int64) (done bool, err error) {
 	cfg := d.w.s.cfg
-	now := cfg.Now()
+	now := res.started
 	sub := d.sub
 	switch {
 	case res.ok:
@@ -480,7 +483,7 @@ func (d *delivery) confirmation(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	now := s.cfg.Now()
+	now := res.started
 	switch {
 	case res.ok:
 		_, err = d.w.leased(ctx, sub.ARN, `confirm_due = $1, attempts = 0, last_error = '', lease_owner = ''`, false)
@@ -558,6 +561,13 @@ const UserAgent = "Amazon Simple Notification Service Agent"
 
 // post makes one delivery attempt.
 func (d *delivery) post(ctx context.Context, rq request) outcome {
+	started := d.w.s.cfg.Now()
+	o := d.attempt(ctx, rq)
+	o.started = started
+	return o
+}
+
+func (d *delivery) attempt(ctx context.Context, rq request) outcome {
 	if rq.err != nil {
 		return outcome{retryable: true, err: rq.err.Error()}
 	}
