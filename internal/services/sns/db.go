@@ -100,6 +100,7 @@ type subscription struct {
 	ConfirmedAuth   bool
 	CreatedMS       int64
 	ConfirmDue      bool
+	ConfirmGen      int64
 	CursorSeq       int64
 	Attempts        int64
 	NextAttemptMS   int64
@@ -120,13 +121,13 @@ const (
 )
 
 const subCols = `arn, topic_arn, account_id, region, protocol, endpoint, status, token_sealed, token_expires_ms, base_url,
-	attributes, auth_unsubscribe, confirmed_auth, created_ms, confirm_due, cursor_seq, attempts, next_attempt_ms, last_error, delivered, dropped`
+	attributes, auth_unsubscribe, confirmed_auth, created_ms, confirm_due, confirm_gen, cursor_seq, attempts, next_attempt_ms, last_error, delivered, dropped`
 
 func scanSubscription(sc interface{ Scan(...any) error }) (*subscription, error) {
 	var s subscription
 	var attrs string
 	if err := sc.Scan(&s.ARN, &s.TopicARN, &s.AccountID, &s.Region, &s.Protocol, &s.Endpoint, &s.Status, &s.TokenSealed,
-		&s.TokenExpiresMS, &s.BaseURL, &attrs, &s.AuthUnsubscribe, &s.ConfirmedAuth, &s.CreatedMS, &s.ConfirmDue,
+		&s.TokenExpiresMS, &s.BaseURL, &attrs, &s.AuthUnsubscribe, &s.ConfirmedAuth, &s.CreatedMS, &s.ConfirmDue, &s.ConfirmGen,
 		&s.CursorSeq, &s.Attempts, &s.NextAttemptMS, &s.LastError, &s.Delivered, &s.Dropped); err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func (s *subscriber) Hang() {
 func (s *subscriber) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
-	hang := s.hang
+	hang, expectRaw := s.hang, s.raw
 	s.mu.Unlock()
 	if hang != nil {
 		select {
@@ -194,7 +194,8 @@ func (s *subscriber) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var m snsMessage
-	if s.raw {
+	raw := expectRaw && r.Header.Get("x-amz-sns-message-type") == "Notification"
+	if raw {
 		m = snsMessage{Type: r.Header.Get("x-amz-sns-message-type"), MessageId: r.Header.Get("x-amz-sns-message-id"), Message: string(body)}
 	} else if err := json.Unmarshal(body, &m); err != nil {
 		s.t.Errorf("subscriber: body is not JSON: %v: %s", err, body)
@@ -202,7 +203,7 @@ func (s *subscriber) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.Header, m.Raw = r.Header.Clone(), body
-	if err := s.check(r, &m); err != nil {
+	if err := s.check(r, &m, raw); err != nil {
 		s.t.Errorf("subscriber: %v\n%s", err, body)
 		w.WriteHeader(400)
 		return
@@ -227,7 +228,7 @@ func (s *subscriber) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // check verifies headers and the signature.
-func (s *subscriber) check(r *http.Request, m *snsMessage) error {
+func (s *subscriber) check(r *http.Request, m *snsMessage, raw bool) error {
 	h := r.Header
 	if r.Method != http.MethodPost {
 		return fmt.Errorf("method %s", r.Method)
@@ -238,7 +239,7 @@ func (s *subscriber) check(r *http.Request, m *snsMessage) error {
 	if h.Get("x-amz-sns-message-type") != m.Type || h.Get("x-amz-sns-message-id") != m.MessageId {
 		return fmt.Errorf("headers %v disagree with the body", h)
 	}
-	if s.raw {
+	if raw {
 		if h.Get("x-amz-sns-rawdelivery") != "true" {
 			return fmt.Errorf("raw delivery without x-amz-sns-rawdelivery")
 		}
@@ -365,7 +366,7 @@ func (s *subscriber) Attempts() []snsMessage {
 	defer s.mu.Unlock()
 	var out []snsMessage
 	for _, m := range s.attempts {
-		if m.Type == "Notification" || s.raw {
+		if m.Type == "Notification" {
 			out = append(out, m)
 		}
 	}

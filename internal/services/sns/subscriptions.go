@@ -139,8 +139,8 @@ func (s *Service) subscribe(ctx context.Context, c *catalog.Call, in *SubscribeI
 		}
 		// Subscribing a pending endpoint again sends the confirmation again
 		// (with the same token, valid anew).
-		_, err := c.Tx.Exec(ctx, `UPDATE sns_subscriptions SET confirm_due = $1, attempts = 0, next_attempt_ms = $2, token_expires_ms = $3,
-			base_url = $4 WHERE arn = $5`, true, now, now+s.cfg.ConfirmationTTL.Milliseconds(), s.baseURL(c), existing.ARN)
+		_, err := c.Tx.Exec(ctx, `UPDATE sns_subscriptions SET confirm_due = $1, confirm_gen = confirm_gen + 1, attempts = 0, next_attempt_ms = $2,
+			token_expires_ms = $3, base_url = $4 WHERE arn = $5`, true, now, now+s.cfg.ConfirmationTTL.Milliseconds(), s.baseURL(c), existing.ARN)
 		if err != nil {
 			return nil, err
 		}

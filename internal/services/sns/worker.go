@@ -221,11 +221,16 @@ func (w *Worker) claim(ctx context.Context, arn string) (bool, error) {
 // holder; it reports false when the lease was lost (or the subscription
 // deleted).
 func (w *Worker) leased(ctx context.Context, arn, set string, args ...any) (bool, error) {
+	return w.leasedIf(ctx, arn, set, "", args...)
+}
+
+// leasedIf is leased with a further condition (SQL ANDed to the WHERE).
+func (w *Worker) leasedIf(ctx context.Context, arn, set, cond string, args ...any) (bool, error) {
 	args = append(args, arn, w.id)
 	n := len(args)
 	var affected int64
 	err := w.s.db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE sns_subscriptions SET `+set+` WHERE arn = $`+strconv.Itoa(n-1)+` AND lease_owner = $`+strconv.Itoa(n), args...)
+		res, err := tx.Exec(ctx, `UPDATE sns_subscriptions SET `+set+` WHERE arn = $`+strconv.Itoa(n-1)+` AND lease_owner = $`+strconv.Itoa(n)+cond, args...)
 		if err != nil {
 			return err
 		}
@@ -484,16 +489,24 @@ func (d *delivery) confirmation(ctx context.Context) error {
 		return nil
 	}
 	now := res.started
+	// Only for the request this attempt answered, and while the
+	// subscription is still pending: a Subscribe asking for the message
+	// again, or a confirmation, came in meanwhile otherwise.
+	cond := ` AND status = '` + statusPending + `' AND confirm_gen = ` + strconv.FormatInt(sub.ConfirmGen, 10)
+	var ok bool
 	switch {
 	case res.ok:
-		_, err = d.w.leased(ctx, sub.ARN, `confirm_due = $1, attempts = 0, last_error = '', lease_owner = ''`, false)
+		ok, err = d.w.leasedIf(ctx, sub.ARN, `confirm_due = $1, attempts = 0, last_error = '', lease_owner = ''`, cond, false)
 	case res.retryable && sub.Attempts < int64(d.eff.Retry.NumRetries):
 		next := sub.Attempts + 1
-		_, err = d.w.leased(ctx, sub.ARN, `attempts = $1, next_attempt_ms = $2, last_error = $3, lease_owner = ''`,
+		ok, err = d.w.leasedIf(ctx, sub.ARN, `attempts = $1, next_attempt_ms = $2, last_error = $3, lease_owner = ''`, cond,
 			next, store.Millis(now.Add(d.eff.Retry.Delay(int(next)))), truncErr(res.err))
 	default:
 		s.log.Warn("sns subscription confirmation not delivered", "subscription", sub.ARN, "err", res.err)
-		_, err = d.w.leased(ctx, sub.ARN, `confirm_due = $1, attempts = 0, last_error = $2, lease_owner = ''`, false, truncErr(res.err))
+		ok, err = d.w.leasedIf(ctx, sub.ARN, `confirm_due = $1, attempts = 0, last_error = $2, lease_owner = ''`, cond, false, truncErr(res.err))
+	}
+	if err == nil && !ok {
+		_, err = d.w.leased(ctx, sub.ARN, `lease_owner = ''`)
 	}
 	return err
 }

@@ -22,7 +22,8 @@ CREATE INDEX sns_topics_account ON sns_topics (account_id, region, arn);
 
 -- A subscription is also its own delivery queue: status 'pending' waits
 -- for confirmation (confirm_due: the SubscriptionConfirmation still has to
--- be sent), status 'confirmed' delivers the topic's messages with seq >
+-- be sent; confirm_gen counts the requests to send it, so that a Subscribe
+-- made while one is being sent is not lost), status 'confirmed' delivers the topic's messages with seq >
 -- cursor_seq in order. attempts / next_attempt_ms are the retry state of
 -- the head message (or of the confirmation); lease_owner / lease_until_ms
 -- say which lextrail process delivers for it now. The confirmation token
@@ -45,6 +46,7 @@ CREATE TABLE sns_subscriptions (
     confirmed_auth   BOOLEAN NOT NULL DEFAULT FALSE,
     created_ms       BIGINT NOT NULL,
     confirm_due      BOOLEAN NOT NULL DEFAULT FALSE,
+    confirm_gen      BIGINT NOT NULL DEFAULT 0,
     cursor_seq       BIGINT NOT NULL DEFAULT 0,
     attempts         BIGINT NOT NULL DEFAULT 0,
     next_attempt_ms  BIGINT NOT NULL DEFAULT 0,
