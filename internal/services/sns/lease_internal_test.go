@@ -17,7 +17,6 @@ import (
 	"lextrail/internal/store/pgtest"
 )
 
-
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
