@@ -3,6 +3,8 @@ package sns
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
@@ -249,9 +251,6 @@ func (s *Service) publish(ctx context.Context, c *catalog.Call, in *PublishInput
 	if err != nil {
 		return nil, err
 	}
-	if _, err := loadTopic(ctx, c.Tx, arn); err != nil {
-		return nil, err
-	}
 	id, err := s.enqueue(ctx, c.Tx, arn, m, c.Now)
 	if err != nil {
 		return nil, err
@@ -260,11 +259,17 @@ func (s *Service) publish(ctx context.Context, c *catalog.Call, in *PublishInput
 }
 
 // enqueue appends m to the topic's message log in tx and returns its
-// message ID. A topic without confirmed subscriptions keeps nothing.
+// message ID; NotFound when the topic does not exist. A topic without
+// confirmed subscriptions keeps nothing.
 func (s *Service) enqueue(ctx context.Context, tx *store.Tx, topicARN string, m *outgoing, now time.Time) (string, error) {
 	id := uuid.NewString()
 	var confirmed int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM sns_subscriptions WHERE topic_arn = $1 AND status = $2`, topicARN, statusConfirmed).Scan(&confirmed); err != nil {
+	err := tx.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM sns_subscriptions s WHERE s.topic_arn = t.arn AND s.status = $2 LIMIT 1)
+		FROM sns_topics t WHERE t.arn = $1`, topicARN, statusConfirmed).Scan(&confirmed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errTopicNotFound()
+	}
+	if err != nil {
 		return "", err
 	}
 	if confirmed == 0 {
@@ -286,7 +291,7 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, topicARN string, m 
 		_ = enc.Encode(m.Attrs)
 		attrs = strings.TrimSpace(b.String())
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sns_messages (topic_arn, seq, message_id, published_ms, subject, message, structure, attributes)
+	_, err = tx.Exec(ctx, `INSERT INTO sns_messages (topic_arn, seq, message_id, published_ms, subject, message, structure, attributes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, topicARN, seq, id, store.Millis(now), subject, m.Message, m.Structure, attrs)
 	if err != nil {
 		return "", err
