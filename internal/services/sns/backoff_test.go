@@ -2,6 +2,7 @@ package sns_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,11 +130,32 @@ func TestDeliveryPolicy(t *testing.T) {
 	must(c.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: aws.String("b")}))
 	e.Clock.Set(t0.Add(60 * time.Second))
 	sub.WaitAttempts(4, wake)
+	// x and y published together while the endpoint fails: x gets its
+	// three attempts; y, having waited behind x, only what is left of its
+	// window (total retry time 40 s plus one maximum delay, 20 s: attempts
+	// at +40 s and +60 s).
+	sub.SetStatus(500)
+	t1 := t0.Add(100 * time.Second)
+	e.Clock.Set(t1)
+	must(c.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: aws.String("x")}))
+	must(c.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: aws.String("y")}))
+	sub.WaitAttempts(5, wake) // x at t1
+	for _, step := range []struct {
+		at       time.Duration
+		attempts int
+	}{{20, 6}, {40, 8}, {60, 9}} { // x; x then y; y
+		e.Clock.Set(t1.Add(step.at * time.Second))
+		sub.WaitAttempts(step.attempts, wake)
+	}
 	sub.SetStatus(200)
+	e.Clock.Set(t1.Add(80 * time.Second))
 	must(c.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: aws.String("c")}))
 	got := sub.WaitGot(1, wake)
-	atts := sub.Attempts()
-	if got[0].Message != "c" || len(atts) != 5 || atts[3].Message != "b" {
-		t.Fatalf("got %+v after attempts %d", got, len(atts))
+	var seq []string
+	for _, a := range sub.Attempts() {
+		seq = append(seq, a.Message)
+	}
+	if got[0].Message != "c" || strings.Join(seq, ",") != "a,a,a,b,x,x,x,y,y,c" {
+		t.Fatalf("got %q; attempts %v", got[0].Message, seq)
 	}
 }

@@ -169,11 +169,7 @@ func checkRetryPolicy(r *RetryPolicy) error {
 	default:
 		return fmt.Errorf("backoffFunction must be linear or exponential")
 	}
-	var total time.Duration
-	for k := 1; k <= r.NumRetries; k++ {
-		total += r.Delay(k)
-	}
-	if total > maxTotalRetryTime {
+	if total := r.Total(); total > maxTotalRetryTime {
 		return fmt.Errorf("the total retry time %s exceeds %s", total, maxTotalRetryTime)
 	}
 	return nil
@@ -204,6 +200,15 @@ func (r RetryPolicy) Delay(k int) time.Duration {
 		d = min + (max-min)*frac
 	}
 	return sec(math.Round(d*1000) / 1000)
+}
+
+// Total is the sum of the policy's retry delays.
+func (r RetryPolicy) Total() time.Duration {
+	var total time.Duration
+	for k := 1; k <= r.NumRetries; k++ {
+		total += r.Delay(k)
+	}
+	return total
 }
 
 // effectiveJSON is EffectiveDeliveryPolicy: the policy deliveries follow.

@@ -35,7 +35,11 @@ import (
 // answers are retried on the topic's retry policy; other answers (3xx,
 // other 4xx) are permanent failures. When a message's retries are
 // exhausted, or its failure is permanent, it is dropped for that
-// subscription (as SNS discards it) and the next one is delivered. A
+// subscription (as SNS discards it) and the next one is delivered. Since
+// delivery is in order, a message may wait behind a failing one: its own
+// retries end the policy's total retry time (plus one maximum delay) after
+// its publication, so it is tried at least once but a dead endpoint's
+// backlog does not grow without bound. A
 // process that dies between the endpoint's 2xx and the cursor update
 // delivers that message again after the lease runs out (SNS delivers at
 // least once too; the MessageId tells duplicates apart).
@@ -361,7 +365,7 @@ func (d *delivery) messages(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			done, err := d.after(ctx, res, m.Seq)
+			done, err := d.after(ctx, res, &m)
 			if done || err != nil {
 				return err
 			}
@@ -412,10 +416,18 @@ type outcome struct {
 
 // after records an attempt at message seq. done says the lease was given
 // up (a retry is scheduled, the throttle applies, or the lease was lost).
-func (d *delivery) after(ctx context.Context, res outcome, seq int64) (done bool, err error) {
+func (d *delivery) after(ctx context.Context, res outcome, m *storedMessage) (done bool, err error) {
 	cfg := d.w.s.cfg
 	now := res.started
 	sub := d.sub
+	seq := m.Seq
+	// A message is retried for at most the policy's total retry time (plus
+	// one maximum delay of slack) after its publication: messages that
+	// waited behind a failing one get what is left of their window, at
+	// least one attempt, so a dead endpoint's backlog stays bounded.
+	next := sub.Attempts + 1
+	window := d.eff.Retry.Total() + time.Duration(d.eff.Retry.MaxDelayTarget)*time.Second
+	inWindow := !now.Add(d.eff.Retry.Delay(int(next))).After(store.FromMillis(m.PublishedMS).Add(window))
 	switch {
 	case res.ok:
 		set := `cursor_seq = $1, attempts = 0, last_error = '', delivered = delivered + 1, lease_until_ms = $2`
@@ -431,8 +443,7 @@ func (d *delivery) after(ctx context.Context, res outcome, seq int64) (done bool
 		sub.CursorSeq, sub.Attempts = seq, 0
 		d.leaseUntil = now.Add(cfg.Lease)
 		return d.eff.MaxPerSec > 0, nil
-	case res.retryable && sub.Attempts < int64(d.eff.Retry.NumRetries):
-		next := sub.Attempts + 1
+	case res.retryable && sub.Attempts < int64(d.eff.Retry.NumRetries) && inWindow:
 		d.w.s.log.Info("sns delivery failed; will retry", "subscription", sub.ARN, "seq", seq, "retry", next, "err", res.err)
 		_, err := d.w.leased(ctx, sub.ARN, `attempts = $1, next_attempt_ms = $2, last_error = $3, lease_owner = ''`,
 			next, store.Millis(now.Add(d.eff.Retry.Delay(int(next)))), truncErr(res.err))
