@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -156,6 +157,7 @@ func serve(args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -178,6 +180,13 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
 	cfg.EventRetention = *retention
+	if *publicURL != "" {
+		u, err := url.Parse(*publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url must be an http:// or https:// URL, not %q", *publicURL)
+		}
+		cfg.PublicURL = *publicURL
+	}
 	cfg.CredentialsOut = stderr
 	for _, p := range strings.Split(*proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
