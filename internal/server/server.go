@@ -193,11 +193,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.snsPublic = s.SNS.HTTPHandler()
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
-		s.SNS.Catalog(),
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
 		trail.Catalog(),
+		s.SNS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

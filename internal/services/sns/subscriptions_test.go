@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -230,5 +231,30 @@ func TestPublishDataEvent(t *testing.T) {
 		{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("Publish")}}}))
 	if len(ev.Events) != 0 {
 		t.Fatalf("Publish is in event history: %d events", len(ev.Events))
+	}
+}
+
+// TestConfirmationExpiry: a confirmation token is valid for two days;
+// then it is refused and the pending subscription is deleted.
+func TestConfirmationExpiry(t *testing.T) {
+	e := env(t, "")
+	c := client(e)
+	wake := e.Server.SNS.Wake
+	arn := createTopic(t, c, "expiring")
+	sub := newSubscriber(t)
+	must(c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &arn, Protocol: aws.String("http"), Endpoint: aws.String(sub.URL())}))
+	conf := sub.Confirmation(wake)
+	start := e.Clock.Now()
+	e.Clock.Set(start.Add(48*time.Hour + time.Second))
+	// The SDK signs with the real time; the public URL needs no signature.
+	if code, body := get(t, conf.SubscribeURL); code != 400 || !strings.Contains(body, "expired") {
+		t.Fatalf("expired token: %d %s", code, body)
+	}
+	if err := e.Server.SNS.Worker().Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(start)
+	if l := must(c.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: &arn})); len(l.Subscriptions) != 0 {
+		t.Fatalf("expired pending subscription kept: %+v", l.Subscriptions)
 	}
 }
