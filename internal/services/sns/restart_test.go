@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"lextrail/internal/accounts"
 	"lextrail/internal/server"
+	"lextrail/internal/store"
 	"lextrail/internal/testenv"
 )
 
@@ -108,8 +110,10 @@ func TestRestart(t *testing.T) {
 		n1 := cl.start()
 		c := cl.client()
 		arn := createTopic(t, c, "durable")
-		sub := newSubscriber(t)
+		sub, hung := newSubscriber(t), newSubscriber(t)
 		confirmed(t, c, arn, sub, n1.srv.SNS.Wake, nil)
+		confirmed(t, c, arn, hung, n1.srv.SNS.Wake, nil)
+		hung.Hang() // its delivery is in flight, its lease held, when n1 stops
 
 		publish := func(from, to int) {
 			for i := from; i < to; i++ {
@@ -124,11 +128,34 @@ func TestRestart(t *testing.T) {
 		sub.SetStatus(503)
 		publish(5, 10)
 		sub.WaitAttempts(6, n1.srv.SNS.Wake)
+		var leased int
+		n1.srv.DB.Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM sns_subscriptions WHERE lease_owner <> ''`).Scan(&leased)
+		})
+		if leased != 1 {
+			t.Fatalf("%d leases held before the stop, want the hanging endpoint's", leased)
+		}
 		n1.stop()
 
 		// A new process on the same data: once the endpoint is back and the
 		// retry is due, the queue drains in order.
 		sub.SetStatus(200)
+		// The stopped process gave its leases back.
+		url := cl.dbURL
+		if url == "" {
+			url = "sqlite://" + filepath.Join(cl.dir, "lextrail.db")
+		}
+		db, err := store.Open(ctx, store.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM sns_subscriptions WHERE lease_owner <> ''`).Scan(&leased)
+		})
+		db.Close()
+		if leased != 0 {
+			t.Fatalf("%d delivery leases still held after a clean shutdown", leased)
+		}
 		n2 := cl.start()
 		cl.clock.Set(cl.clock.Now().Add(time.Minute))
 		got := sub.WaitGot(10, n2.srv.SNS.Wake)

@@ -74,7 +74,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer t.Stop()
 	sem := make(chan struct{}, w.s.cfg.Concurrency)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		// Give back what this process still holds, so that another one
+		// (or this one restarted) need not wait for the leases to run out.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err := w.s.db.Write(rctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(rctx, `UPDATE sns_subscriptions SET lease_owner = '' WHERE lease_owner = $1`, w.id)
+			return err
+		})
+		if err != nil {
+			w.s.log.Warn("sns: releasing delivery leases", "err", err)
+		}
+	}()
 	var lastPurge time.Time
 	for {
 		if err := w.dispatch(ctx, sem, &wg); err != nil && ctx.Err() == nil {
