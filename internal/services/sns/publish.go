@@ -316,6 +316,8 @@ type ServiceMessage struct {
 // notify atomically); with nil, PublishAs commits on its own. It returns
 // the message ID, or an *awserr.Error: NotFound, AuthorizationError,
 // InvalidParameter. No CloudTrail event is recorded: it is not an API call.
+// Queuing takes the topic's row lock (message numbers commit in order), so
+// keep tx short: other publishers to the topic wait for its commit.
 func (s *Service) PublishAs(ctx context.Context, tx *store.Tx, topicARN string, from ServiceCaller, msg ServiceMessage) (string, error) {
 	var subject *string
 	if msg.Subject != "" {
