@@ -1,6 +1,7 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //
@@ -158,6 +159,8 @@ func serve(args []string, stderr io.Writer) error {
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
 	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
+	var objects objectStoreFlags
+	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -201,6 +204,13 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	store, err := objects.open(ctx)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		cfg.ObjectStore = store
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
