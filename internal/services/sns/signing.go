@@ -174,26 +174,40 @@ func sign(key *rsa.PrivateKey, version, canonical string) (string, error) {
 
 // sigCache remembers notification signatures: they do not depend on the
 // subscription, so a message fanned out to many subscribers is signed
-// once.
+// once, even when their deliveries run at the same moment.
 type sigCache struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[string]*sigEntry
 }
 
-func newSigCache() *sigCache { return &sigCache{m: map[string]string{}} }
-
-func (c *sigCache) get(k string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
+type sigEntry struct {
+	once sync.Once
+	sig  string
+	err  error
 }
 
-func (c *sigCache) put(k, v string) {
+func newSigCache() *sigCache { return &sigCache{m: map[string]*sigEntry{}} }
+
+// get returns the signature for k, computing it with sign the first time
+// (concurrent callers wait for that one computation).
+func (c *sigCache) get(k string, sign func() (string, error)) (string, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= 10000 {
-		c.m = map[string]string{}
+	e := c.m[k]
+	if e == nil {
+		if len(c.m) >= 10000 {
+			c.m = map[string]*sigEntry{}
+		}
+		e = &sigEntry{}
+		c.m[k] = e
 	}
-	c.m[k] = v
+	c.mu.Unlock()
+	e.once.Do(func() { e.sig, e.err = sign() })
+	if e.err != nil {
+		c.mu.Lock()
+		if c.m[k] == e {
+			delete(c.m, k)
+		}
+		c.mu.Unlock()
+	}
+	return e.sig, e.err
 }

@@ -582,12 +582,9 @@ func (d *delivery) notification(ctx context.Context, m *storedMessage) request {
 	}
 	// The signature covers no subscription-specific field: one per message.
 	ck := fmt.Sprintf("%s|%d|%s|%s|%s", sub.TopicARN, m.Seq, m.ID, sub.Protocol, wm.SignatureVersion)
-	sig, ok := s.sigs.get(ck)
-	if !ok {
-		if sig, err = sign(key, wm.SignatureVersion, stringToSign(wm)); err != nil {
-			return request{err: err}
-		}
-		s.sigs.put(ck, sig)
+	sig, err := s.sigs.get(ck, func() (string, error) { return sign(key, wm.SignatureVersion, stringToSign(wm)) })
+	if err != nil {
+		return request{err: err}
 	}
 	wm.Signature = sig
 	return request{body: wm.encode(), msg: wm}
