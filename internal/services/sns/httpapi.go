@@ -63,6 +63,11 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if r.Method != http.MethodGet { // HEAD must not confirm or unsubscribe
+		w.Header().Set("Allow", "GET")
+		fail(awserr.New(http.StatusMethodNotAllowed, "InvalidAction", "Only GET is served here."))
+		return
+	}
 	q := r.URL.Query()
 	ctx := r.Context()
 	switch action := q.Get("Action"); action {

@@ -122,8 +122,17 @@ func TestSubscriptionOptions(t *testing.T) {
 	if err != nil || resp.StatusCode != 405 {
 		t.Errorf("POST to the public endpoint: %v %v", err, resp)
 	}
+	// HEAD (link checkers) must not confirm.
+	p2 := newSubscriber(t)
+	must(c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &arn, Protocol: aws.String("http"), Endpoint: aws.String(p2.URL())}))
+	if resp, err := http.Head(p2.Confirmation(wake).SubscribeURL); err != nil || resp.StatusCode != 405 {
+		t.Errorf("HEAD SubscribeURL: %v %v", err, resp)
+	}
+	if a := topicAttrs(t, c, arn); a["SubscriptionsPending"] != "2" {
+		t.Errorf("after HEAD of SubscribeURL: %v pending, want 2", a["SubscriptionsPending"])
+	}
 
-	// Paging over subscriptions: 120 pending ones plus those above.
+	// Paging over subscriptions: 120 pending ones plus the 4 above.
 	for i := 0; i < 120; i++ {
 		must(c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &arn, Protocol: aws.String("http"), Endpoint: aws.String(fmt.Sprintf("http://127.0.0.1:1/s%d", i))}))
 	}
@@ -151,8 +160,8 @@ func TestSubscriptionOptions(t *testing.T) {
 		}
 		return len(o.Subscriptions), nil
 	})
-	if n != 123 || pages != 2 {
-		t.Fatalf("ListSubscriptionsByTopic: %d in %d pages, want 123 in 2", n, pages)
+	if n != 124 || pages != 2 {
+		t.Fatalf("ListSubscriptionsByTopic: %d in %d pages, want 124 in 2", n, pages)
 	}
 	all := sns.NewListSubscriptionsPaginator(c, &sns.ListSubscriptionsInput{})
 	n, pages = count(all, func() (int, error) {
@@ -162,8 +171,8 @@ func TestSubscriptionOptions(t *testing.T) {
 		}
 		return len(o.Subscriptions), nil
 	})
-	if n != 123 || pages != 2 {
-		t.Fatalf("ListSubscriptions: %d in %d pages, want 123 in 2", n, pages)
+	if n != 124 || pages != 2 {
+		t.Fatalf("ListSubscriptions: %d in %d pages, want 124 in 2", n, pages)
 	}
 	// Deleting the topic deletes its subscriptions.
 	must(c.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: &arn}))
