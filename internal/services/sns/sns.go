@@ -21,9 +21,10 @@
 // backoff by default); a subscription that fails waits alone, never
 // delaying another or a publisher. Processes sharing one database take a
 // lease on a subscription before delivering for it, so no two deliver for
-// one subscription at once (see Worker for the exact guarantee). The SubscriptionConfirmation handshake, the Notification
-// format, its headers and signatures (SignatureVersion 1, SHA1withRSA, and
-// 2, SHA256withRSA) are SNS's; the certificate is generated on first use,
+// one subscription at once (see Worker for the exact guarantee). The
+// SubscriptionConfirmation handshake, the Notification format, its headers
+// and signatures (SignatureVersion 1, SHA1withRSA, and 2, SHA256withRSA)
+// are SNS's; the certificate is generated on first use,
 // kept in the database (private key sealed with the master key) and
 // served, like the SubscribeURL and UnsubscribeURL, under HTTPPathPrefix.
 //
