@@ -396,3 +396,45 @@ func TestAdminRotationTakesEffect(t *testing.T) {
 		t.Fatal("credentials printed without the master key")
 	}
 }
+
+// TestServeFromEnvironment: every serve setting can come from the
+// environment alone.
+func TestServeFromEnvironment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = t.TempDir() // not the data dir: the default ./lextrail-data must not be used
+	cmd.Env = append(os.Environ(), "LEXTRAIL_LISTEN="+addr, "LEXTRAIL_DATA_DIR="+dir, "LEXTRAIL_LOG_FORMAT=json",
+		"LEXTRAIL_SHUTDOWN_TIMEOUT=5s", "LEXTRAIL_EVENT_RETENTION=24h", "LEXTRAIL_DATABASE_URL=sqlite://"+filepath.Join(dir, "env.db"),
+		"LEXTRAIL_ACCOUNT_ID=210987654321", "LEXTRAIL_ROOT_ACCESS_KEY_ID=AKIAENVIRONMENTTEST1", "LEXTRAIL_ROOT_SECRET_ACCESS_KEY=environment-secret")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if err := waitReady(addr, 10*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAENVIRONMENTTEST1", "environment-secret", "")})
+	out, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(out.Account) != "210987654321" {
+		t.Fatalf("GetCallerIdentity: %v %v", out, err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, "env.db")); err != nil {
+		t.Fatalf("LEXTRAIL_DATABASE_URL not used: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "lextrail-data")); err == nil {
+		t.Fatal("the default data dir was created")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"lextrail serving"`) || !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
+		t.Fatalf("logs are not JSON:\n%s", stderr.String())
+	}
+}
