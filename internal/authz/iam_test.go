@@ -289,7 +289,7 @@ func TestConditionKeys(t *testing.T) {
 		setup      func(*catalog.Call)
 		pass, fail string
 		// service principals are decided by the resource policy
-		service bool
+		service  bool
 		passRole bool
 	}{
 		{key: "aws:SourceAccount", p: events, setup: fromRule, service: true,
