@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/server"
 	"lextrail/internal/store"
 	"lextrail/internal/testenv"
 )
@@ -161,9 +162,10 @@ func TestAssumeRoleTrustAndSessionPolicy(t *testing.T) {
 	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("ok"), Policy: aws.String(bad)}); code(err) != "MalformedPolicyDocument" {
 		t.Fatalf("bad session policy: %v", err)
 	}
-	// Role chaining is limited to one hour.
-	if _, err := sts.NewFromConfig(e.Config(sess)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("chain"), DurationSeconds: aws.Int32(3601)}); code(err) != "AccessDenied" && code(err) != "ValidationError" {
-		t.Fatalf("chained: %v", err)
+	// The session itself is not in the role's trust policy (chaining is
+	// TestRoleChaining's).
+	if _, err := sts.NewFromConfig(e.Config(sess)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("chain")}); code(err) != "AccessDenied" {
+		t.Fatalf("session not trusted: %v", err)
 	}
 }
 
@@ -322,5 +324,89 @@ func TestAuditRecordsNoSecrets(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %s in records", want)
 		}
+	}
+}
+
+// TestRoleChaining: a role session may assume another role its trust
+// policy admits, for at most one hour, as on AWS.
+func TestRoleChaining(t *testing.T) {
+	e := testenv.New(t)
+	alice := user(t, e, e.Creds(), "alice")
+	first := role(t, e, e.Creds(), "First", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"), allowAssume)
+	second := role(t, e, e.Creds(), "Second", trustAWS("arn:aws:iam::"+e.AccountID+":role/First"), iamRead)
+	out := must(sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(first), RoleSessionName: aws.String("hop1")}))
+	sc := sts.NewFromConfig(e.Config(sessionCreds(out)))
+	_, err := sc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3601)})
+	if code(err) != "ValidationError" || message(err) != "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining." {
+		t.Fatalf("chained over an hour: %v", err)
+	}
+	out2, err := sc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3600)})
+	if err != nil {
+		t.Fatalf("chained: %v", err)
+	}
+	id := must(sts.NewFromConfig(e.Config(sessionCreds(out2))).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	if *id.Arn != "arn:aws:sts::"+e.AccountID+":assumed-role/Second/hop2" {
+		t.Fatalf("chained identity %s", *id.Arn)
+	}
+	// Alice herself is not in Second's trust policy.
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("s")}); code(err) != "AccessDenied" {
+		t.Fatalf("alice into Second: %v", err)
+	}
+}
+
+// TestUpdateAssumeRolePolicy: a new trust policy takes effect at once.
+func TestUpdateAssumeRolePolicy(t *testing.T) {
+	e := testenv.New(t)
+	alice := user(t, e, e.Creds(), "alice")
+	bob := user(t, e, e.Creds(), "bob")
+	arn := role(t, e, e.Creds(), "R", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"))
+	assume := func(c aws.Credentials) error {
+		_, err := sts.NewFromConfig(e.Config(c)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")})
+		return err
+	}
+	if err := assume(alice); err != nil {
+		t.Fatal(err)
+	}
+	if code(assume(bob)) != "AccessDenied" {
+		t.Fatal("bob allowed before the update")
+	}
+	must(iam.NewFromConfig(e.Config()).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("R"),
+		PolicyDocument: aws.String(trustAWS("arn:aws:iam::" + e.AccountID + ":user/bob"))}))
+	if err := assume(bob); err != nil {
+		t.Fatalf("bob after the update: %v", err)
+	}
+	if code(assume(alice)) != "AccessDenied" {
+		t.Fatal("alice still allowed after the update")
+	}
+	got := must(iam.NewFromConfig(e.Config()).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("R")}))
+	if !strings.Contains(*got.Role.AssumeRolePolicyDocument, "user%2Fbob") {
+		t.Fatalf("GetRole trust policy %s", *got.Role.AssumeRolePolicyDocument)
+	}
+}
+
+// TestInactiveKeyCannotAssume: with the server's key cache on (as in
+// production), deactivating a key refuses it at SigV4 at once, for
+// AssumeRole as for every call, and deleting it too.
+func TestInactiveKeyCannotAssume(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Configure: func(c *server.Config) { c.KeyCacheTTL = time.Hour }})
+	alice := user(t, e, e.Creds(), "alice")
+	arn := role(t, e, e.Creds(), "R", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"))
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); err != nil {
+		t.Fatal(err) // the key is now cached
+	}
+	root := iam.NewFromConfig(e.Config())
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID), Status: "Inactive"}))
+	_, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in)
+	if code(err) != "InvalidClientTokenId" || message(err) != "The security token included in the request is invalid." {
+		t.Fatalf("inactive key: %v", err)
+	}
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID), Status: "Active"}))
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); err != nil {
+		t.Fatalf("reactivated: %v", err)
+	}
+	must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID)}))
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); code(err) != "InvalidClientTokenId" {
+		t.Fatalf("deleted key: %v", err)
 	}
 }
