@@ -147,10 +147,18 @@ func (a *Authorizer) Check(ctx context.Context, c *catalog.Call, action string, 
 			return err
 		}
 		if !d.Allowed {
-			return DeniedBy(c, action, r.ARN, d)
+			return DeniedBy(c, action, deniedName(r), d)
 		}
 	}
 	return nil
+}
+
+// deniedName is how an AccessDenied message names r.
+func deniedName(r catalog.Resource) string {
+	if r.DeniedName != "" {
+		return r.DeniedName
+	}
+	return r.ARN
 }
 
 func resourcesOrStar(c *catalog.Call, resources []catalog.Resource) []catalog.Resource {
@@ -324,7 +332,7 @@ func (v IdentityOnly) Authorize(ctx context.Context, c *catalog.Call, action str
 			Session:       v.a.sessionPolicies(p),
 		})
 		if !d.Allowed {
-			return DeniedBy(c, action, r.ARN, d)
+			return DeniedBy(c, action, deniedName(r), d)
 		}
 	}
 	return nil
