@@ -2,12 +2,14 @@ package sts_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -408,5 +410,63 @@ func TestInactiveKeyCannotAssume(t *testing.T) {
 	must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID)}))
 	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); code(err) != "InvalidClientTokenId" {
 		t.Fatalf("deleted key: %v", err)
+	}
+}
+
+// TestWhoActed: the CloudTrail userIdentity of calls made by a real IAM
+// user and by a real AssumeRole session (read back with LookupEvents) has
+// every field cloudtrail.md §1.3 lists, with the values IAM and STS issued.
+func TestWhoActed(t *testing.T) {
+	e := testenv.New(t)
+	acct := e.AccountID
+	alice := user(t, e, e.Creds(), "alice")
+	arn := role(t, e, e.Creds(), "Deployer", trustAWS("arn:aws:iam::"+acct+":user/alice"))
+	roleOut := must(iam.NewFromConfig(e.Config()).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("Deployer")}))
+	userOut := must(iam.NewFromConfig(e.Config()).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}))
+	before := time.Now().UTC().Truncate(time.Second)
+	out := must(sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("deploy")}))
+	sess := sessionCreds(out)
+	must(sts.NewFromConfig(e.Config(sess)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+
+	type identity struct {
+		Type, PrincipalID, Arn, AccountID, AccessKeyID, UserName string
+		SessionContext                                           *struct {
+			SessionIssuer struct{ Type, PrincipalID, Arn, AccountID, UserName string }
+			Attributes    struct{ CreationDate, MfaAuthenticated string }
+		}
+	}
+	events := must(cloudtrail.NewFromConfig(e.Config()).LookupEvents(ctx, &cloudtrail.LookupEventsInput{}))
+	got := map[string]identity{}
+	for _, ev := range events.Events {
+		var rec struct {
+			EventName    string
+			UserIdentity identity
+		}
+		if err := json.Unmarshal([]byte(*ev.CloudTrailEvent), &rec); err != nil {
+			t.Fatal(err)
+		}
+		got[rec.EventName+"/"+rec.UserIdentity.Type] = rec.UserIdentity
+	}
+	u := got["AssumeRole/IAMUser"]
+	if u.PrincipalID != *userOut.User.UserId || u.Arn != "arn:aws:iam::"+acct+":user/alice" || u.AccountID != acct ||
+		u.AccessKeyID != alice.AccessKeyID || u.UserName != "alice" || u.SessionContext != nil {
+		t.Errorf("IAMUser identity %+v", u)
+	}
+	s := got["GetCallerIdentity/AssumedRole"]
+	if s.PrincipalID != *roleOut.Role.RoleId+":deploy" || s.Arn != "arn:aws:sts::"+acct+":assumed-role/Deployer/deploy" ||
+		s.AccountID != acct || s.AccessKeyID != sess.AccessKeyID || s.SessionContext == nil {
+		t.Fatalf("AssumedRole identity %+v", s)
+	}
+	si := s.SessionContext.SessionIssuer
+	if si.Type != "Role" || si.PrincipalID != *roleOut.Role.RoleId || si.Arn != arn || si.AccountID != acct || si.UserName != "Deployer" {
+		t.Errorf("sessionIssuer %+v", si)
+	}
+	created, err := time.Parse(time.RFC3339, s.SessionContext.Attributes.CreationDate)
+	if err != nil || created.Before(before) || created.After(time.Now().Add(time.Second)) || s.SessionContext.Attributes.MfaAuthenticated != "false" {
+		t.Errorf("attributes %+v (%v)", s.SessionContext.Attributes, err)
+	}
+	r := got["CreateRole/Root"]
+	if r.PrincipalID != acct || r.Arn != "arn:aws:iam::"+acct+":root" || r.AccountID != acct || r.AccessKeyID != e.Root.AccessKeyID {
+		t.Errorf("Root identity %+v", r)
 	}
 }
