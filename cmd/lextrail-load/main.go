@@ -37,10 +37,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -185,12 +187,21 @@ type Result struct {
 	P50, P90, P99    time.Duration
 	Max              time.Duration
 	FirstError       string
+	// CPU is the CPU time (user+system) this process used while measuring:
+	// the server's and the client's when the server is in-process.
+	CPU time.Duration
 }
 
 func (r Result) String() string {
 	rps := float64(r.Requests) / r.Elapsed.Seconds()
 	s := fmt.Sprintf("requests %d in %v: %.0f req/s; errors %d\nlatency p50 %v  p90 %v  p99 %v  max %v\n",
 		r.Requests, r.Elapsed.Round(time.Millisecond), rps, r.Errors, r.P50, r.P90, r.P99, r.Max)
+	if r.CPU > 0 && r.Requests > 0 {
+		per := r.CPU / time.Duration(r.Requests)
+		s += fmt.Sprintf("process CPU %v (%.2f of %d cores): %v per request, i.e. %.0f req/s if the process had all %d cores\n",
+			r.CPU.Round(time.Millisecond), r.CPU.Seconds()/r.Elapsed.Seconds(), runtime.NumCPU(), per.Round(time.Microsecond),
+			float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
@@ -254,6 +265,8 @@ func Run(o Options) (Result, error) {
 	var firstErr atomic.Value
 	start := time.Now()
 	measureFrom := start.Add(o.Warmup)
+	cpuAtStart := make(chan time.Duration, 1)
+	time.AfterFunc(o.Warmup, func() { cpuAtStart <- processCPU() })
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
 	var wg sync.WaitGroup
@@ -294,12 +307,13 @@ func Run(o Options) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
+	cpu := processCPU() - <-cpuAtStart
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed}
+	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu}
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}
@@ -307,6 +321,15 @@ func Run(o Options) (Result, error) {
 		res.P50, res.P90, res.P99, res.Max = all[n*50/100], all[n*90/100], all[n*99/100], all[n-1]
 	}
 	return res, nil
+}
+
+// processCPU is the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func once(client *http.Client, endpoint, body string, h http.Header) error {
