@@ -285,6 +285,13 @@ func TestGetSessionToken(t *testing.T) {
 	if d := root.Credentials.Expiration.Sub(time.Now()); d > time.Hour+time.Minute {
 		t.Fatalf("root session longer than an hour: %v", d)
 	}
+	// A root session is the root user.
+	rc := aws.Credentials{AccessKeyID: *root.Credentials.AccessKeyId, SecretAccessKey: *root.Credentials.SecretAccessKey, SessionToken: *root.Credentials.SessionToken}
+	rid := must(sts.NewFromConfig(e.Config(rc)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	if *rid.Arn != "arn:aws:iam::"+e.AccountID+":root" || *rid.UserId != e.AccountID || *rid.Account != e.AccountID ||
+		!strings.HasPrefix(*root.Credentials.AccessKeyId, "ASIA") {
+		t.Fatalf("root session identity %+v", rid)
+	}
 }
 
 // TestAuditRecordsNoSecrets: AssumeRole and CreateAccessKey are recorded
