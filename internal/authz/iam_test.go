@@ -14,6 +14,7 @@ import (
 	"lextrail/internal/catalog"
 	"lextrail/internal/identity"
 	"lextrail/internal/policy"
+	"lextrail/internal/testenv/cputime"
 )
 
 var ctx = context.Background()
@@ -260,6 +261,7 @@ func BenchmarkDecision(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cputime.Report(b)()
 	for i := 0; i < b.N; i++ {
 		if err := a.Authorize(ctx, c, "svc9:Action9Get", r); err != nil {
 			b.Fatal(err)

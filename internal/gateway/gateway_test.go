@@ -29,6 +29,7 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/server"
 	"lextrail/internal/store"
+	"lextrail/internal/testenv/cputime"
 )
 
 // A test catalog with one service per protocol family the gateway routes.
@@ -692,6 +693,7 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 		w := &benchWriter{header: http.Header{}}
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer cputime.Report(b)()
 		for i := 0; i < b.N; i++ {
 			rd.Reset(body)
 			req.Body = io.NopCloser(rd)
