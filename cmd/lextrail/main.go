@@ -156,7 +156,7 @@ func serve(args []string, stderr io.Writer) error {
 	listen := fs.String("listen", envOr("LEXTRAIL_LISTEN", "127.0.0.1:4566"), "address to listen on (env LEXTRAIL_LISTEN)")
 	logFormat := fs.String("log-format", envOr("LEXTRAIL_LOG_FORMAT", "text"), "log format: text or json (env LEXTRAIL_LOG_FORMAT)")
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
-	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	shutdown := fs.Duration("shutdown-timeout", envDuration("LEXTRAIL_SHUTDOWN_TIMEOUT", 30*time.Second), "how long shutdown waits for in-flight requests and background work (env LEXTRAIL_SHUTDOWN_TIMEOUT)")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
 	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
 	var objects objectStoreFlags
