@@ -2,6 +2,8 @@ package lexmodels
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -177,9 +179,10 @@ func (w *Worker) runBuild(ctx context.Context, j buildJob) error {
 		if n, _ := res.RowsAffected(); n != 1 || model == nil {
 			return nil // superseded, or failed: nothing to store
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO lex_models (account_id, region, bot_name, bot_version, build_gen, model, built_ms) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (account_id, region, bot_name, bot_version) DO UPDATE SET build_gen=excluded.build_gen, model=excluded.model, built_ms=excluded.built_ms`,
-			j.acct, j.region, j.name, j.version, j.gen, string(model), store.Millis(now))
+		sum := sha256.Sum256(model)
+		_, err = tx.Exec(ctx, `INSERT INTO lex_models (account_id, region, bot_name, bot_version, build_gen, model, built_ms, model_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+			ON CONFLICT (account_id, region, bot_name, bot_version) DO UPDATE SET build_gen=excluded.build_gen, model=excluded.model, built_ms=excluded.built_ms, model_id=excluded.model_id`,
+			j.acct, j.region, j.name, j.version, j.gen, string(model), store.Millis(now), hex.EncodeToString(sum[:16]))
 		return err
 	})
 }
