@@ -40,6 +40,7 @@ import (
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
@@ -83,6 +84,13 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// LexHooks says how Lex code hooks reach their Lambda functions
+	// (function URLs, a Lambda Invoke endpoint).
+	LexHooks lexruntime.HookConfig
+	// LexRuntime, when set, adjusts the Lex runtime's configuration
+	// (speech backend, turn observer, concurrency limits) before the
+	// service is built.
+	LexRuntime func(*lexruntime.Config)
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -106,6 +114,8 @@ type Server struct {
 	Authz *authz.Authorizer
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
+	// LexRuntime is the Lex runtime service.
+	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3       *s3svc.Service
 	registry *prometheus.Registry
@@ -165,6 +175,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	if cfg.LexRuntime != nil {
+		cfg.LexRuntime(&rtCfg)
+	}
+	s.LexRuntime = lexruntime.New(rtCfg)
+	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
@@ -180,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
+		s.LexRuntime.Catalog(),
 		trail.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
