@@ -41,7 +41,7 @@ func msgs(texts ...string) []any {
 }
 
 func prompt(max int, texts ...string) obj { return obj{"maxAttempts": max, "messages": msgs(texts...)} }
-func statement(texts ...string) obj      { return obj{"messages": msgs(texts...)} }
+func statement(texts ...string) obj       { return obj{"messages": msgs(texts...)} }
 
 func slot(name, typ string, prio int, required bool, prompts ...string) obj {
 	s := obj{"name": name, "slotType": typ, "priority": prio, "slotConstraint": "Optional", "sampleUtterances": []string{}}
