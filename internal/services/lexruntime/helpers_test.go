@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	awsv1 "github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	credv1 "github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/request"
 	"github.com/aws/aws-sdk-go/aws/session"
 	rt "github.com/aws/aws-sdk-go/service/lexruntimeservice"
 
@@ -111,7 +114,32 @@ type env struct {
 	e   *testenv.Env
 	lm  *lm.Client
 	rt  *rt.LexRuntimeService
+	rec *recorder
 	ctx context.Context
+}
+
+// recorder keeps the headers of the last exchange the runtime client
+// made (recorded by an SDK handler: the v1 SDK insists on an
+// *http.Transport).
+type recorder struct {
+	mu   sync.Mutex
+	req  http.Header
+	resp http.Header
+}
+
+func (r *recorder) record(q *request.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.req = q.HTTPRequest.Header.Clone()
+	if q.HTTPResponse != nil {
+		r.resp = q.HTTPResponse.Header.Clone()
+	}
+}
+
+func (r *recorder) last() (req, resp http.Header) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.req, r.resp
 }
 
 type envOpts struct {
@@ -126,6 +154,7 @@ func newEnv(t testing.TB, o ...envOpts) *env {
 	}
 	e := testenv.New(t, testenv.Options{DatabaseURL: opt.dbURL, Configure: opt.configure})
 	e.Clock.Set(time.Now().Truncate(time.Millisecond))
+	rec := &recorder{}
 	sess := session.Must(session.NewSession(&awsv1.Config{
 		Region:      awsv1.String("us-east-1"),
 		Endpoint:    awsv1.String(e.URL),
@@ -133,7 +162,9 @@ func newEnv(t testing.TB, o ...envOpts) *env {
 		HTTPClient:  e.HTTP.Client(),
 		MaxRetries:  awsv1.Int(0),
 	}))
-	return &env{t: t, e: e, lm: lm.NewFromConfig(e.Config()), rt: rt.New(sess), ctx: context.Background()}
+	client := rt.New(sess)
+	client.Handlers.Complete.PushBack(rec.record)
+	return &env{t: t, e: e, lm: lm.NewFromConfig(e.Config()), rt: client, rec: rec, ctx: context.Background()}
 }
 
 // deploy imports the bot, builds it, publishes version 1 and points alias
