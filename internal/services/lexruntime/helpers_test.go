@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 
@@ -344,4 +348,26 @@ func must[T any](v T, err error) T {
 		panic(fmt.Sprintf("unexpected error: %v", err))
 	}
 	return v
+}
+
+// raw sends a SigV4-signed request (service lex) and returns the status,
+// headers and body as they came.
+func (v *env) raw(method, path, body string) (int, http.Header, []byte) {
+	v.t.Helper()
+	req, err := http.NewRequest(method, v.e.URL+path, strings.NewReader(body))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(v.ctx, v.e.Creds(), req, hex.EncodeToString(sum[:]), "lex", "us-east-1", time.Now()); err != nil {
+		v.t.Fatal(err)
+	}
+	resp, err := v.e.HTTP.Client().Do(req)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
 }

@@ -131,8 +131,10 @@ func (l *lambdaInvoker) client(region string) *lambda.Client {
 	o := lambda.Options{
 		Region:           region,
 		BaseEndpoint:     aws.String(l.cfg.LambdaEndpoint),
-		HTTPClient:       l.cfg.HTTPClient,
 		RetryMaxAttempts: 1,
+	}
+	if l.cfg.HTTPClient != nil {
+		o.HTTPClient = l.cfg.HTTPClient
 	}
 	if l.cfg.Credentials.AccessKeyID != "" {
 		o.Credentials = credentials.StaticCredentialsProvider{Value: l.cfg.Credentials}

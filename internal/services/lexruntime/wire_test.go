@@ -105,7 +105,7 @@ func TestSessionAPI(t *testing.T) {
 	// R10: PutSession moves the dialog to PickupDate; the answer fills it
 	// and the engine goes back to the empty FlowerType.
 	ps, err := v.rt.PutSession(&rt.PutSessionInput{BotName: bot, BotAlias: alias, UserId: awsv1.String("user-1"), Accept: awsv1.String("text/plain; charset=utf-8"),
-		DialogAction: &rt.DialogAction{Type: awsv1.String("ElicitSlot"), IntentName: awsv1.String("OrderFlowers"), SlotToElicit: awsv1.String("PickupDate")},
+		DialogAction:      &rt.DialogAction{Type: awsv1.String("ElicitSlot"), IntentName: awsv1.String("OrderFlowers"), SlotToElicit: awsv1.String("PickupDate")},
 		SessionAttributes: map[string]*string{"channel": awsv1.String("web")}})
 	if err != nil {
 		t.Fatal(err)
