@@ -115,7 +115,9 @@ func hookBot() botDoc {
 // behind a Lambda-compatible endpoint (through the aws-sdk-go-v2 Lambda
 // client) and a plain function URL, exercising every dialogAction type,
 // an erroring function, a slow one and an invalid answer.
-func TestCodeHooks(t *testing.T) {
+func TestCodeHooks(t *testing.T) { eachDriver(t, testCodeHooks) }
+
+func testCodeHooks(t *testing.T, db string) {
 	stub := &lambdaStub{t: t, fns: map[string]func(map[string]any) (any, string){}}
 	hs := httptest.NewServer(stub)
 	defer hs.Close()
@@ -157,7 +159,7 @@ func TestCodeHooks(t *testing.T) {
 		return closeWith("Fulfilled", "Once upon a time."), ""
 	}
 
-	v := newEnv(t, envOpts{configure: func(c *server.Config) {
+	v := newEnv(t, envOpts{dbURL: db, configure: func(c *server.Config) {
 		c.LexHooks = lexruntime.HookConfig{LambdaEndpoint: hs.URL, FunctionURLs: map[string]string{fnPrefix + "menuDialog": hs.URL + "/menu"},
 			Credentials: aws.Credentials{AccessKeyID: "AKIDLAMBDA", SecretAccessKey: "secret"}}
 		c.LexRuntime = func(rc *lexruntime.Config) { rc.HookTimeout = 300 * time.Millisecond }

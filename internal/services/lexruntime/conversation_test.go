@@ -11,8 +11,10 @@ import (
 
 // TestOrderFlowers follows spec §5.1 / §8.5 R1–R5 turn by turn through the
 // v1 SDK's lexruntimeservice client.
-func TestOrderFlowers(t *testing.T) {
-	v := newEnv(t)
+func TestOrderFlowers(t *testing.T) { eachDriver(t, testOrderFlowers) }
+
+func testOrderFlowers(t *testing.T, db string) {
+	v := newEnv(t, envOpts{dbURL: db})
 	v.deploy(orderFlowersBot("OrderFlowersBot"))
 	ny, _ := time.LoadLocation("America/New_York")
 	today := v.e.Clock.Now().In(ny)
@@ -111,8 +113,10 @@ func TestClarificationThenAbort(t *testing.T) {
 }
 
 // TestIntentSwitch: a clearly different intent mid-dialog takes over.
-func TestIntentSwitch(t *testing.T) {
-	v := newEnv(t)
+func TestIntentSwitch(t *testing.T) { eachDriver(t, testIntentSwitch) }
+
+func testIntentSwitch(t *testing.T, db string) {
+	v := newEnv(t, envOpts{dbURL: db})
 	v.deploy(bookTripBot("BookTrip"))
 	ny, _ := time.LoadLocation("America/New_York")
 	today := v.e.Clock.Now().In(ny)

@@ -36,6 +36,13 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// eachDriver runs fn on SQLite and on PostgreSQL (skipped with the reason
+// where PostgreSQL is not installed, unless LEXTRAIL_REQUIRE_POSTGRES=1).
+func eachDriver(t *testing.T, fn func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, "") })
+	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.Start(t)) })
+}
+
 // obj is a JSON object literal.
 type obj = map[string]any
 

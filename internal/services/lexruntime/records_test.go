@@ -53,9 +53,11 @@ func (v *env) utteranceRows(bot string) int {
 // child-directed bots, not for obfuscated values), the turn observer (only
 // committed turns, masked transcripts, the session's log settings), and no
 // CloudTrail management events for runtime calls.
-func TestRecords(t *testing.T) {
+func TestRecords(t *testing.T) { eachDriver(t, testRecords) }
+
+func testRecords(t *testing.T, db string) {
 	obs := &turns{}
-	v := newEnv(t, envOpts{configure: func(c *server.Config) {
+	v := newEnv(t, envOpts{dbURL: db, configure: func(c *server.Config) {
 		c.LexRuntime = func(rc *lexruntime.Config) { rc.Observer = obs }
 	}})
 	v.deploy(orderFlowersBot("OrderFlowersBot"))

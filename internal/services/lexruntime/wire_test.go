@@ -84,8 +84,10 @@ func TestPostContentText(t *testing.T) {
 }
 
 // TestSessionAPI: R9–R12 and checkpoints.
-func TestSessionAPI(t *testing.T) {
-	v := newEnv(t)
+func TestSessionAPI(t *testing.T) { eachDriver(t, testSessionAPI) }
+
+func testSessionAPI(t *testing.T, db string) {
+	v := newEnv(t, envOpts{dbURL: db})
 	v.deploy(orderFlowersBot("OrderFlowersBot"))
 	bot, alias := awsv1.String("OrderFlowersBot"), awsv1.String("prod")
 	u := v.user("OrderFlowersBot", "prod", "user-1")
@@ -219,8 +221,10 @@ func TestRuntimeErrors(t *testing.T) {
 // the next turn starts a new session (injected clock); the alias's
 // version is fixed for a session's life; a $LATEST rebuild ends $LATEST
 // sessions.
-func TestSessionLifetime(t *testing.T) {
-	v := newEnv(t)
+func TestSessionLifetime(t *testing.T) { eachDriver(t, testSessionLifetime) }
+
+func testSessionLifetime(t *testing.T, db string) {
+	v := newEnv(t, envOpts{dbURL: db})
 	v.deploy(orderFlowersBot("OrderFlowersBot"))
 	u := v.user("OrderFlowersBot", "prod", "idle")
 	first := u.say("i would like to order flowers")
