@@ -266,3 +266,44 @@ func TestCodeHookWire(t *testing.T) {
 		t.Errorf("raw 424: %d %v %s", st, h, body)
 	}
 }
+
+// TestConcurrencyLimit: $LATEST takes 2 requests in flight per API (spec
+// §5.6); a third is 429 LimitExceededException with Retry-After.
+func TestConcurrencyLimit(t *testing.T) {
+	stub := &lambdaStub{t: t, fns: map[string]func(map[string]any) (any, string){}}
+	hs := httptest.NewServer(stub)
+	defer hs.Close()
+	entered, release := make(chan struct{}, 2), make(chan struct{})
+	stub.fns[fnPrefix+"slow"] = func(map[string]any) (any, string) {
+		entered <- struct{}{}
+		<-release
+		return closeWith("Fulfilled", "It ships tomorrow."), ""
+	}
+	v := newEnv(t, envOpts{configure: func(c *server.Config) { c.LexHooks = lexruntime.HookConfig{LambdaEndpoint: hs.URL} }})
+	v.deploy(hookBot())
+	errs := make(chan error, 2)
+	for _, u := range []string{"a1", "a2"} {
+		go func() { _, err := v.user("PizzaBot", "$LATEST", u).post("where is my order"); errs <- err }()
+	}
+	<-entered
+	<-entered
+	_, err := v.user("PizzaBot", "$LATEST", "a3").post("a cola")
+	wantErr(t, err, "LimitExceededException", 429)
+	_, resp := v.rec.last()
+	if resp.Get("Retry-After") == "" {
+		t.Errorf("no Retry-After: %v", resp)
+	}
+	// other aliases have their own, larger budget
+	if out := v.user("PizzaBot", "prod", "a3").say("a cola"); awsv1.StringValue(out.DialogState) != "ReadyForFulfillment" {
+		t.Errorf("prod: %v", out)
+	}
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if out := v.user("PizzaBot", "$LATEST", "a3").say("a cola"); awsv1.StringValue(out.DialogState) != "ReadyForFulfillment" {
+		t.Errorf("after the slots freed: %v", out)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"lextrail/internal/store/pgtest"
 )
 
-
 // TestSessionCAS: the session write is a compare-and-swap on the turn
 // counter, so of several nodes racing to commit a turn of one session
 // exactly one wins (the others answer 409), on both drivers.
