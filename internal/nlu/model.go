@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -86,6 +87,12 @@ type Model struct {
 	typeRes   [][]*regexp.Regexp
 	valueStem map[string]bool // stems of custom slot values and synonyms
 	exactForm map[string]bool // folded words of custom slot values and synonyms
+	// slot types used by slots, densely numbered
+	slotTypeNames   []string
+	slotTypeID      map[string]int
+	slotTmpls       []int32 // templates with a slot placeholder
+	intentSlotTypes [][]int // per intent, the type ids of its slots
+	scratch         sync.Pool
 }
 
 type cIntent struct {
@@ -108,9 +115,10 @@ type cSlot struct {
 type sctx struct{ left, left2, right map[string]bool }
 
 type cTemplate struct {
-	Elems  []elem  `json:"e"`
-	Weight float64 `json:"w"`
-	intent int
+	Elems     []elem  `json:"e"`
+	Weight    float64 `json:"w"`
+	intent    int
+	slotTypes []int // type ids of the slot placeholders, in order
 }
 
 // elem is a template word (its stem) or a slot placeholder.
@@ -351,6 +359,39 @@ func Load(data []byte) (*Model, error) {
 }
 
 func (m *Model) index() {
+	m.scratch.New = func() any { return &scoreScratch{} }
+	m.slotTypeID = map[string]int{}
+	m.slotTypeNames = nil
+	m.slotTmpls = nil
+	m.intentSlotTypes = make([][]int, len(m.Intents))
+	typeID := func(name string) int {
+		id, ok := m.slotTypeID[name]
+		if !ok {
+			id = len(m.slotTypeNames)
+			m.slotTypeID[name] = id
+			m.slotTypeNames = append(m.slotTypeNames, name)
+		}
+		return id
+	}
+	for i := range m.Intents {
+		ci := &m.Intents[i]
+		seen := map[int]bool{}
+		for _, s := range ci.Slots {
+			if id := typeID(s.Type); !seen[id] {
+				seen[id] = true
+				m.intentSlotTypes[i] = append(m.intentSlotTypes[i], id)
+			}
+		}
+		for j := range ci.Templates {
+			t := &ci.Templates[j]
+			t.slotTypes = t.slotTypes[:0]
+			for _, e := range t.Elems {
+				if e.S != "" {
+					t.slotTypes = append(t.slotTypes, typeID(ci.slotType(e.S)))
+				}
+			}
+		}
+	}
 	m.intentIdx = map[string]int{}
 	m.typeIdx = map[string]int{}
 	m.postings = map[string][]int32{}
@@ -368,6 +409,9 @@ func (m *Model) index() {
 			t.intent = i
 			id := int32(len(m.tmpls))
 			m.tmpls = append(m.tmpls, t)
+			if len(t.slotTypes) > 0 {
+				m.slotTmpls = append(m.slotTmpls, id)
+			}
 			seen := map[string]bool{}
 			for k, e := range t.Elems {
 				if e.S != "" {

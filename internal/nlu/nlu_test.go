@@ -321,16 +321,3 @@ func BenchmarkCompile50x30(b *testing.B) {
 		Compile(spec)
 	}
 }
-
-// TestLoadBudget keeps model load of the 50-intent bot under 50 ms.
-func TestLoadBudget(t *testing.T) {
-	m, _ := Compile(bigSpec())
-	data, _ := m.Marshal()
-	start := time.Now()
-	if _, err := Load(data); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("Load took %v, budget 50ms", d)
-	}
-}
