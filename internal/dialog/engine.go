@@ -141,7 +141,10 @@ func (e *Engine) newTurn(ctx context.Context, b *Bot, s *State, in Input) *turn 
 	if z := in.RequestAttributes["x-amz-lex:time-zone"]; z != "" {
 		tz = z
 	}
-	t.opts = nlu.Options{Now: in.Now, TimeZone: tz, Max: 5}
+	t.opts = nlu.Options{Now: in.Now, TimeZone: tz, Max: 1}
+	if b.EnableModelImprovements {
+		t.opts.Max = 5 // the chosen intent and up to 4 alternatives, with their slots
+	}
 	return t
 }
 
@@ -205,8 +208,7 @@ func (t *turn) finish(decrement bool) {
 		r.AlternativeIntents = t.alternatives(r.IntentName)
 	}
 	if !t.repeated {
-		s.Last = &Answer{IntentName: r.IntentName, Slots: r.Slots, Message: r.Message, MessageFormat: r.MessageFormat,
-			DialogState: r.DialogState, SlotToElicit: r.SlotToElicit, ResponseCard: r.ResponseCard}
+		s.LastCard = r.ResponseCard
 	}
 	t.logView()
 }
@@ -374,7 +376,7 @@ func (t *turn) start(res *nlu.IntentResult) error {
 	if !in.hooked() {
 		switch in.ParentIntentSignature {
 		case RepeatIntent:
-			if t.s.Last != nil {
+			if t.s.Action != nil {
 				t.repeat()
 				return nil
 			}
@@ -429,10 +431,16 @@ func (t *turn) abandon(failed bool) {
 
 func (t *turn) repeat() {
 	t.repeated = true
-	l := t.s.Last
+	a := t.s.Action
 	r := t.r
-	r.IntentName, r.Slots, r.Message, r.MessageFormat = l.IntentName, copySlots(l.Slots), l.Message, l.MessageFormat
-	r.DialogState, r.SlotToElicit, r.ResponseCard = l.DialogState, l.SlotToElicit, l.ResponseCard
+	r.IntentName, r.Slots, r.Message, r.MessageFormat = a.IntentName, copySlots(a.Slots), a.Message, a.MessageFormat
+	r.DialogState, r.SlotToElicit, r.ResponseCard = a.Type, a.SlotToElicit, t.s.LastCard
+	if a.Type == Close {
+		r.DialogState = a.FulfillmentState
+	}
+	if r.IntentName != "" && r.Slots == nil {
+		r.Slots = map[string]*string{}
+	}
 }
 
 // setSlot stores a value the language model found.

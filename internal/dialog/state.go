@@ -125,8 +125,9 @@ type State struct {
 	// FollowUp is set while a fulfilled intent's follow-up prompt awaits
 	// its answer.
 	FollowUp *FollowUp `json:"followUp,omitempty"`
-	// Last is the last answer, for AMAZON.RepeatIntent.
-	Last *Answer `json:"last,omitempty"`
+	// LastCard is the response card of the last answer (AMAZON.RepeatIntent
+	// repeats Action and it).
+	LastCard *ResponseCard `json:"lastCard,omitempty"`
 }
 
 // IntentState is the intent in progress.
@@ -156,17 +157,6 @@ type FollowUp struct {
 	Intent   string             `json:"intent"`
 	Slots    map[string]*string `json:"slots,omitempty"`
 	Attempts int                `json:"attempts,omitempty"`
-}
-
-// Answer is the part of a response AMAZON.RepeatIntent repeats.
-type Answer struct {
-	IntentName    string             `json:"intentName,omitempty"`
-	Slots         map[string]*string `json:"slots,omitempty"`
-	Message       *string            `json:"message,omitempty"`
-	MessageFormat string             `json:"messageFormat,omitempty"`
-	DialogState   string             `json:"dialogState,omitempty"`
-	SlotToElicit  string             `json:"slotToElicit,omitempty"`
-	ResponseCard  *ResponseCard      `json:"responseCard,omitempty"`
 }
 
 // Context is an active context with absolute expiry.

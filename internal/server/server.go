@@ -179,7 +179,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
-	s.LexRuntime = lexruntime.New(rtCfg)
+	if s.LexRuntime, err = lexruntime.New(ctx, rtCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention

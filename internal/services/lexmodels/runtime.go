@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/services/lexmodels/build"
@@ -42,50 +43,84 @@ func (b *RuntimeBot) Ready() bool {
 }
 
 // ResolveRuntime resolves bot and alias ("$LATEST" or an alias name) in
-// the account and region. version, when not empty, is the version an
-// existing session is bound to; it is used instead of the alias's current
-// one. A missing bot or alias is a 404 NotFoundException with the real
-// service's messages; a missing version returns Status "".
+// the account and region, in one query. version, when not empty, is the
+// version an existing session is bound to; it is used instead of the
+// alias's current one. A missing bot or alias is a 404 NotFoundException
+// with the real service's messages; a missing version returns Status "".
 func ResolveRuntime(ctx context.Context, tx *store.Tx, accountID, region, bot, alias, version string) (*RuntimeBot, error) {
-	sc := scope{accountID, region}
-	rb := &RuntimeBot{AliasVersion: latest}
+	return (*RuntimeStatements)(nil).Resolve(ctx, tx, accountID, region, bot, alias, version)
+}
+
+const resolveQuery = `SELECT a.bot_version, a.conversation_logs, r.status, r.failure_reason, r.model_id FROM (SELECT 1 AS one) o
+	LEFT JOIN lex_aliases a ON a.account_id=$1 AND a.region=$2 AND a.bot_name=$3 AND a.name=$4
+	LEFT JOIN lex_resources r ON r.account_id=$1 AND r.region=$2 AND r.kind='bot' AND r.name=$3 AND r.version=COALESCE($5, a.bot_version, '$LATEST')`
+
+// RuntimeStatements are the runtime's per-turn statements into
+// lexmodels' tables, prepared once (store.Stmt).
+type RuntimeStatements struct{ resolve, record *store.Stmt }
+
+// PrepareRuntime prepares them; call it outside any transaction.
+func PrepareRuntime(ctx context.Context, db *store.DB) (*RuntimeStatements, error) {
+	var rs RuntimeStatements
+	var err error
+	if rs.resolve, err = db.Prepare(ctx, resolveQuery); err != nil {
+		return nil, err
+	}
+	if rs.record, err = db.Prepare(ctx, recordUtteranceQuery); err != nil {
+		return nil, err
+	}
+	return &rs, nil
+}
+
+// RecordUtterance is the package function RecordUtterance through the
+// prepared statement (rs may be nil).
+func (rs *RuntimeStatements) RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
+	args := []any{accountID, region, bot, botVersion, userID, text, missed, store.Millis(at)}
+	if rs == nil {
+		_, err := tx.Exec(ctx, recordUtteranceQuery, args...)
+		return err
+	}
+	_, err := tx.ExecStmt(ctx, rs.record, args...)
+	return err
+}
+
+// Resolve is ResolveRuntime through the prepared statement (rs may be
+// nil).
+func (rs *RuntimeStatements) Resolve(ctx context.Context, tx *store.Tx, accountID, region, bot, alias, version string) (*RuntimeBot, error) {
+	var sessionVersion any
+	if version != "" {
+		sessionVersion = version
+	}
+	var aliasVersion, logs, status, reason, modelID sql.NullString
+	args := []any{accountID, region, bot, alias, sessionVersion}
+	var row *sql.Row
+	if rs == nil {
+		row = tx.QueryRow(ctx, resolveQuery, args...)
+	} else {
+		row = tx.QueryRowStmt(ctx, rs.resolve, args...)
+	}
+	err := row.Scan(&aliasVersion, &logs, &status, &reason, &modelID)
+	if err != nil {
+		return nil, err
+	}
+	rb := &RuntimeBot{AliasVersion: latest, Version: version, Status: status.String, FailureReason: reason.String, ModelID: modelID.String}
 	if alias != latest {
-		var logs string
-		err := tx.QueryRow(ctx, `SELECT bot_version, conversation_logs FROM lex_aliases WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND name=$4`,
-			accountID, region, bot, alias).Scan(&rb.AliasVersion, &logs)
-		if errors.Is(err, sql.ErrNoRows) {
-			ok, err := exists(ctx, tx, sc, kindBot, bot, latest)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
+		if !aliasVersion.Valid {
+			if !status.Valid && version == "" {
 				return nil, botNotFound(bot)
 			}
 			return nil, awserr.New(http.StatusNotFound, codeNotFound, "There is no alias named %s for the bot named %s", alias, bot)
 		}
-		if err != nil {
-			return nil, err
-		}
-		if logs != "" {
-			rb.ConversationLogs = json.RawMessage(logs)
+		rb.AliasVersion = aliasVersion.String
+		if logs.String != "" {
+			rb.ConversationLogs = json.RawMessage(logs.String)
 		}
 	}
-	rb.Version = version
 	if rb.Version == "" {
 		rb.Version = rb.AliasVersion
 	}
-	err := tx.QueryRow(ctx, `SELECT r.status, r.failure_reason, COALESCE(m.model_id, '') FROM lex_resources r
-		LEFT JOIN lex_models m ON m.account_id=r.account_id AND m.region=r.region AND m.bot_name=r.name AND m.bot_version=r.version
-		WHERE r.account_id=$1 AND r.region=$2 AND r.kind='bot' AND r.name=$3 AND r.version=$4`,
-		accountID, region, bot, rb.Version).Scan(&rb.Status, &rb.FailureReason, &rb.ModelID)
-	if errors.Is(err, sql.ErrNoRows) {
-		if alias == latest {
-			return nil, botNotFound(bot)
-		}
-		return rb, nil // the session's version was deleted
-	}
-	if err != nil {
-		return nil, err
+	if !status.Valid && alias == latest && version == "" {
+		return nil, botNotFound(bot)
 	}
 	return rb, nil
 }

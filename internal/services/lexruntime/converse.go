@@ -55,14 +55,14 @@ func (s *Service) read(ctx context.Context, k sessionKey, now time.Time) (*conv,
 	cv := &conv{k: k, now: now}
 	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		if cv.row, err = loadSession(ctx, tx, k); err != nil {
+		if cv.row, err = s.st.loadSession(ctx, tx, k); err != nil {
 			return err
 		}
 		version := ""
 		if cv.row.live(now) {
 			version = cv.row.BotVersion
 		}
-		if cv.rb, err = lexmodels.ResolveRuntime(ctx, tx, k.acct, k.region, k.bot, k.alias, version); err != nil {
+		if cv.rb, err = s.st.models.Resolve(ctx, tx, k.acct, k.region, k.bot, k.alias, version); err != nil {
 			return err
 		}
 		if version != "" {
@@ -71,7 +71,7 @@ func (s *Service) read(ctx context.Context, k sessionKey, now time.Time) (*conv,
 				return nil
 			}
 			if version != cv.rb.AliasVersion {
-				cv.rb, err = lexmodels.ResolveRuntime(ctx, tx, k.acct, k.region, k.bot, k.alias, "")
+				cv.rb, err = s.st.models.Resolve(ctx, tx, k.acct, k.region, k.bot, k.alias, "")
 			}
 		}
 		return err
@@ -104,7 +104,7 @@ func (s *Service) load(ctx context.Context, cv *conv) error {
 		cv.cont = false // rebuilt between the read and the load
 	}
 	if cv.cont {
-		cv.state = cv.row.State.Clone()
+		cv.state = cv.row.State // the row is this request's own copy
 	} else {
 		cv.state = dialog.NewState(newSessionID(cv.now))
 	}
@@ -151,21 +151,11 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 	if cv.cont {
 		sess.Started, sess.Logs = cv.row.Started, cv.row.Logs
 	}
-	recordUtterance := ts.record && !cv.bot.ChildDirected && !resp.Sensitive && ts.text != ""
-	err = s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		ok, err := saveSession(ctx, tx, k, sess, cv.row.Turn, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return conflict()
-		}
-		if recordUtterance {
-			return lexmodels.RecordUtterance(ctx, tx, k.acct, k.region, k.bot, cv.rb.Version, k.user, ts.text, resp.Missed, now)
-		}
-		return nil
-	})
-	if err != nil {
+	w := &turnWrite{k: k, sess: sess, prev: cv.row.Turn, now: now}
+	if ts.record && !cv.bot.ChildDirected && !resp.Sensitive && ts.text != "" {
+		w.utter = &utteranceRecord{version: cv.rb.Version, text: ts.text, missed: resp.Missed}
+	}
+	if err := s.commits.commit(ctx, w); err != nil {
 		return nil, nil, err
 	}
 	if ts.record && s.cfg.Observer != nil {
@@ -306,7 +296,7 @@ func (s *Service) deleteSession(ctx context.Context, c *catalog.Call, in *Delete
 		return nil, noSession(k)
 	}
 	err = s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		ok, err := deleteSessionRow(ctx, tx, k, cv.row.Turn)
+		ok, err := s.st.deleteSessionRow(ctx, tx, k, cv.row.Turn)
 		if err == nil && !ok {
 			return conflict()
 		}

@@ -13,13 +13,17 @@
 // node (an in-process lock) and across nodes (the CAS). Loaded bot models
 // are cached per bot version and model ID (a rebuild changes the ID).
 //
-// It reads lexmodels' tables only through lexmodels.ResolveRuntime and
-// LoadRuntimeModel and writes utterance statistics only through
-// lexmodels.RecordUtterance. Runtime calls are not CloudTrail management
+// It reads lexmodels' tables only through lexmodels.RuntimeStatements
+// (Resolve) and LoadRuntimeModel and writes utterance statistics only
+// through RuntimeStatements.RecordUtterance. The per-turn statements are
+// prepared once (store.Stmt); on SQLite concurrent turns are committed
+// together (committer.go). Runtime calls are not CloudTrail management
 // events: the operations are declared Audited false.
 package lexruntime
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -66,16 +70,18 @@ type Config struct {
 
 // Service is the Lex runtime service.
 type Service struct {
-	cfg    Config
-	log    *slog.Logger
-	engine *dialog.Engine
-	models *modelCache
-	locks  *sessionLocks
-	limits *limiter
+	cfg     Config
+	log     *slog.Logger
+	engine  *dialog.Engine
+	models  *modelCache
+	locks   *sessionLocks
+	limits  *limiter
+	st      *statements
+	commits *committer
 }
 
-// New returns the service.
-func New(cfg Config) *Service {
+// New returns the service; it prepares its statements.
+func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -97,13 +103,19 @@ func New(cfg Config) *Service {
 	if cfg.TimeZone == nil {
 		cfg.TimeZone = DefaultTimeZone
 	}
+	st, err := prepare(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("lexruntime: %w", err)
+	}
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
-		engine: dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
-		models: newModelCache(cfg.ModelCacheSize),
-		locks:  newSessionLocks(),
-		limits: newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
-	}
+		engine:  dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
+		models:  newModelCache(cfg.ModelCacheSize),
+		locks:   newSessionLocks(),
+		limits:  newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
+		st:      st,
+		commits: newCommitter(cfg.DB, st),
+	}, nil
 }
 
 // regionZones are the default time zones of AWS regions (a region's

@@ -31,6 +31,10 @@ func TestSessionCAS(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
+			st, err := prepare(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
 			k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
 			now := time.Now()
 			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: now, Expires: now.Add(time.Minute)}
@@ -39,7 +43,7 @@ func TestSessionCAS(t *testing.T) {
 				var ok bool
 				if err := db.Write(ctx, func(tx *store.Tx) error {
 					var err error
-					ok, err = saveSession(ctx, tx, k, s, prev, now)
+					ok, err = st.saveSession(ctx, tx, k, s, prev, now)
 					return err
 				}); err != nil {
 					t.Fatal(err)
@@ -53,7 +57,7 @@ func TestSessionCAS(t *testing.T) {
 				t.Fatal("a stale turn must not commit")
 			}
 			var got *session
-			db.Read(ctx, func(tx *store.Tx) error { got, err = loadSession(ctx, tx, k); return err })
+			db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err })
 			if got.Turn != 1 || got.ID != "s1" || !got.live(now) || got.live(now.Add(2*time.Minute)) {
 				t.Fatalf("loaded %+v", got)
 			}
@@ -64,7 +68,7 @@ func TestSessionCAS(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					db.Write(ctx, func(tx *store.Tx) error {
-						ok, err := saveSession(ctx, tx, k, s, 1, now)
+						ok, err := st.saveSession(ctx, tx, k, s, 1, now)
 						if ok {
 							wins.Add(1)
 						}
@@ -77,11 +81,11 @@ func TestSessionCAS(t *testing.T) {
 				t.Fatalf("%d of 8 racing writers committed", wins.Load())
 			}
 			var ok bool
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = deleteSessionRow(ctx, tx, k, 1); return err })
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 1); return err })
 			if ok {
 				t.Fatal("delete with a stale turn succeeded")
 			}
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = deleteSessionRow(ctx, tx, k, 2); return err })
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 2); return err })
 			if !ok {
 				t.Fatal("delete failed")
 			}

@@ -3,8 +3,16 @@
 -- model_id identifies a compiled model's content (hex SHA-256 of the
 -- artefact the build worker stored), so the runtime's cache of loaded
 -- models is keyed by what was built: a rebuild, or a bot deleted and
--- re-created with a reused version number, changes it.
+-- re-created with a reused version number, changes it. The build worker
+-- sets it on the model row and, in the same statement that records the
+-- build's status, on the bot version's lex_resources row, which the
+-- runtime reads on every turn (reading it from lex_models would walk the
+-- model text's overflow pages). Models built before this migration get an
+-- ID from their build generation.
 ALTER TABLE lex_models ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE lex_resources ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+UPDATE lex_models SET model_id = 'gen-' || build_gen;
+UPDATE lex_resources SET model_id = 'gen-' || build_gen WHERE kind = 'bot' AND status IN ('READY', 'READY_BASIC_TESTING');
 
 -- Conversations, one row per (account, region, bot, alias, userId).
 -- bot_version is fixed when the session starts; model_id is the model it
