@@ -231,7 +231,7 @@ func TestPlaceholdersAndContexts(t *testing.T) {
 		in: Input{RequestAttributes: map[string]string{"channel": "web"}}}
 	for in, want := range map[string]string{
 		"A {Size} pizza for [name] on ((channel))": "A large pizza for Ana on web",
-		`literal \{Size\} and \[name\]`:           "literal {Size} and [name]",
+		`literal \{Size\} and \[name\]`:            "literal {Size} and [name]",
 		"{Crust} crust, {Unknown} [missing]":       " crust, {Unknown} ",
 		"unclosed {Size and [name":                 "unclosed {Size and [name",
 	} {
