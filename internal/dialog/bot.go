@@ -222,6 +222,8 @@ func NewBot(m *build.Model) (*Bot, error) {
 		b.NLU, err = nlu.Load(m.NLU)
 	}
 	if b.NLU == nil {
+		// built before the build compiled language models, or by a build
+		// of another model layout: compile it from the definitions
 		b.NLU, err = nlu.Compile(build.NLUSpec(m))
 	}
 	if err != nil {

@@ -228,8 +228,9 @@ func (m *Model) correct(w string) (string, bool) {
 		return "", false
 	}
 	best, bestD, bestP := "", d+1, 0
-	for _, k := range deletions(w, d) {
-		for _, cand := range m.deletes[k] {
+	deletionHashes(w, d, func(h uint64) {
+		for _, id := range m.deletes[h] {
+			cand := m.formWords[id]
 			if cand == best {
 				continue
 			}
@@ -242,7 +243,7 @@ func (m *Model) correct(w string) (string, bool) {
 				best, bestD, bestP = cand, dist, p
 			}
 		}
-	}
+	})
 	if best == "" || bestD > d {
 		return "", false
 	}

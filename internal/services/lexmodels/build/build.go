@@ -66,8 +66,10 @@ type Intent struct {
 	Version    string          `json:"version"`
 	Parent     string          `json:"parentIntentSignature,omitempty"`
 	Definition json.RawMessage `json:"definition"`
-	Templates  []Template      `json:"templates"`
-	Slots      []Slot          `json:"slots"`
+	// Templates are the normalized sample utterances; the stored artefact
+	// leaves them out (the language model in Model.NLU has its own).
+	Templates []Template `json:"-"`
+	Slots     []Slot     `json:"slots"`
 }
 
 // Slot is a compiled slot.
@@ -77,7 +79,7 @@ type Slot struct {
 	TypeVersion string     `json:"typeVersion,omitempty"`
 	Required    bool       `json:"required"`
 	Priority    int        `json:"priority"`
-	Templates   []Template `json:"templates,omitempty"`
+	Templates   []Template `json:"-"`
 }
 
 // Template is a normalized sample utterance.
