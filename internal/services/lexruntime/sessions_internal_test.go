@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"lextrail/internal/awserr"
 	"lextrail/internal/dialog"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 	"lextrail/internal/store/pgtest"
 )
@@ -90,5 +92,26 @@ func TestSessionCAS(t *testing.T) {
 				t.Fatal("delete failed")
 			}
 		})
+	}
+}
+
+// TestBotStatus: what each build status of the version answers.
+func TestBotStatus(t *testing.T) {
+	s := &Service{}
+	for _, tc := range []struct {
+		rb   lexmodels.RuntimeBot
+		code string
+	}{
+		{lexmodels.RuntimeBot{Status: "BUILDING"}, "BadGatewayException"},
+		{lexmodels.RuntimeBot{Status: "READY"}, "BadGatewayException"}, // READY but the model row is being replaced
+		{lexmodels.RuntimeBot{Status: "NOT_BUILT"}, "BadRequestException"},
+		{lexmodels.RuntimeBot{Status: "FAILED", FailureReason: "no intents"}, "BadRequestException"},
+		{lexmodels.RuntimeBot{Status: ""}, "NotFoundException"},
+	} {
+		cv := &conv{k: sessionKey{bot: "B"}, rb: &tc.rb}
+		err := s.load(context.Background(), cv)
+		if e := awserr.As(err); e == nil || e.Code != tc.code {
+			t.Errorf("status %q: %v, want %s", tc.rb.Status, err, tc.code)
+		}
 	}
 }

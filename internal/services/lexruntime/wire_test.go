@@ -215,6 +215,24 @@ func TestRuntimeErrors(t *testing.T) {
 	}
 	_, err = v.user("Unbuilt", "$LATEST", "user-1").post("order flowers")
 	wantErr(t, err, "BadRequestException", 400)
+	// a bot whose build failed (no intents)
+	if _, err = v.lm.PutBot(v.ctx, &lm.PutBotInput{Name: aws.String("Broken"), Locale: lmtypes.LocaleEnUs, ChildDirected: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		g, err := v.lm.GetBot(v.ctx, &lm.GetBotInput{Name: aws.String("Broken"), VersionOrAlias: aws.String("$LATEST")})
+		if err != nil || g.Status == lmtypes.StatusFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Broken: %s", g.Status)
+		}
+	}
+	_, err = v.user("Broken", "$LATEST", "user-1").post("hello")
+	wantErr(t, err, "BadRequestException", 400)
+	if !strings.Contains(err.Error(), "failed to build") {
+		t.Errorf("message: %v", err)
+	}
 }
 
 // TestSessionLifetime: the idle TTL slides with each turn and, once passed,
