@@ -454,7 +454,11 @@ func (t *turn) setSlot(st *IntentState, sd *SlotDef, v nlu.SlotValue) {
 		}
 		d.Resolutions = append(d.Resolutions, Resolution{Value: r})
 	}
-	st.Details[sd.Name] = d
+	if v.Original == val && len(d.Resolutions) == 1 && d.Resolutions[0].Value == val {
+		delete(st.Details, sd.Name) // the event synthesises the obvious detail
+	} else {
+		st.Details[sd.Name] = d
+	}
 	if sd.Obfuscated() {
 		t.mask(v.Original, sd.Name)
 	}
@@ -853,7 +857,7 @@ func (t *turn) applyDefaults(in *Intent) {
 		for _, dv := range sd.DefaultValueSpec.DefaultValueList {
 			if v, ok := t.defaultValue(dv.DefaultValue); ok {
 				st.Slots[sd.Name] = &v
-				st.Details[sd.Name] = &SlotDetail{Resolutions: []Resolution{{Value: v}}, OriginalValue: new(v)}
+				delete(st.Details, sd.Name)
 				break
 			}
 		}

@@ -174,10 +174,15 @@ func (t *turn) event(source string) *Event {
 	if ev.RecentIntentSummaryView == nil {
 		ev.RecentIntentSummaryView = []IntentSummary{}
 	}
-	ev.CurrentIntent = EventIntent{Name: in.Name, NluIntentConfidenceScore: in.Confidence, Slots: in.Slots, SlotDetails: in.Details, ConfirmationStatus: in.Confirmation}
-	if ev.CurrentIntent.SlotDetails == nil {
-		ev.CurrentIntent.SlotDetails = map[string]*SlotDetail{}
+	details := make(map[string]*SlotDetail, len(in.Slots))
+	for k, v := range in.Slots {
+		if d, ok := in.Details[k]; ok {
+			details[k] = d
+		} else if v != nil {
+			details[k] = &SlotDetail{Resolutions: []Resolution{{Value: *v}}, OriginalValue: new(*v)}
+		}
 	}
+	ev.CurrentIntent = EventIntent{Name: in.Name, NluIntentConfidenceScore: in.Confidence, Slots: in.Slots, SlotDetails: details, ConfirmationStatus: in.Confirmation}
 	if t.b.EnableModelImprovements {
 		for _, a := range t.alternatives(in.Name) {
 			ei := EventIntent{Name: a.IntentName, Slots: a.Slots, SlotDetails: map[string]*SlotDetail{}, ConfirmationStatus: ConfirmNone}

@@ -170,7 +170,7 @@ func (t *turn) hookSlots(intent string, slots map[string]json.RawMessage) (clear
 		}
 		if old == nil || *old != v {
 			st.Slots[k] = &v
-			st.Details[k] = &SlotDetail{Resolutions: []Resolution{{Value: v}}, OriginalValue: new(v)}
+			delete(st.Details, k)
 		}
 	}
 	return cleared, nil

@@ -83,7 +83,7 @@ func (e *Engine) Put(ctx context.Context, b *Bot, s *State, p PutInput) (*Respon
 				delete(st.Details, k)
 			} else {
 				st.Slots[k] = new(*v)
-				st.Details[k] = &SlotDetail{Resolutions: []Resolution{{Value: *v}}, OriginalValue: new(*v)}
+				delete(st.Details, k)
 			}
 		}
 	}

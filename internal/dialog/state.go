@@ -132,8 +132,11 @@ type State struct {
 
 // IntentState is the intent in progress.
 type IntentState struct {
-	Name         string                 `json:"name"`
-	Slots        map[string]*string     `json:"slots"`
+	Name  string             `json:"name"`
+	Slots map[string]*string `json:"slots"`
+	// Details keeps the slotDetails that say more than the value itself
+	// (other original text or resolutions); code hook events fill in the
+	// rest.
 	Details      map[string]*SlotDetail `json:"details,omitempty"`
 	Confirmation string                 `json:"confirmation"`
 	// Attempts counts failed answers to the current elicitation.

@@ -183,6 +183,9 @@ func testCodeHooks(t *testing.T, db string) {
 	u.expect(turn{say: "large", state: "ElicitSlot", slot: "Crust", msg: "Thin or thick crust?", slots: map[string]string{"Size": "large"}})
 	if ev := stub.last(); ev["sessionAttributes"].(map[string]any)["step"] != "size" {
 		t.Errorf("session attributes in event: %v", ev["sessionAttributes"])
+	} else if d, _ := ev["currentIntent"].(map[string]any)["slotDetails"].(map[string]any)["Size"].(map[string]any); d == nil ||
+		d["originalValue"] != "large" || d["resolutions"].([]any)[0].(map[string]any)["value"] != "large" {
+		t.Errorf("slotDetails in event: %v", ev["currentIntent"])
 	}
 	// ConfirmIntent with the hook's message and session attributes
 	out := u.expect(turn{say: "thin", state: "ConfirmIntent", msg: "That is 12 dollars for a large pizza. OK?"})
