@@ -44,6 +44,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -193,12 +194,20 @@ type Result struct {
 	P50, P90, P99    time.Duration
 	Max              time.Duration
 	FirstError       string
+	// CPU is the whole process's user+system CPU time during the measured
+	// window (client and in-process server): CPU/Requests is the cost of a
+	// request, a figure other load on the machine does not hide.
+	CPU time.Duration
 }
 
 func (r Result) String() string {
 	rps := float64(r.Requests) / r.Elapsed.Seconds()
 	s := fmt.Sprintf("requests %d in %v: %.0f req/s; errors %d\nlatency p50 %v  p90 %v  p99 %v  max %v\n",
 		r.Requests, r.Elapsed.Round(time.Millisecond), rps, r.Errors, r.P50, r.P90, r.P99, r.Max)
+	if r.CPU > 0 && r.Requests > 0 {
+		s += fmt.Sprintf("process CPU %v: %v per request (%.2f cores busy)\n", r.CPU.Round(time.Millisecond),
+			(r.CPU / time.Duration(r.Requests)).Round(time.Microsecond), r.CPU.Seconds()/r.Elapsed.Seconds())
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
@@ -271,6 +280,9 @@ func Run(o Options) (Result, error) {
 	measureFrom := start.Add(o.Warmup)
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
+	var cpuStart time.Duration
+	cpuMark := sync.OnceFunc(func() { cpuStart = processCPU() })
+	go func() { time.Sleep(time.Until(measureFrom)); cpuMark() }()
 	var wg sync.WaitGroup
 	for i := 0; i < o.Connections; i++ {
 		wg.Add(1)
@@ -322,12 +334,14 @@ func Run(o Options) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
+	cpuMark()
+	cpu := processCPU() - cpuStart
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed}
+	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu}
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}
@@ -394,4 +408,13 @@ func letters(n int) string {
 		b = append(b, byte('a'+n%26))
 	}
 	return string(b)
+}
+
+// processCPU is the process's user+system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
