@@ -223,12 +223,12 @@ func (s *Service) postText(ctx context.Context, c *catalog.Call, in *PostTextInp
 	_ = now
 	out := &PostTextOutput{
 		IntentName: r.IntentName, NluIntentConfidence: r.NluIntentConfidence, AlternativeIntents: r.AlternativeIntents,
-		Slots: r.Slots, SessionAttributes: r.SessionAttributes, Message: r.Message, SentimentResponse: r.SentimentResponse,
+		SessionAttributes: r.SessionAttributes, Message: r.Message, SentimentResponse: r.SentimentResponse,
 		MessageFormat: r.MessageFormat, DialogState: r.DialogState, SlotToElicit: r.SlotToElicit, ResponseCard: r.ResponseCard,
 		SessionID: cv.state.SessionID, BotVersion: cv.rb.Version, ActiveContexts: r.ActiveContexts,
 	}
-	if r.Slots != nil && len(r.Slots) == 0 {
-		out.Slots = map[string]*string{}
+	if r.Slots != nil {
+		out.Slots = &r.Slots
 	}
 	return out, nil
 }

@@ -164,8 +164,8 @@ func TestFeatures(t *testing.T) {
 		awsv1.StringValue(s.RecentIntentSummaryView[1].FulfillmentState) != "Failed" {
 		t.Errorf("summary after cancel: %v %v", s, err)
 	}
-	if out = post("eve", "help me", nil, nil); awsv1.StringValue(out.IntentName) != "MyHelp" {
-		t.Errorf("help: %v", out)
+	if out = post("eve", "help me", nil, nil); awsv1.StringValue(out.IntentName) != "MyHelp" || out.Slots == nil || len(out.Slots) != 0 {
+		t.Errorf("help (an intent without slots answers slots {}): %v", out)
 	}
 	// sentiment of a negative utterance
 	if out = post("fay", "this is terrible, I hate it", nil, nil); out.SentimentResponse == nil || awsv1.StringValue(out.SentimentResponse.SentimentLabel) != "NEGATIVE" {

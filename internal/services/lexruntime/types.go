@@ -27,17 +27,18 @@ type PostTextOutput struct {
 	IntentName          string                   `json:"intentName,omitempty"`
 	NluIntentConfidence *dialog.IntentConfidence `json:"nluIntentConfidence,omitempty"`
 	AlternativeIntents  []dialog.PredictedIntent `json:"alternativeIntents,omitempty"`
-	Slots               map[string]*string       `json:"slots,omitempty"`
-	SessionAttributes   map[string]string        `json:"sessionAttributes"`
-	Message             *string                  `json:"message,omitempty"`
-	SentimentResponse   *dialog.Sentiment        `json:"sentimentResponse,omitempty"`
-	MessageFormat       string                   `json:"messageFormat,omitempty"`
-	DialogState         string                   `json:"dialogState,omitempty"`
-	SlotToElicit        string                   `json:"slotToElicit,omitempty"`
-	ResponseCard        *dialog.ResponseCard     `json:"responseCard,omitempty"`
-	SessionID           string                   `json:"sessionId,omitempty"`
-	BotVersion          string                   `json:"botVersion,omitempty"`
-	ActiveContexts      []dialog.ActiveContext   `json:"activeContexts,omitempty"`
+	// Slots is a pointer so that an intent without slots answers {}.
+	Slots             *map[string]*string    `json:"slots,omitempty"`
+	SessionAttributes map[string]string      `json:"sessionAttributes"`
+	Message           *string                `json:"message,omitempty"`
+	SentimentResponse *dialog.Sentiment      `json:"sentimentResponse,omitempty"`
+	MessageFormat     string                 `json:"messageFormat,omitempty"`
+	DialogState       string                 `json:"dialogState,omitempty"`
+	SlotToElicit      string                 `json:"slotToElicit,omitempty"`
+	ResponseCard      *dialog.ResponseCard   `json:"responseCard,omitempty"`
+	SessionID         string                 `json:"sessionId,omitempty"`
+	BotVersion        string                 `json:"botVersion,omitempty"`
+	ActiveContexts    []dialog.ActiveContext `json:"activeContexts,omitempty"`
 }
 
 // PostContentInput is POST /bot/{botName}/alias/{botAlias}/user/{userId}/content.
