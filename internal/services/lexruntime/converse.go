@@ -211,16 +211,13 @@ func (s *Service) postText(ctx context.Context, c *catalog.Call, in *PostTextInp
 		return nil, err
 	}
 	text := *in.InputText
-	var now time.Time
 	cv, r, err := s.converse(ctx, c, k, turnSpec{op: "PostText", class: "PostText", record: true, text: text, mode: "Text", requestAttrs: in.RequestAttributes,
 		run: func(cv *conv) (*dialog.Response, error) {
-			now = cv.now
 			return s.engine.Turn(ctx, cv.bot, cv.state, s.input(c, k, text, in.SessionAttributes, in.RequestAttributes, in.ActiveContexts, "Text", cv.now))
 		}})
 	if err != nil {
 		return nil, err
 	}
-	_ = now
 	out := &PostTextOutput{
 		IntentName: r.IntentName, NluIntentConfidence: r.NluIntentConfidence, AlternativeIntents: r.AlternativeIntents,
 		SessionAttributes: r.SessionAttributes, Message: r.Message, SentimentResponse: r.SentimentResponse,
