@@ -62,6 +62,7 @@ func BenchmarkLoadBot50x30(b *testing.B) {
 	data, _ := json.Marshal(bm)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		var m build.Model
 		if err := json.Unmarshal(data, &m); err != nil {
@@ -83,6 +84,7 @@ func BenchmarkTurn50x30(b *testing.B) {
 	}
 	e := New(Config{})
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		s := NewState("s")
 		r, err := e.Turn(context.Background(), bot, s, Input{Text: starts[i%len(starts)], Now: ref})
