@@ -213,8 +213,9 @@ func (t *turn) finish(decrement bool) {
 	t.logView()
 }
 
-// answer fills the response from the intent in progress (or the one that
-// just ended).
+// respond fills the response from the intent in progress (or the one that
+// just ended): no intent is named with ElicitIntent, except for a pending
+// follow-up prompt.
 func (t *turn) respond(state string, m rendered) {
 	r := t.r
 	r.DialogState, r.Message, r.MessageFormat, r.ResponseCard = state, m.text, m.format, m.card
@@ -225,7 +226,7 @@ func (t *turn) respond(state string, m rendered) {
 	if in == nil {
 		in = t.closed
 	}
-	if in != nil && state != ElicitIntent || in != nil && t.s.FollowUp != nil {
+	if in != nil && (state != ElicitIntent || t.s.FollowUp != nil) {
 		r.IntentName, r.Slots = in.Name, copySlots(in.Slots)
 	} else {
 		r.IntentName, r.Slots = "", nil
