@@ -1,6 +1,7 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //	lextrail chat     BOT ALIAS   (a REPL over the Lex runtime's PostText)
@@ -171,6 +172,8 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("LEXTRAIL_LAMBDA_FUNCTION_URLS: %w", err)
 	}
 	fs.Var(functionURLs, "lambda-function-url", "ARN=URL: send the code hook events of that Lambda function ARN (or name) to a plain HTTP(S) URL instead; repeatable (env LEXTRAIL_LAMBDA_FUNCTION_URLS, comma-separated)")
+	var objects objectStoreFlags
+	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -210,6 +213,13 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	store, err := objects.open(ctx)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		cfg.ObjectStore = store
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -324,3 +324,19 @@ func BenchmarkCompile50x30(b *testing.B) {
 		Compile(spec)
 	}
 }
+
+// TestLoadBig loads the 50x30 model; its time (budget 50 ms) is measured
+// by BenchmarkLoad, never asserted here.
+func TestLoadBig(t *testing.T) {
+	m, _ := Compile(bigSpec())
+	data, _ := m.Marshal()
+	start := time.Now()
+	got, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, want := len(got.Classify("order some flowers", Options{})), len(bigSpec().Intents); n != want {
+		t.Errorf("loaded model scores %d intents, want %d", n, want)
+	}
+	t.Logf("Load of %d bytes took %v", len(data), time.Since(start))
+}

@@ -39,6 +39,7 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
+	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/services/lexruntime"
 	s3svc "lextrail/internal/services/s3"
@@ -117,7 +118,10 @@ type Server struct {
 	// LexRuntime is the Lex runtime service.
 	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
+	// GenerateDataKey, Decrypt) serves trails and conversation logs.
+	KMS      *kms.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -190,6 +194,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	// KMS keys: key policies are a resource-policy source of the authorizer.
+	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("kms", s.KMS)
+	s.AddWorker(s.KMS.Worker())
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -201,6 +209,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		lex.Catalog(),
 		s.LexRuntime.Catalog(),
 		trail.Catalog(),
+		s.KMS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -220,24 +229,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// objectServices builds the object store and the S3 service.
+// objectServices builds the object store and the S3 service. SSE-KMS
+// objects are encrypted at rest in the local directory (and multipart
+// parts in staging) with data keys from KMS; an external store gets the
+// SSE-KMS headers instead.
 func (s *Server) objectServices(ctx context.Context) error {
 	st := s.cfg.ObjectStore
 	if st == nil {
-		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 		if err != nil {
 			return fmt.Errorf("object store: %w", err)
 		}
 		st = ld
 	}
-	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 	if err != nil {
 		return fmt.Errorf("multipart staging: %w", err)
 	}
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Keys: s.KMS.S3(), Now: s.cfg.Now, Logger: s.log})
 	return nil
 }
 
