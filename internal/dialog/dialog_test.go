@@ -106,3 +106,13 @@ func TestOrderFlowersSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerFillsOtherSlots: a slot answer may carry other slots' values.
+func TestAnswerFillsOtherSlots(t *testing.T) {
+	c := &conv{t: t, e: New(Config{}), b: loadBot(t, "orderflowers.json"), s: NewState("s2"), now: ref}
+	c.say("i would like to order flowers")
+	r := c.say("roses for tomorrow")
+	if r.SlotToElicit != "PickupTime" || str(r.Slots["FlowerType"]) != "roses" || str(r.Slots["PickupDate"]) != "2026-11-23" {
+		t.Fatalf("%s %v %v", r.SlotToElicit, str(r.Slots["FlowerType"]), str(r.Slots["PickupDate"]))
+	}
+}

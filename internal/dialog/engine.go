@@ -675,9 +675,11 @@ func (t *turn) answerSlot() error {
 	}
 	v, ok := t.b.NLU.FillSlot(st.Name, slot, t.in.Text, t.opts)
 	recognised := ok && len(v.Resolutions) > 0
-	if top := t.best(); top != nil && top.Name != st.Name && !recognised && top.Confidence >= max(t.e.cfg.SwitchConfidence, t.b.Threshold()) {
-		t.classified = true
-		return t.start(top)
+	if !recognised {
+		if top := t.best(); top != nil && top.Name != st.Name && top.Confidence >= max(t.e.cfg.SwitchConfidence, t.b.Threshold()) {
+			t.classified = true
+			return t.start(top)
+		}
 	}
 	if !ok {
 		t.r.Missed = true
@@ -695,10 +697,17 @@ func (t *turn) answerSlot() error {
 	}
 	t.setSlot(st, sd, v)
 	// the answer may carry other slots too ("roses for tomorrow")
-	for _, c := range t.parse().Intents {
-		if c.Name != st.Name {
-			continue
-		}
+	others := false
+	for _, od := range in.Slots {
+		others = others || od.Name != slot && st.Slots[od.Name] == nil
+	}
+	if !others {
+		st.Attempts = 0
+		return t.next()
+	}
+	opts := t.opts
+	opts.Intents, opts.Max = []string{st.Name}, 1
+	for _, c := range t.b.NLU.Parse(t.in.Text, opts).Intents {
 		for _, od := range in.Slots {
 			if ov, ok := c.Slots[od.Name]; ok && st.Slots[od.Name] == nil && od.Name != slot {
 				t.setSlot(st, &od, ov)
