@@ -3,13 +3,19 @@
 // PutSlotType calls creating distinct slot types: a cheap mutating call
 // whose CloudTrail event is written in its own transaction; with -op
 // AssumeRole, STS AssumeRole calls by an IAM user the generator creates
-// first, each issuing a session and recording its event) over keep-alive
-// HTTP connections and reports throughput and latency percentiles.
+// first, each issuing a session and recording its event; with -op PostText,
+// Lex runtime conversation turns against a 50-intent bot, each turn
+// classifying or filling a slot and writing its session) over keep-alive
+// HTTP connections and reports throughput and latency percentiles. -rate
+// makes it open-loop: requests are scheduled at that total rate and latency
+// is measured from each request's scheduled time, so a stalled server
+// cannot hide its queueing.
 //
 //	go run ./cmd/lextrail-load                      # starts an in-process server in a temp dir
 //	go run ./cmd/lextrail-load -audit=false         # same server and calls, but its gateway records no events
 //	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
 //	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
+//	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -66,7 +72,9 @@ func main() {
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
 	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
-	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType (mutating, audited in its own transaction; distinct names) or AssumeRole (an IAM user assumes a role trusting it; the root credentials create both)")
+	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType (mutating, audited in its own transaction; distinct names), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
+	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
+	users := flag.Int("users", 50, "PostText: conversations per connection")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -81,8 +89,8 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *op != "GetCallerIdentity" && *op != "PutSlotType" && *op != "AssumeRole" {
-		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType or AssumeRole")
+	if *op != "GetCallerIdentity" && *op != "PutSlotType" && *op != "AssumeRole" && *op != "PostText" {
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, AssumeRole or PostText")
 		os.Exit(2)
 	}
 	if *duration > 5*time.Minute {
@@ -103,12 +111,12 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v\n", *op, *audited)
+	fmt.Printf("op %s, audit %v, connections %d, rate %v\n", *op, *audited, *conns, *rate)
 	fmt.Print(res)
 }
 
@@ -176,8 +184,13 @@ type Options struct {
 	Connections                    int
 	Duration, Warmup               time.Duration
 	MaxRequests                    int64
-	// Op is "GetCallerIdentity" (default) or "PutSlotType".
+	// Op is "GetCallerIdentity" (default), "PutSlotType" or "PostText".
 	Op string
+	// Rate, when positive, schedules requests at that total rate (open
+	// loop; latency counts from the scheduled time).
+	Rate float64
+	// Users is PostText's conversations per connection (default 50).
+	Users int
 }
 
 // Result is a run's outcome.
@@ -260,6 +273,22 @@ func Run(o Options) (Result, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	defer transport.CloseIdleConnections()
+	var starts []string
+	var ts *turnSigner
+	if o.Op == "PostText" {
+		var err error
+		if starts, err = setupPostText(o); err != nil {
+			return Result{}, err
+		}
+		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
+		if o.Users <= 0 {
+			o.Users = 50
+		}
+	}
+	var interval time.Duration
+	if o.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(o.Connections) / o.Rate)
+	}
 
 	var count, errs atomic.Int64
 	var firstErr atomic.Value
@@ -275,13 +304,26 @@ func Run(o Options) (Result, error) {
 		go func(i int) {
 			defer wg.Done()
 			n := 0
+			// open loop: connection i's k-th request is due at
+			// start + (k + i/conns) * interval
+			next := start.Add(time.Duration(float64(interval) * float64(i) / float64(o.Connections)))
 			for {
 				t0 := time.Now()
+				if interval > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					t0 = next
+					next = next.Add(interval)
+				}
 				if t0.After(deadline) || count.Load() >= o.MaxRequests {
 					return
 				}
 				var err error
-				if o.Op == "PutSlotType" {
+				if o.Op == "PostText" {
+					err = postTextTurn(client, ts, starts, i, n%o.Users, n/o.Users)
+					n++
+				} else if o.Op == "PutSlotType" {
 					err = putSlotType(client, sg, i, n)
 					n++
 				} else {

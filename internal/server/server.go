@@ -41,6 +41,7 @@ import (
 	"lextrail/internal/services/iam"
 	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
@@ -92,6 +93,13 @@ type Config struct {
 	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
 	// redirects followed.
 	SNSHTTPClient *http.Client
+	// LexHooks says how Lex code hooks reach their Lambda functions
+	// (function URLs, a Lambda Invoke endpoint).
+	LexHooks lexruntime.HookConfig
+	// LexRuntime, when set, adjusts the Lex runtime's configuration
+	// (speech backend, turn observer, concurrency limits) before the
+	// service is built.
+	LexRuntime func(*lexruntime.Config)
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -115,6 +123,8 @@ type Server struct {
 	Authz *authz.Authorizer
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
+	// LexRuntime is the Lex runtime service.
+	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
 	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
@@ -181,6 +191,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	if cfg.LexRuntime != nil {
+		cfg.LexRuntime(&rtCfg)
+	}
+	if s.LexRuntime, err = lexruntime.New(ctx, rtCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
@@ -204,6 +223,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
+		s.LexRuntime.Catalog(),
 		trail.Catalog(),
 		s.KMS.Catalog(),
 		s.SNS.Catalog(),
