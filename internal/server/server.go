@@ -41,8 +41,10 @@ import (
 	"lextrail/internal/services/iam"
 	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 	logssvc "lextrail/internal/services/logs"
 	s3svc "lextrail/internal/services/s3"
+	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
 )
@@ -88,6 +90,20 @@ type Config struct {
 	// Logs holds the CloudWatch Logs service's options (its DB, clock,
 	// logger, authorizer and auditor are the server's).
 	Logs logssvc.Config
+	// PublicURL is the base URL SNS subscribers reach lextrail at
+	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
+	// and host of the Subscribe request.
+	PublicURL string
+	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
+	// redirects followed.
+	SNSHTTPClient *http.Client
+	// LexHooks says how Lex code hooks reach their Lambda functions
+	// (function URLs, a Lambda Invoke endpoint).
+	LexHooks lexruntime.HookConfig
+	// LexRuntime, when set, adjusts the Lex runtime's configuration
+	// (speech backend, turn observer, concurrency limits) before the
+	// service is built.
+	LexRuntime func(*lexruntime.Config)
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -111,8 +127,13 @@ type Server struct {
 	Authz *authz.Authorizer
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
+	// LexRuntime is the Lex runtime service.
+	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
+	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
+	// PublishAs).
+	SNS *sns.Service
 	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
 	// GenerateDataKey, Decrypt) serves trails and conversation logs.
 	KMS *kms.Service
@@ -122,6 +143,7 @@ type Server struct {
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
+	snsPublic  http.Handler
 	handler    http.Handler
 	workers    []Worker
 }
@@ -176,6 +198,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	if cfg.LexRuntime != nil {
+		cfg.LexRuntime(&rtCfg)
+	}
+	if s.LexRuntime, err = lexruntime.New(ctx, rtCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
@@ -200,14 +231,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	s.SNS = sns.New(sns.Config{DB: db, Sealer: sealer, PublicURL: cfg.PublicURL, HTTPClient: cfg.SNSHTTPClient, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("sns", s.SNS)
+	s.AddWorker(s.SNS.Worker())
+	s.snsPublic = s.SNS.HTTPHandler()
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
+		s.LexRuntime.Catalog(),
 		trail.Catalog(),
 		s.KMS.Catalog(),
 		s.Logs.Catalog(),
+		s.SNS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -337,6 +374,12 @@ func (s *Server) routes() http.Handler {
 		// S3 bucket name can start with "_", so the prefix is free.
 		if strings.HasPrefix(r.URL.Path, lexmodels.ExportPathPrefix) {
 			s.lexExports.ServeHTTP(w, r)
+			return
+		}
+		// SNS's signing certificate, SubscribeURL and UnsubscribeURL
+		// (unsigned, like SNS's own).
+		if strings.HasPrefix(r.URL.Path, sns.HTTPPathPrefix) {
+			s.snsPublic.ServeHTTP(w, r)
 			return
 		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
