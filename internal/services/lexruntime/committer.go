@@ -16,8 +16,10 @@ type turnWrite struct {
 	prev  int64
 	now   time.Time
 	utter *utteranceRecord
-	err   error
-	done  chan struct{}
+	// rec is the TurnRecorder's write (nil: none).
+	rec  TxWrite
+	err  error
+	done chan struct{}
 }
 
 type utteranceRecord struct {
@@ -33,6 +35,7 @@ type utteranceRecord struct {
 // turn commits in its own transaction, in parallel.
 type committer struct {
 	db    *store.DB
+	rec   TurnRecorder
 	st    *statements
 	group bool
 	once  sync.Once
@@ -41,8 +44,8 @@ type committer struct {
 
 const maxBatch = 64
 
-func newCommitter(db *store.DB, st *statements) *committer {
-	return &committer{db: db, st: st, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
+	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
 }
 
 // commit writes w and waits for it.
@@ -114,7 +117,12 @@ func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error
 		return nil
 	}
 	if u := w.utter; u != nil {
-		return c.st.models.RecordUtterance(ctx, tx, w.k.acct, w.k.region, w.k.bot, u.version, w.k.user, u.text, u.missed, w.now)
+		if err := c.st.models.RecordUtterance(ctx, tx, w.k.acct, w.k.region, w.k.bot, u.version, w.k.user, u.text, u.missed, w.now); err != nil {
+			return err
+		}
+	}
+	if w.rec != nil {
+		return w.rec(ctx, tx)
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
 package lexruntime
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
 	"lextrail/internal/dialog"
+	"lextrail/internal/store"
 )
 
 // TurnObserver is told about every conversation turn (PostText and
@@ -12,10 +14,30 @@ import (
 // turn that failed or lost a race. It is the hook conversation logs
 // (shared/spec/lex-v1.md §4) are written through. ObserveTurn runs on the
 // request's goroutine before the response is sent, so it must not block:
-// queue the turn and return. The Turn is the observer's to keep.
+// queue the turn and return. The Turn is the observer's to keep, shared
+// with the TurnRecorder: neither may change it.
 type TurnObserver interface {
 	ObserveTurn(t *Turn)
 }
+
+// TurnRecorder writes what a turn needs written in the transaction that
+// commits the turn, so that nothing acknowledged to the client is lost
+// (conversation logs' durable delivery queue). PrepareTurn runs on the
+// request's goroutine before the commit, for every PostText and
+// PostContent turn whose session has conversation-log settings (or when
+// an Observer is set too); the TxWrite it returns (nil: nothing to write)
+// runs inside the commit's transaction once the session's compare-and-swap
+// has succeeded — never for a turn that lost the race. A TxWrite error
+// fails the commit (on SQLite, the group of turns committed with it), so
+// it should only return database errors. The Turn is the recorder's to
+// keep (shared with the Observer: neither may change it); TxWrite must
+// not block on anything but the database.
+type TurnRecorder interface {
+	PrepareTurn(t *Turn) TxWrite
+}
+
+// TxWrite is a write a TurnRecorder makes in a turn's transaction.
+type TxWrite func(ctx context.Context, tx *store.Tx) error
 
 // Turn is everything one turn's text-log document (spec §4.1) and audio
 // log (§4.2) need.
@@ -56,7 +78,10 @@ type Turn struct {
 
 	Intent              string // empty when MissedUtterance
 	NluIntentConfidence *float64
-	AlternativeIntents  []dialog.PredictedIntent
+	// AlternativeIntents are the real values; LogAlternativeIntents have
+	// each intent's obfuscated slots masked.
+	AlternativeIntents    []dialog.PredictedIntent
+	LogAlternativeIntents []dialog.PredictedIntent
 	// Slots are the real values; LogSlots are masked per §4.3.
 	Slots             map[string]*string
 	LogSlots          map[string]*string
