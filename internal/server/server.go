@@ -28,6 +28,7 @@ import (
 	"lextrail/internal/audit"
 	"lextrail/internal/authz"
 	"lextrail/internal/catalog"
+	"lextrail/internal/convlogs"
 	"lextrail/internal/gateway"
 	"lextrail/internal/objstore"
 	"lextrail/internal/objstore/localdir"
@@ -104,6 +105,9 @@ type Config struct {
 	// (speech backend, turn observer, concurrency limits) before the
 	// service is built.
 	LexRuntime func(*lexruntime.Config)
+	// ConvLogs holds Lex conversation logs' delivery options (its DB,
+	// clock and logger are the server's).
+	ConvLogs convlogs.Config
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -139,7 +143,10 @@ type Server struct {
 	KMS *kms.Service
 	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
 	// writers: Append, SplitBatches).
-	Logs     *logssvc.Service
+	Logs *logssvc.Service
+	// ConvLogs is Lex conversation logs (validation, queue, delivery
+	// worker, Status).
+	ConvLogs *convlogs.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -192,13 +199,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz = authz.New(authz.Config{CacheTTL: cfg.KeyCacheTTL, Now: cfg.Now})
 	s.IAM = iam.New(iam.Config{DB: db, Accounts: s.Accounts, Changed: s.Authz.Invalidate, Now: cfg.Now})
 	s.Authz.SetPolicies(s.IAM)
-	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
+	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Authorizer: s.Authz, Auditor: s.Audit, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
 
-	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	// Lex conversation logs: validated by PutBotAlias, queued in each
+	// turn's transaction, delivered by a worker (its services are bound
+	// below, once built).
+	clc := cfg.ConvLogs
+	clc.DB, clc.Now, clc.Logger = db, cfg.Now, cfg.Logger
+	if s.ConvLogs, err = convlogs.New(ctx, clc); err != nil {
+		db.Close()
+		return nil, err
+	}
+	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, ConversationLogs: s.ConvLogs})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Recorder: s.ConvLogs}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
@@ -210,7 +227,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
-	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
 	// KMS keys: key policies are a resource-policy source of the authorizer.
@@ -235,6 +251,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz.RegisterResourcePolicies("sns", s.SNS)
 	s.AddWorker(s.SNS.Worker())
 	s.snsPublic = s.SNS.HTTPHandler()
+	s.ConvLogs.Bind(convlogs.Deps{Roles: s.IAM, Authorizer: s.Authz, Sessions: stsSvc, Logs: s.Logs, Buckets: s.S3, Keys: s.KMS})
+	s.AddWorker(s.ConvLogs.Worker())
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
@@ -248,6 +266,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.ConvLogs.Collectors()...)
 	s.Gateway = gateway.New(gateway.Config{
 		Catalog:        s.Catalog,
 		Codecs:         Codecs(),

@@ -1,0 +1,597 @@
+package convlogs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"lextrail/internal/awserr"
+	"lextrail/internal/services/logs"
+	"lextrail/internal/services/s3"
+	"lextrail/internal/store"
+)
+
+// Worker delivers the queue. Run one per lextrail process
+// (server.AddWorker): processes sharing a database claim rows with leases
+// (an UPDATE that only takes rows whose lease has run out), so no row is
+// delivered by two at once, and rows of a process that died are taken over
+// when their lease ends.
+//
+// A pass claims up to Config.TextBatch text rows and Config.AudioBatch
+// audio rows that are due, groups them by destination, and delivers each
+// group as the Lex service with the alias's role:
+//
+//   - text: in one write transaction, the group's rows are deleted (only
+//     if this worker still holds their lease) and their documents appended
+//     to the log group (logs.Append in the same transaction, into the
+//     stream <resourcePrefix><per-process, per-hour ID>, created when
+//     missing): the events and the end of their queue rows commit together,
+//     so a document is written exactly once even if the process dies at any
+//     point;
+//   - audio: each object is put (s3.PutAs, SSE-KMS with the alias's key
+//     when set) at its deterministic key, then its row deleted; a process
+//     that dies in between leaves the row, whose retry rewrites the same
+//     object with the same bytes.
+//
+// A failed group (the role cannot be assumed or may not write, the log
+// group or bucket is gone, the KMS key is unusable, …) releases its rows
+// with the next attempt after an exponential backoff (Config.RetryMin
+// doubling up to RetryMax, per destination: this process does not try the
+// destination again before then), counts a failure in
+// lextrail_convlogs_delivery_failures_total and the alias's Status, and
+// logs it. Rows older than Config.MaxAge are dropped (counted and logged).
+type Worker struct {
+	s  *Service
+	id string
+
+	mu     sync.Mutex
+	paused map[string]*backoff // by group key
+
+	lastExpire, lastPending time.Time
+}
+
+type backoff struct {
+	until    time.Time
+	failures int
+}
+
+// Worker returns a delivery worker with a fresh lease identity.
+func (s *Service) Worker() *Worker {
+	return &Worker{s: s, id: "convlogs-" + uuid.NewString(), paused: map[string]*backoff{}}
+}
+
+// Pass is what one RunOnce did.
+type Pass struct {
+	// Claimed rows, of which Delivered were written, Failed released for a
+	// retry, and Dropped given up (rejected by the log group, or too old).
+	Claimed, Delivered, Failed, Dropped int
+	// More is true when a batch was full (work may be waiting).
+	More bool
+}
+
+// Run delivers until ctx is cancelled, then releases its leases.
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.release()
+	cfg := w.s.cfg
+	for {
+		p, err := w.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			w.s.log.Error("conversation logs: delivery pass failed", "err", err)
+		}
+		t := time.NewTimer(cfg.BatchDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if p.More && err == nil {
+			continue
+		}
+		t = time.NewTimer(cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-w.s.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// release gives up this worker's leases (on shutdown), so that another
+// process need not wait for them to run out.
+func (w *Worker) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE convlogs_queue SET lease_owner = '', lease_until_ms = 0 WHERE lease_owner = $1`, w.id)
+		return err
+	})
+}
+
+// row is a claimed queue row.
+type row struct {
+	id, kind, group, account, region, bot, alias, role, source, dest, prefix, kms, contentType, body string
+	turnMS, enqueuedMS, attempts                                                                     int64
+}
+
+const rowCols = `id, kind, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key,
+	content_type, body, turn_ms, enqueued_ms, attempts`
+
+// RunOnce makes one delivery pass.
+func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
+	var p Pass
+	now := w.s.cfg.Now()
+	if now.Sub(w.lastExpire) >= time.Minute || now.Before(w.lastExpire) {
+		n, err := w.expire(ctx, now)
+		if err != nil {
+			return p, err
+		}
+		w.lastExpire = now
+		p.Dropped += n
+	}
+	for _, kind := range []string{kindText, kindAudio} {
+		limit := w.s.cfg.TextBatch
+		if kind == kindAudio {
+			limit = w.s.cfg.AudioBatch
+		}
+		rows, err := w.claim(ctx, kind, limit, now)
+		if err != nil {
+			return p, err
+		}
+		p.Claimed += len(rows)
+		p.More = p.More || len(rows) == limit
+		if kind == kindText {
+			w.deliverText(ctx, rows, now, &p)
+		} else {
+			w.deliverAudio(ctx, rows, now, &p)
+		}
+	}
+	if now.Sub(w.lastPending) >= 5*time.Second || now.Before(w.lastPending) || p.Claimed > 0 {
+		w.lastPending = now
+		w.samplePending(ctx)
+	}
+	return p, nil
+}
+
+// placeholders returns "$from, $from+1, …" for n values.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+	}
+	return b.String()
+}
+
+// pausedGroups are the groups this worker backs off from at now.
+func (w *Worker) pausedGroups(now time.Time) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for g, b := range w.paused {
+		if now.Before(b.until) {
+			out = append(out, g)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// claim leases up to limit due rows of kind (not of a paused group).
+func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Time) ([]row, error) {
+	nowMS := store.Millis(now)
+	cond := `kind = $3 AND next_ms <= $4 AND lease_until_ms < $4`
+	args := []any{w.id, store.Millis(now.Add(w.s.cfg.Lease)), kind, nowMS, limit}
+	if paused := w.pausedGroups(now); len(paused) > 0 {
+		cond += ` AND group_key NOT IN (` + placeholders(6, len(paused)) + `)`
+		for _, g := range paused {
+			args = append(args, g)
+		}
+	}
+	q := `UPDATE convlogs_queue SET lease_owner = $1, lease_until_ms = $2 WHERE ` + cond +
+		` AND id IN (SELECT id FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $5) RETURNING ` + rowCols
+	var rows []row
+	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		rows = rows[:0]
+		rs, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var r row
+			if err := rs.Scan(&r.id, &r.kind, &r.group, &r.account, &r.region, &r.bot, &r.alias, &r.role, &r.source, &r.dest, &r.prefix, &r.kms,
+				&r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return rs.Err()
+	})
+	sort.Slice(rows, func(a, b int) bool {
+		if rows[a].turnMS != rows[b].turnMS {
+			return rows[a].turnMS < rows[b].turnMS
+		}
+		return rows[a].id < rows[b].id
+	})
+	return rows, err
+}
+
+// groups splits rows by group key, in order of first appearance.
+func groups(rows []row) [][]row {
+	idx := map[string]int{}
+	var out [][]row
+	for _, r := range rows {
+		i, ok := idx[r.group]
+		if !ok {
+			i = len(out)
+			idx[r.group] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	return out
+}
+
+func ids(rows []row) []any {
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r.id
+	}
+	return out
+}
+
+// streamSuffix names this process's log stream for the hour of now (log
+// entries of a conversation are spread over several streams, as on AWS).
+func (w *Worker) streamSuffix(now time.Time) string {
+	h := sha256.Sum256([]byte(w.id + "/" + now.UTC().Truncate(time.Hour).Format(time.RFC3339)))
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *Pass) {
+	for _, g := range groups(rows) {
+		r0 := g[0]
+		pr, err := w.s.sessions.get(ctx, r0.role, r0.source, r0.account, r0.region)
+		if err != nil {
+			w.failed(ctx, g, now, "assume_role", err, p)
+			continue
+		}
+		stream := r0.prefix + w.streamSuffix(now)
+		var accepted, rejected int
+		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			accepted, rejected = 0, 0
+			mine, err := w.deleteLeased(ctx, tx, g)
+			if err != nil || len(mine) == 0 {
+				return err
+			}
+			events := make([]logs.Event, len(mine))
+			for i, r := range mine {
+				events[i] = logs.Event{Timestamp: store.FromMillis(r.turnMS), Message: r.body}
+			}
+			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.region, Group: r0.dest, Stream: stream,
+				CreateStream: true, Events: events, Tx: tx})
+			if err != nil {
+				return err
+			}
+			accepted, rejected = out.Accepted, len(out.Rejected)
+			st := statusDelta{delivered: int64(accepted), dropped: int64(rejected), lastDelivery: now}
+			if rejected > 0 {
+				st.lastError, st.lastErrorAt = "the log group rejected "+strconv.Itoa(rejected)+" events ("+out.Rejected[0].Reason+")", now
+			}
+			return w.s.updateStatus(ctx, tx, r0, TypeText, st)
+		})
+		if err != nil {
+			w.failed(ctx, g, now, reasonOf(err), err, p)
+			continue
+		}
+		w.recovered(r0.group)
+		p.Delivered += accepted
+		p.Dropped += rejected
+		w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
+		if rejected > 0 {
+			w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
+			w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.bot, "alias", r0.alias, "log_group", r0.dest, "rejected", rejected)
+		}
+	}
+}
+
+// deleteLeased deletes the rows of g this worker still holds and returns
+// them.
+func (w *Worker) deleteLeased(ctx context.Context, tx *store.Tx, g []row) ([]row, error) {
+	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE lease_owner = $1 AND id IN (`+placeholders(2, len(g))+`) RETURNING id`,
+		append([]any{w.id}, ids(g)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	held := map[string]bool{}
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		held[id] = true
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	var mine []row
+	for _, r := range g {
+		if held[r.id] {
+			mine = append(mine, r)
+		}
+	}
+	return mine, nil
+}
+
+func (w *Worker) deliverAudio(ctx context.Context, rows []row, now time.Time, p *Pass) {
+	var deferred []row // rows of a group that failed in this pass
+	for _, r := range rows {
+		if w.isPaused(r.group, now) {
+			deferred = append(deferred, r)
+			continue
+		}
+		pr, err := w.s.sessions.get(ctx, r.role, r.source, r.account, r.region)
+		if err != nil {
+			w.failed(ctx, []row{r}, now, "assume_role", err, p)
+			continue
+		}
+		audio, err := base64.StdEncoding.DecodeString(r.body)
+		if err != nil { // cannot happen: PrepareTurn encoded it
+			w.drop(ctx, r, now, "corrupt", err, p)
+			continue
+		}
+		in := s3.PutAsInput{Principal: pr, Bucket: r.dest, Key: r.prefix, Body: bytes.NewReader(audio), ContentType: r.contentType}
+		if r.kms != "" {
+			in.SSE, in.KMSKeyID = "aws:kms", r.kms
+		}
+		if _, err := w.s.deps.Buckets.PutAs(ctx, in); err != nil {
+			w.failed(ctx, []row{r}, now, reasonOf(err), err, p)
+			continue
+		}
+		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE id = $1 AND lease_owner = $2`, r.id, w.id); err != nil {
+				return err
+			}
+			return w.s.updateStatus(ctx, tx, r, TypeAudio, statusDelta{delivered: 1, lastDelivery: now})
+		})
+		if err != nil {
+			// The object is written; the row comes back after its lease
+			// and rewrites the same object.
+			w.s.log.Error("conversation logs: could not dequeue a delivered audio log", "id", r.id, "err", err)
+			continue
+		}
+		w.recovered(r.group)
+		p.Delivered++
+		w.s.m.delivered.WithLabelValues(kindAudio).Inc()
+	}
+	if len(deferred) > 0 {
+		w.releaseUntried(ctx, deferred)
+	}
+}
+
+// releaseUntried gives back rows this pass did not try (their group failed
+// earlier in the pass), due when the group's backoff ends.
+func (w *Worker) releaseUntried(ctx context.Context, rows []row) {
+	for _, g := range groups(rows) {
+		until := w.pauseUntil(g[0].group)
+		_ = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE convlogs_queue SET next_ms = $1, lease_owner = '', lease_until_ms = 0 WHERE lease_owner = $2 AND id IN (`+
+				placeholders(3, len(g))+`)`, append([]any{store.Millis(until), w.id}, ids(g)...)...)
+			return err
+		})
+	}
+}
+
+func (w *Worker) isPaused(group string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.paused[group]
+	return b != nil && now.Before(b.until)
+}
+
+func (w *Worker) pauseUntil(group string) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if b := w.paused[group]; b != nil {
+		return b.until
+	}
+	return time.Time{}
+}
+
+func (w *Worker) recovered(group string) {
+	w.mu.Lock()
+	delete(w.paused, group)
+	w.mu.Unlock()
+}
+
+// pause backs off from a group after a failure and returns when to retry.
+func (w *Worker) pause(group string, now time.Time) time.Time {
+	cfg := w.s.cfg
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.paused[group]
+	if b == nil {
+		b = &backoff{}
+		if len(w.paused) > 10_000 {
+			w.paused = map[string]*backoff{}
+		}
+		w.paused[group] = b
+	}
+	b.failures++
+	d := cfg.RetryMin
+	for i := 1; i < b.failures && d < cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, cfg.RetryMax)
+	b.until = now.Add(d)
+	return b.until
+}
+
+// failed releases a group's rows for a retry after the backoff, and makes
+// the failure visible: metrics, the alias's status, a log line.
+func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason string, cause error, p *Pass) {
+	r0 := g[0]
+	until := w.pause(r0.group, now)
+	msg := clip(errorText(cause))
+	typ := TypeText
+	if r0.kind == kindAudio {
+		typ = TypeAudio
+	}
+	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE convlogs_queue SET attempts = attempts + 1, next_ms = $1, last_error = $2, lease_owner = '', lease_until_ms = 0
+			WHERE lease_owner = $3 AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, w.id}, ids(g)...)...); err != nil {
+			return err
+		}
+		return w.s.updateStatus(ctx, tx, r0, typ, statusDelta{failed: 1, lastError: msg, lastErrorAt: now})
+	})
+	if err != nil && ctx.Err() == nil {
+		w.s.log.Error("conversation logs: could not record a delivery failure", "err", err)
+	}
+	p.Failed += len(g)
+	w.s.m.failures.WithLabelValues(r0.kind, reason).Inc()
+	w.s.log.Warn("conversation logs: delivery failed; will retry", "type", r0.kind, "bot", r0.bot, "alias", r0.alias, "role", r0.role,
+		"destination", r0.dest, "entries", len(g), "attempt", r0.attempts+1, "retry_at", until.UTC().Format(time.RFC3339), "reason", reason, "err", msg)
+}
+
+// drop gives a row up.
+func (w *Worker) drop(ctx context.Context, r row, now time.Time, reason string, cause error, p *Pass) {
+	typ := TypeText
+	if r.kind == kindAudio {
+		typ = TypeAudio
+	}
+	_ = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE id = $1`, r.id); err != nil {
+			return err
+		}
+		return w.s.updateStatus(ctx, tx, r, typ, statusDelta{dropped: 1, lastError: clip(errorText(cause)), lastErrorAt: now})
+	})
+	p.Dropped++
+	w.s.m.dropped.WithLabelValues(r.kind, reason).Inc()
+	w.s.log.Error("conversation logs: entry dropped", "type", r.kind, "bot", r.bot, "alias", r.alias, "id", r.id, "reason", reason, "err", cause)
+}
+
+// expire drops rows older than MaxAge (not leased).
+func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
+	cut := store.Millis(now.Add(-w.s.cfg.MaxAge))
+	var gone []row
+	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		gone = gone[:0]
+		rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE enqueued_ms < $1 AND lease_until_ms < $2
+			RETURNING kind, account_id, region, bot_name, bot_alias, destination`, cut, store.Millis(now))
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var r row
+			if err := rs.Scan(&r.kind, &r.account, &r.region, &r.bot, &r.alias, &r.dest); err != nil {
+				rs.Close()
+				return err
+			}
+			gone = append(gone, r)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		type k struct{ acct, region, bot, alias, kind string }
+		n := map[k]int64{}
+		first := map[k]row{}
+		for _, r := range gone {
+			key := k{r.account, r.region, r.bot, r.alias, r.kind}
+			n[key]++
+			first[key] = r
+		}
+		for key, c := range n {
+			typ := TypeText
+			if key.kind == kindAudio {
+				typ = TypeAudio
+			}
+			if err := w.s.updateStatus(ctx, tx, first[key], typ, statusDelta{dropped: c,
+				lastError: "entries older than " + w.s.cfg.MaxAge.String() + " were dropped undelivered", lastErrorAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range gone {
+		w.s.m.dropped.WithLabelValues(r.kind, "expired").Inc()
+	}
+	if len(gone) > 0 {
+		w.s.log.Error("conversation logs: undelivered entries expired", "entries", len(gone), "max_age", w.s.cfg.MaxAge.String())
+	}
+	return len(gone), nil
+}
+
+func (w *Worker) samplePending(ctx context.Context) {
+	counts := map[string]float64{kindText: 0, kindAudio: 0}
+	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		rs, err := tx.Query(ctx, `SELECT kind, COUNT(*) FROM convlogs_queue GROUP BY kind`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var k string
+			var n int64
+			if err := rs.Scan(&k, &n); err != nil {
+				return err
+			}
+			counts[k] = float64(n)
+		}
+		return rs.Err()
+	})
+	if err == nil {
+		for k, n := range counts {
+			w.s.m.pending.WithLabelValues(k).Set(n)
+		}
+	}
+}
+
+// reasonOf is a failure's metric label.
+func reasonOf(err error) string {
+	var ae *awserr.Error
+	if !errors.As(err, &ae) {
+		return "error"
+	}
+	switch c := ae.Code; {
+	case strings.Contains(c, "AccessDenied"):
+		return "access_denied"
+	case c == "ResourceNotFoundException" || c == "NoSuchBucket":
+		return "not_found"
+	case strings.HasPrefix(c, "KMS") || c == "NotFoundException" || c == "DisabledException" || c == "KMSInvalidStateException" || c == "InvalidParameterException":
+		return "kms"
+	}
+	return "error"
+}
+
+func errorText(err error) string {
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		return ae.Code + ": " + ae.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,58 @@
+-- Lex conversation logs (internal/convlogs).
+--
+-- convlogs_queue is the durable delivery queue: one row per text document
+-- (kind 'text': body is the JSON document) or audio object (kind 'audio':
+-- body is the base64 of the audio), inserted in the transaction that
+-- commits the turn (id = the turn's request ID and the kind). group_key
+-- names the destination a row goes to (kind, account, region, role,
+-- source, destination, prefix or key): rows of one group are delivered
+-- together. next_ms is when the row may next be tried (backoff after a
+-- failed delivery), lease_owner / lease_until_ms which worker holds it
+-- now. prefix is the alias's resourcePrefix (the stream name's start) for
+-- text and the object key for audio; kms_key the audio's SSE-KMS key ('':
+-- the bucket's default encryption).
+CREATE TABLE convlogs_queue (
+    id             TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL,
+    group_key      TEXT NOT NULL,
+    account_id     TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    bot_name       TEXT NOT NULL,
+    bot_alias      TEXT NOT NULL,
+    role_arn       TEXT NOT NULL,
+    source_arn     TEXT NOT NULL,
+    destination    TEXT NOT NULL,
+    prefix         TEXT NOT NULL,
+    kms_key        TEXT NOT NULL DEFAULT '',
+    content_type   TEXT NOT NULL DEFAULT '',
+    body           TEXT NOT NULL,
+    turn_ms        BIGINT NOT NULL,
+    enqueued_ms    BIGINT NOT NULL,
+    attempts       BIGINT NOT NULL DEFAULT 0,
+    next_ms        BIGINT NOT NULL,
+    last_error     TEXT NOT NULL DEFAULT '',
+    lease_owner    TEXT NOT NULL DEFAULT '',
+    lease_until_ms BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX convlogs_queue_due ON convlogs_queue (kind, next_ms, id);
+CREATE INDEX convlogs_queue_enqueued ON convlogs_queue (enqueued_ms);
+CREATE INDEX convlogs_queue_alias ON convlogs_queue (account_id, region, bot_name, bot_alias);
+
+-- Delivery status per alias and log type: what Status reports (counters
+-- of delivered and dropped entries and of failed delivery attempts, the
+-- last delivery and the last error).
+CREATE TABLE convlogs_status (
+    account_id       TEXT NOT NULL,
+    region           TEXT NOT NULL,
+    bot_name         TEXT NOT NULL,
+    bot_alias        TEXT NOT NULL,
+    log_type         TEXT NOT NULL,
+    destination      TEXT NOT NULL,
+    delivered        BIGINT NOT NULL DEFAULT 0,
+    failed           BIGINT NOT NULL DEFAULT 0,
+    dropped          BIGINT NOT NULL DEFAULT 0,
+    last_delivery_ms BIGINT NOT NULL DEFAULT 0,
+    last_error       TEXT NOT NULL DEFAULT '',
+    last_error_ms    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, region, bot_name, bot_alias, log_type)
+);
