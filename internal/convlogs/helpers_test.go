@@ -58,10 +58,6 @@ func eachDriver(t *testing.T, fn func(t *testing.T, db string)) {
 
 const acct = testenv.AccountID
 
-// start is 2026-05-01T10:00:00Z, a Friday: every run resolves the same
-// dates and writes the same timestamps.
-var start = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-
 // fakeSpeech is a speech recogniser for tests: the "audio" carries its
 // transcript after a marker, behind bytes that look like PCM.
 type fakeSpeech struct{}
@@ -123,7 +119,10 @@ type node struct {
 // cluster is a data dir and database several nodes can run on, one after
 // the other (a restart) or at once (several processes).
 type cluster struct {
-	t     testing.TB
+	t testing.TB
+	// t0 is the injected clock's first reading (the real time, as
+	// clients sign with it, truncated to a second).
+	t0    time.Time
 	dir   string
 	db    string
 	clock *testenv.Clock
@@ -133,14 +132,14 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB, db string) *cluster {
-	c := &cluster{t: t, dir: t.TempDir(), db: db, clock: &testenv.Clock{}, root: accounts.NewRootCredentials(), logs: &logBuffer{},
+	c := &cluster{t: t, t0: time.Now().UTC().Truncate(time.Second), dir: t.TempDir(), db: db, clock: &testenv.Clock{}, root: accounts.NewRootCredentials(), logs: &logBuffer{},
 		opts: convlogs.Config{PollInterval: 10 * time.Millisecond, BatchDelay: time.Millisecond}}
-	c.clock.Set(start)
+	c.clock.Set(c.t0)
 	return c
 }
 
 // start starts a node; it is stopped when the test ends (or by stop).
-func (c *cluster) start() *node {
+func (c *cluster) node() *node {
 	t := c.t
 	t.Helper()
 	dir := c.dir
@@ -255,12 +254,17 @@ func slotType(name, strategy string, values ...[]string) obj {
 
 // flowersBot is the OrderFlowers blueprint.
 func flowersBot(name string) obj {
+	flowerType := slot("FlowerType", "FlowerTypes", 1, "What type of flowers would you like to order?")
+	flowerType["valueElicitationPrompt"].(obj)["responseCard"] = `{"version":1,"contentType":"application/vnd.amazonaws.card.generic",` +
+		`"genericAttachments":[{"title":"Flowers","subTitle":"Pick one","buttons":[{"text":"Roses","value":"roses"},{"text":"Tulips","value":"tulips"}]}]}`
+	status := obj{"name": "OrderStatus", "version": "1", "fulfillmentActivity": obj{"type": "ReturnIntent"},
+		"sampleUtterances": []string{"where is my order", "what is the status of my order", "track my flowers"}}
 	intent := obj{
 		"name": "OrderFlowers", "version": "1", "fulfillmentActivity": obj{"type": "ReturnIntent"},
 		"sampleUtterances": []string{"I would like to pick up flowers", "I would like to order some flowers", "I want to order {FlowerType}",
 			"order flowers", "can I get some {FlowerType}", "send flowers", "I want {FlowerType} on {PickupDate}"},
 		"slots": []any{
-			slot("FlowerType", "FlowerTypes", 1, "What type of flowers would you like to order?"),
+			flowerType,
 			slot("PickupDate", "AMAZON.DATE", 2, "What day do you want the {FlowerType} to be picked up?"),
 			slot("PickupTime", "AMAZON.TIME", 3, "At what time do you want the {FlowerType} to be picked up?"),
 		},
@@ -268,11 +272,12 @@ func flowersBot(name string) obj {
 		"rejectionStatement": statement("Okay, I will not place your order."),
 	}
 	return obj{"name": name, "version": "1", "locale": "en-US", "childDirected": false, "idleSessionTTLInSeconds": 300,
-		"intents":   []obj{intent},
-		"slotTypes": []obj{slotType("FlowerTypes", "ORIGINAL_VALUE", []string{"roses", "rose"}, []string{"tulips", "tulip"}, []string{"lilies", "lily"})},
-		"clarificationPrompt": prompt(2, "I didn't understand you, what would you like to do?"),
-		"abortStatement":      statement("Sorry, I am not able to assist at this time"),
-		"voiceId":             "Salli"}
+		"intents":                 []obj{intent, status},
+		"slotTypes":               []obj{slotType("FlowerTypes", "ORIGINAL_VALUE", []string{"roses", "rose"}, []string{"tulips", "tulip"}, []string{"lilies", "lily"})},
+		"clarificationPrompt":     prompt(2, "I didn't understand you, what would you like to do?"),
+		"abortStatement":          statement("Sorry, I am not able to assist at this time"),
+		"voiceId":                 "Salli",
+		"enableModelImprovements": true, "nluIntentConfidenceThreshold": 0.6, "detectSentiment": true}
 }
 
 func botZip(t testing.TB, bot obj) []byte {
@@ -433,13 +438,18 @@ type user struct {
 	c          *clients
 	bot, alias string
 	id         string
+	// session and request attributes sent with the next turn
+	attrs, reqAttrs map[string]string
 }
 
-func (c *clients) user(bot, alias, id string) *user { return &user{c: c, bot: bot, alias: alias, id: id} }
+func (c *clients) user(bot, alias, id string) *user {
+	return &user{c: c, bot: bot, alias: alias, id: id}
+}
 
 func (u *user) say(text string) *rt.PostTextOutput {
 	u.c.t.Helper()
-	out, err := u.c.rt.PostText(&rt.PostTextInput{BotName: &u.bot, BotAlias: &u.alias, UserId: &u.id, InputText: &text})
+	out, err := u.c.rt.PostText(&rt.PostTextInput{BotName: &u.bot, BotAlias: &u.alias, UserId: &u.id, InputText: &text,
+		SessionAttributes: awsv1.StringMap(u.attrs), RequestAttributes: awsv1.StringMap(u.reqAttrs)})
 	if err != nil {
 		u.c.t.Fatalf("PostText %q: %v", text, err)
 	}
@@ -541,6 +551,23 @@ func (c *clients) waitEvents(group string, n int) []logEvent {
 		return len(evs) == n, nil
 	})
 	return evs
+}
+
+// drained waits until nothing of the alias is queued.
+func (c *clients) drained(bot, alias string) []convlogs.DeliveryStatus {
+	c.t.Helper()
+	var st []convlogs.DeliveryStatus
+	c.eventually("queue of "+bot+"/"+alias+" drained", func() (bool, error) {
+		var err error
+		st, err = c.n.Server.ConvLogs.Status(c.ctx, acct, "us-east-1", bot, alias)
+		for _, s := range st {
+			if s.Pending > 0 {
+				return false, err
+			}
+		}
+		return true, err
+	})
+	return st
 }
 
 // doc decodes a text-log document.
