@@ -39,6 +39,7 @@ import (
 
 	"lextrail/internal/accounts"
 	"lextrail/internal/convlogs"
+	"lextrail/internal/objstore"
 	"lextrail/internal/server"
 	"lextrail/internal/services/lexruntime"
 	"lextrail/internal/store/pgtest"
@@ -129,6 +130,9 @@ type cluster struct {
 	root  accounts.Credentials
 	logs  *logBuffer
 	opts  convlogs.Config
+	// objects, when set, is the object store every node shares (the data
+	// dir's localdir store belongs to one process at a time).
+	objects objstore.Store
 }
 
 func newCluster(t testing.TB, db string) *cluster {
@@ -153,6 +157,7 @@ func (c *cluster) node() *node {
 		KeyCacheTTL:    -1,
 		ConvLogs:       c.opts,
 		LexRuntime:     func(rc *lexruntime.Config) { rc.Speech = fakeSpeech{} },
+		ObjectStore:    c.objects,
 	}
 	srv, err := server.New(context.Background(), cfg)
 	if err != nil {

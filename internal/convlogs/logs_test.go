@@ -30,8 +30,10 @@ type spoken struct {
 	// session and request attributes sent with the turn
 	attrs, reqAttrs map[string]string
 	at              time.Time
-	reqID           string
-	sessionID       string
+	// state is the answer's dialogState
+	state     string
+	reqID     string
+	sessionID string
 	// golden names the golden file of the turn's document.
 	golden string
 }
@@ -48,10 +50,10 @@ func (c *clients) converse(bot, alias string, turns []spoken) []spoken {
 		u.attrs, u.reqAttrs = tr.attrs, tr.reqAttrs
 		if tr.speech {
 			out := u.speak(tr.text)
-			tr.sessionID = awsv1.StringValue(out.SessionId)
+			tr.sessionID, tr.state = awsv1.StringValue(out.SessionId), awsv1.StringValue(out.DialogState)
 		} else {
 			out := u.say(tr.text)
-			tr.sessionID = awsv1.StringValue(out.SessionId)
+			tr.sessionID, tr.state = awsv1.StringValue(out.SessionId), awsv1.StringValue(out.DialogState)
 		}
 		tr.reqID = c.lastRequestID()
 	}
