@@ -16,6 +16,7 @@
 //	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
 //	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
+//	go run ./cmd/lextrail-load -op PostText -convlogs   # the alias logs every turn's text (conversation logs)
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -75,6 +76,7 @@ func main() {
 	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType (mutating, audited in its own transaction; distinct names), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
+	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -111,13 +113,16 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v, connections %d, rate %v\n", *op, *audited, *conns, *rate)
+	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
+	if *convlogs && *op == "PostText" {
+		fmt.Println(convLogsDelivery(*endpoint, 60*time.Second))
+	}
 }
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
@@ -191,6 +196,8 @@ type Options struct {
 	Rate float64
 	// Users is PostText's conversations per connection (default 50).
 	Users int
+	// ConvLogs gives PostText's alias text conversation logs.
+	ConvLogs bool
 }
 
 // Result is a run's outcome.

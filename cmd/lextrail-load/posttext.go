@@ -153,7 +153,13 @@ func setupPostText(o Options) ([]string, error) {
 	if a, err := c.GetBotAlias(ctx, &lm.GetBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias)}); err == nil {
 		checksum = a.Checksum
 	}
-	if _, err := c.PutBotAlias(ctx, &lm.PutBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias), BotVersion: v.Version, Checksum: checksum}); err != nil {
+	in := &lm.PutBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias), BotVersion: v.Version, Checksum: checksum}
+	if o.ConvLogs {
+		if in.ConversationLogs, err = setupConvLogs(ctx, o); err != nil {
+			return nil, fmt.Errorf("conversation logs: %w", err)
+		}
+	}
+	if _, err := c.PutBotAlias(ctx, in); err != nil {
 		return nil, fmt.Errorf("PutBotAlias: %w", err)
 	}
 	return starts, nil

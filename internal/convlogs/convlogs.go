@@ -215,9 +215,8 @@ func (s *Service) Wake() {
 
 // settingsOf parses (and caches) a session's conversation-log settings.
 func (s *Service) settingsOf(raw json.RawMessage) (*settings, error) {
-	key := string(raw)
 	s.mu.Lock()
-	st, ok := s.parsed[key]
+	st, ok := s.parsed[string(raw)] // no allocation for the lookup
 	s.mu.Unlock()
 	if ok {
 		return st, nil
@@ -230,7 +229,7 @@ func (s *Service) settingsOf(raw json.RawMessage) (*settings, error) {
 	if len(s.parsed) > 10_000 {
 		s.parsed = map[string]*settings{}
 	}
-	s.parsed[key] = st
+	s.parsed[string(raw)] = st
 	s.mu.Unlock()
 	return st, nil
 }

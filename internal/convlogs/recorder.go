@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 
 	"lextrail/internal/services/lexruntime"
 	"lextrail/internal/store"
@@ -55,19 +56,22 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TxWrite {
 		return nil
 	}
 	prefix := ResourcePrefix(t.BotName, t.BotAlias, t.BotVersion)
+	// Queue IDs start with the turn's time, so that rows are appended at
+	// the right edge of the primary key (a request ID alone is random).
+	id := fmt.Sprintf("%013d/%s/", store.Millis(t.Timestamp), t.RequestID)
 	source := aliasARN(t.Region, t.AccountID, t.BotName, t.BotAlias)
 	var es []entry
 	s3Path := ""
 	if a := st.Audio; a != nil && t.InputDialogMode == "Speech" && len(t.Audio) > 0 {
 		key := AudioKey(prefix, t.SessionID, t.RequestID, t.AudioContentType)
 		s3Path = a.Bucket + "/" + key
-		es = append(es, entry{id: t.RequestID + "/audio", kind: kindAudio, group: groupKey(kindAudio, t.AccountID, t.Region, st.Role, source, a.Bucket, a.KMSKey),
+		es = append(es, entry{id: id + kindAudio, kind: kindAudio, group: groupKey(kindAudio, t.AccountID, t.Region, st.Role, source, a.Bucket, a.KMSKey),
 			role: st.Role, source: source, dest: a.Bucket, prefix: key, kms: a.KMSKey, contentType: t.AudioContentType,
 			body: base64.StdEncoding.EncodeToString(t.Audio)})
 	}
 	if g := st.Text; g != nil {
 		doc := NewDocument(t, s3Path).Marshal()
-		es = append(es, entry{id: t.RequestID + "/text", kind: kindText, group: groupKey(kindText, t.AccountID, t.Region, st.Role, source, g.ARN, prefix),
+		es = append(es, entry{id: id + kindText, kind: kindText, group: groupKey(kindText, t.AccountID, t.Region, st.Role, source, g.ARN, prefix),
 			role: st.Role, source: source, dest: g.ARN, prefix: prefix, body: string(doc)})
 	}
 	if len(es) == 0 {

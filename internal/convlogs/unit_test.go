@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -262,4 +263,43 @@ func TestBackoff(t *testing.T) {
 	if d := w.pause("g", now).Sub(now); d != time.Second {
 		t.Errorf("after a success the backoff starts at %v", d)
 	}
+}
+
+// jsonMarshal is what Document.Marshal must equal: encoding/json without
+// HTML escaping.
+func jsonMarshal(t *testing.T, d *Document) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// FuzzDocumentMarshal: the hand-written encoder renders every document as
+// encoding/json does (without HTML escaping).
+func FuzzDocumentMarshal(f *testing.F) {
+	f.Add("buy <2> & {x}", "bob", "How many?", 0.87, true)
+	f.Add("\x00\x1f\"\\\u2028\u2029\xff\b\f\n\r\t", "é漢字", "", 1e-9, false)
+	f.Add("", "", "", 0.0, false)
+	f.Add("a", "b", "c", 1e21, true)
+	f.Fuzz(func(t *testing.T, text, slot, resp string, conf float64, card bool) {
+		if math.IsNaN(conf) || math.IsInf(conf, 0) {
+			return
+		}
+		tr := turn()
+		tr.LogTranscript, tr.BotResponse, tr.NluIntentConfidence = text, &resp, &conf
+		tr.LogSlots = map[string]*string{slot: &text, "b" + slot: nil}
+		tr.LogAlternativeIntents = []dialog.PredictedIntent{{IntentName: slot, NluIntentConfidence: &dialog.IntentConfidence{Score: conf}}}
+		tr.SessionAttributes = map[string]string{text: slot}
+		tr.SentimentResponse = &dialog.Sentiment{SentimentLabel: slot}
+		if card {
+			tr.ResponseCard.GenericAttachments = []dialog.GenericAttachment{{Title: text, ImageURL: resp, Buttons: []dialog.Button{{Text: slot, Value: text}}}, {}}
+		}
+		d := NewDocument(tr, resp)
+		if got, want := string(d.Marshal()), jsonMarshal(t, d); got != want {
+			t.Fatalf("Marshal\n got %s\nwant %s", got, want)
+		}
+	})
 }

@@ -27,21 +27,24 @@ import (
 // delivered by two at once, and rows of a process that died are taken over
 // when their lease ends.
 //
-// A pass claims up to Config.TextBatch text rows and Config.AudioBatch
-// audio rows that are due, groups them by destination, and delivers each
-// group as the Lex service with the alias's role:
+// A pass finds up to Config.TextBatch text rows and claims up to
+// Config.AudioBatch audio rows that are due, groups them by destination,
+// and delivers each group as the Lex service with the alias's role:
 //
-//   - text: in one write transaction, the group's rows are deleted (only
-//     if this worker still holds their lease) and their documents appended
-//     to the log group (logs.Append in the same transaction, into the
-//     stream <resourcePrefix><per-process, per-hour ID>, created when
-//     missing): the events and the end of their queue rows commit together,
-//     so a document is written exactly once even if the process dies at any
-//     point;
-//   - audio: each object is put (s3.PutAs, SSE-KMS with the alias's key
-//     when set) at its deterministic key, then its row deleted; a process
-//     that dies in between leaves the row, whose retry rewrites the same
-//     object with the same bytes.
+//   - text: in one write transaction, the group's rows are deleted (those
+//     still due and not leased: another process that got there first has
+//     deleted them, or holds their row locks until it commits) and their
+//     documents appended to the log group (logs.Append in the same
+//     transaction, into the stream <resourcePrefix><per-process, per-hour
+//     ID>, created when missing): the events and the end of their queue
+//     rows commit together, so a document is written exactly once whatever
+//     happens to the process, and no lease is needed;
+//   - audio: the rows are leased (an UPDATE that takes only rows whose
+//     lease has run out), each object is put (s3.PutAs, SSE-KMS with the
+//     alias's key when set) at its deterministic key, then its row deleted;
+//     a process that dies in between leaves the row to be taken over when
+//     the lease ends, and its retry rewrites the same object with the same
+//     bytes.
 //
 // A failed group (the role cannot be assumed or may not write, the log
 // group or bucket is gone, the KMS key is unusable, …) releases its rows
@@ -145,24 +148,20 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.lastExpire = now
 		p.Dropped += n
 	}
-	for _, kind := range []string{kindText, kindAudio} {
-		limit := w.s.cfg.TextBatch
-		if kind == kindAudio {
-			limit = w.s.cfg.AudioBatch
-		}
-		rows, err := w.claim(ctx, kind, limit, now)
-		if err != nil {
-			return p, err
-		}
-		p.Claimed += len(rows)
-		p.More = p.More || len(rows) == limit
-		if kind == kindText {
-			w.deliverText(ctx, rows, now, &p)
-		} else {
-			w.deliverAudio(ctx, rows, now, &p)
-		}
+	rows, err := w.due(ctx, now)
+	if err != nil {
+		return p, err
 	}
-	if now.Sub(w.lastPending) >= 5*time.Second || now.Before(w.lastPending) || p.Claimed > 0 {
+	p.Claimed += len(rows)
+	p.More = len(rows) == w.s.cfg.TextBatch
+	w.deliverText(ctx, rows, now, &p)
+	if rows, err = w.claim(ctx, kindAudio, w.s.cfg.AudioBatch, now); err != nil {
+		return p, err
+	}
+	p.Claimed += len(rows)
+	p.More = p.More || len(rows) == w.s.cfg.AudioBatch
+	w.deliverAudio(ctx, rows, now, &p)
+	if now.Sub(w.lastPending) >= 5*time.Second || now.Before(w.lastPending) {
 		w.lastPending = now
 		w.samplePending(ctx)
 	}
@@ -196,19 +195,57 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 	return out
 }
 
-// claim leases up to limit due rows of kind (not of a paused group).
-func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Time) ([]row, error) {
-	nowMS := store.Millis(now)
-	cond := `kind = $3 AND next_ms <= $4 AND lease_until_ms < $4`
-	args := []any{w.id, store.Millis(now.Add(w.s.cfg.Lease)), kind, nowMS, limit}
+// dueCols are the columns of a text row found due (its body is read
+// when it is deleted).
+const dueCols = `id, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, attempts`
+
+// due finds up to TextBatch due text rows (not of a paused group), without
+// their bodies.
+func (w *Worker) due(ctx context.Context, now time.Time) ([]row, error) {
+	cond, args := w.dueCond(kindText, now, 1)
+	args = append(args, w.s.cfg.TextBatch)
+	q := `SELECT ` + dueCols + ` FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
+	var rows []row
+	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		rows = rows[:0]
+		rs, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			r := row{kind: kindText}
+			if err := rs.Scan(&r.id, &r.group, &r.account, &r.region, &r.bot, &r.alias, &r.role, &r.source, &r.dest, &r.prefix, &r.attempts); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		return rs.Err()
+	})
+	return rows, err
+}
+
+// dueCond is the condition of due rows of kind at now (placeholders from
+// $first: kind, now, then the paused groups) and its arguments.
+func (w *Worker) dueCond(kind string, now time.Time, first int) (string, []any) {
+	cond := `kind = $` + strconv.Itoa(first) + ` AND next_ms <= $` + strconv.Itoa(first+1) + ` AND lease_until_ms < $` + strconv.Itoa(first+1)
+	args := []any{kind, store.Millis(now)}
 	if paused := w.pausedGroups(now); len(paused) > 0 {
-		cond += ` AND group_key NOT IN (` + placeholders(6, len(paused)) + `)`
+		cond += ` AND group_key NOT IN (` + placeholders(first+2, len(paused)) + `)`
 		for _, g := range paused {
 			args = append(args, g)
 		}
 	}
+	return cond, args
+}
+
+// claim leases up to limit due rows of kind (not of a paused group).
+func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Time) ([]row, error) {
+	cond, args := w.dueCond(kind, now, 3)
+	args = append([]any{w.id, store.Millis(now.Add(w.s.cfg.Lease))}, args...)
+	args = append(args, limit)
 	q := `UPDATE convlogs_queue SET lease_owner = $1, lease_until_ms = $2 WHERE ` + cond +
-		` AND id IN (SELECT id FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $5) RETURNING ` + rowCols
+		` AND id IN (SELECT id FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args)) + `) RETURNING ` + rowCols
 	var rows []row
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
@@ -280,7 +317,7 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 		var accepted, rejected int
 		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 			accepted, rejected = 0, 0
-			mine, err := w.deleteLeased(ctx, tx, g)
+			mine, err := w.take(ctx, tx, g, now)
 			if err != nil || len(mine) == 0 {
 				return err
 			}
@@ -315,33 +352,33 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 	}
 }
 
-// deleteLeased deletes the rows of g this worker still holds and returns
-// them.
-func (w *Worker) deleteLeased(ctx context.Context, tx *store.Tx, g []row) ([]row, error) {
-	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE lease_owner = $1 AND id IN (`+placeholders(2, len(g))+`) RETURNING id`,
-		append([]any{w.id}, ids(g)...)...)
+// take deletes the rows of g that are still due and unleased and returns
+// them with their bodies, in time order.
+func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time) ([]row, error) {
+	nowMS := store.Millis(now)
+	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE next_ms <= $1 AND lease_until_ms < $1 AND id IN (`+placeholders(2, len(g))+`)
+		RETURNING id, turn_ms, body`, append([]any{nowMS}, ids(g)...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
-	held := map[string]bool{}
-	for rs.Next() {
-		var id string
-		if err := rs.Scan(&id); err != nil {
-			return nil, err
-		}
-		held[id] = true
-	}
-	if err := rs.Err(); err != nil {
-		return nil, err
+	byID := make(map[string]*row, len(g))
+	for i := range g {
+		byID[g[i].id] = &g[i]
 	}
 	var mine []row
-	for _, r := range g {
-		if held[r.id] {
-			mine = append(mine, r)
+	for rs.Next() {
+		var id, body string
+		var ts int64
+		if err := rs.Scan(&id, &ts, &body); err != nil {
+			return nil, err
+		}
+		if r := byID[id]; r != nil {
+			r.turnMS, r.body = ts, body
+			mine = append(mine, *r)
 		}
 	}
-	return mine, nil
+	return mine, rs.Err()
 }
 
 func (w *Worker) deliverAudio(ctx context.Context, rows []row, now time.Time, p *Pass) {
@@ -455,12 +492,13 @@ func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason stri
 	until := w.pause(r0.group, now)
 	msg := clip(errorText(cause))
 	typ := TypeText
+	owner := "" // text rows are not leased
 	if r0.kind == kindAudio {
-		typ = TypeAudio
+		typ, owner = TypeAudio, w.id
 	}
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE convlogs_queue SET attempts = attempts + 1, next_ms = $1, last_error = $2, lease_owner = '', lease_until_ms = 0
-			WHERE lease_owner = $3 AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, w.id}, ids(g)...)...); err != nil {
+			WHERE lease_owner = $3 AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, owner}, ids(g)...)...); err != nil {
 			return err
 		}
 		return w.s.updateStatus(ctx, tx, r0, typ, statusDelta{failed: 1, lastError: msg, lastErrorAt: now})

@@ -3,14 +3,18 @@
 -- convlogs_queue is the durable delivery queue: one row per text document
 -- (kind 'text': body is the JSON document) or audio object (kind 'audio':
 -- body is the base64 of the audio), inserted in the transaction that
--- commits the turn (id = the turn's request ID and the kind). group_key
--- names the destination a row goes to (kind, account, region, role,
--- source, destination, prefix or key): rows of one group are delivered
--- together. next_ms is when the row may next be tried (backoff after a
--- failed delivery), lease_owner / lease_until_ms which worker holds it
--- now. prefix is the alias's resourcePrefix (the stream name's start) for
--- text and the object key for audio; kms_key the audio's SSE-KMS key ('':
--- the bucket's default encryption).
+-- commits the turn (id = the turn's time, request ID and kind). Text rows
+-- are taken (deleted) by the transaction that appends them to their log
+-- group; audio rows are leased (lease_owner, lease_until_ms) while their
+-- object is written. group_key names the destination a row goes to (kind,
+-- account, region, role, source, destination, prefix or key): rows of one
+-- group are delivered together. next_ms is when the row may next be tried
+-- (backoff after a failed delivery). prefix is the alias's resourcePrefix
+-- (the stream name's start) for text and the object key for audio; kms_key
+-- the audio's SSE-KMS key ('': the bucket's default encryption). Only the
+-- delivery order is indexed (a turn inserts two B-tree entries per row);
+-- the rare scans by age (expiry) and by alias (Status) read the queue,
+-- which is small unless a destination has been failing for long.
 CREATE TABLE convlogs_queue (
     id             TEXT PRIMARY KEY,
     kind           TEXT NOT NULL,
@@ -35,8 +39,6 @@ CREATE TABLE convlogs_queue (
     lease_until_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX convlogs_queue_due ON convlogs_queue (kind, next_ms, id);
-CREATE INDEX convlogs_queue_enqueued ON convlogs_queue (enqueued_ms);
-CREATE INDEX convlogs_queue_alias ON convlogs_queue (account_id, region, bot_name, bot_alias);
 
 -- Delivery status per alias and log type: what Status reports (counters
 -- of delivered and dropped entries and of failed delivery attempts, the
