@@ -195,16 +195,13 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 	return out
 }
 
-// dueCols are the columns of a text row found due (its body is read
-// when it is deleted).
-const dueCols = `id, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, attempts`
-
-// due finds up to TextBatch due text rows (not of a paused group), without
-// their bodies.
+// due finds up to TextBatch due text rows (not of a paused group): their
+// IDs and groups, and each group's destination from its first row (the
+// bodies are read when the rows are taken).
 func (w *Worker) due(ctx context.Context, now time.Time) ([]row, error) {
 	cond, args := w.dueCond(kindText, now, 1)
 	args = append(args, w.s.cfg.TextBatch)
-	q := `SELECT ` + dueCols + ` FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
+	q := `SELECT id, group_key, attempts FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
 	var rows []row
 	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
@@ -212,15 +209,34 @@ func (w *Worker) due(ctx context.Context, now time.Time) ([]row, error) {
 		if err != nil {
 			return err
 		}
-		defer rs.Close()
 		for rs.Next() {
 			r := row{kind: kindText}
-			if err := rs.Scan(&r.id, &r.group, &r.account, &r.region, &r.bot, &r.alias, &r.role, &r.source, &r.dest, &r.prefix, &r.attempts); err != nil {
+			if err := rs.Scan(&r.id, &r.group, &r.attempts); err != nil {
+				rs.Close()
 				return err
 			}
 			rows = append(rows, r)
 		}
-		return rs.Err()
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		meta := map[string]*row{}
+		for i := range rows {
+			r := &rows[i]
+			m := meta[r.group]
+			if m == nil {
+				m = &row{}
+				err := tx.QueryRow(ctx, `SELECT account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix FROM convlogs_queue WHERE id = $1`, r.id).
+					Scan(&m.account, &m.region, &m.bot, &m.alias, &m.role, &m.source, &m.dest, &m.prefix)
+				if err != nil {
+					return err
+				}
+				meta[r.group] = m
+			}
+			r.account, r.region, r.bot, r.alias, r.role, r.source, r.dest, r.prefix = m.account, m.region, m.bot, m.alias, m.role, m.source, m.dest, m.prefix
+		}
+		return nil
 	})
 	return rows, err
 }
