@@ -16,8 +16,9 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // -convlogs: the PostText alias logs every turn's text document into a
@@ -87,4 +88,82 @@ func convLogsDelivery(endpoint string, wait time.Duration) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// RunAB alternates rounds of PostText turns on alias "load" (no logs) and
+// "loadlog" (text conversation logs) on one server, each slice
+// -duration/(2·rounds) long with fresh users; a logged slice also counts
+// the time and CPU until its documents are delivered. Interleaving cancels
+// most of the drift of a shared machine.
+func RunAB(o Options, rounds int) (string, error) {
+	starts, err := setupPostText(o)
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	logs, err := setupConvLogs(ctx, o)
+	if err != nil {
+		return "", fmt.Errorf("conversation logs: %w", err)
+	}
+	c := lmClient(o)
+	var checksum *string
+	if a, err := c.GetBotAlias(ctx, &lm.GetBotAliasInput{BotName: aws.String(loadBot), Name: aws.String("loadlog")}); err == nil {
+		checksum = a.Checksum
+	}
+	if _, err := c.PutBotAlias(ctx, &lm.PutBotAliasInput{BotName: aws.String(loadBot), Name: aws.String("loadlog"), BotVersion: aws.String("1"),
+		Checksum: checksum, ConversationLogs: logs}); err != nil {
+		return "", fmt.Errorf("PutBotAlias loadlog: %w", err)
+	}
+	slice := o.Duration / time.Duration(2*rounds)
+	var off, on Result
+	var last string
+	add := func(dst *Result, r Result, extra time.Duration, extraCPU time.Duration) {
+		dst.Requests += r.Requests
+		dst.Errors += r.Errors
+		dst.Elapsed += r.Elapsed + extra
+		dst.CPU += r.CPU + extraCPU
+		if dst.FirstError == "" {
+			dst.FirstError = r.FirstError
+		}
+	}
+	for i := 0; i < rounds; i++ {
+		so := o
+		so.Duration, so.Warmup, so.Starts = slice, 200*time.Millisecond, starts
+		so.Alias, so.UserPrefix = loadAlias, fmt.Sprintf("off%d", i)
+		r, err := Run(so)
+		if err != nil {
+			return "", err
+		}
+		add(&off, r, 0, 0)
+		so.Alias, so.UserPrefix = "loadlog", fmt.Sprintf("on%d", i)
+		if r, err = Run(so); err != nil {
+			return "", err
+		}
+		t0, cpu0 := time.Now(), processCPU()
+		msg := convLogsDelivery(o.Endpoint, time.Minute)
+		add(&on, r, time.Since(t0), processCPU()-cpu0)
+		if i == rounds-1 {
+			last = msg
+		}
+	}
+	rps := func(r Result) float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+	per := func(r Result) time.Duration {
+		if r.Requests == 0 {
+			return 0
+		}
+		return r.CPU / time.Duration(r.Requests)
+	}
+	return fmt.Sprintf("PostText A/B, %d rounds of %v + %v, %d connections\n"+
+		"without conversation logs: %d turns, %.0f turns/s, CPU %v per turn, errors %d\n"+
+		"with text logs:            %d turns, %.0f turns/s (delivery included), CPU %v per turn, errors %d\n"+
+		"throughput with logs: %.1f%% of without; CPU per turn +%.1f%%\n%s\n",
+		rounds, slice, slice, o.Connections,
+		off.Requests, rps(off), per(off).Round(time.Microsecond), off.Errors,
+		on.Requests, rps(on), per(on).Round(time.Microsecond), on.Errors,
+		100*rps(on)/rps(off), 100*(float64(per(on))/float64(per(off))-1), last), nil
+}
+
+func lmClient(o Options) *lm.Client {
+	return lm.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(o.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: o.AccessKey, SecretAccessKey: o.SecretKey}}})
 }

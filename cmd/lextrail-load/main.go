@@ -77,6 +77,7 @@ func main() {
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
+	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -111,6 +112,16 @@ func main() {
 	if err := loopbackOnly(*endpoint); err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
+	}
+	if *ab > 0 && *op == "PostText" {
+		out, err := RunAB(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Print(out)
+		return
 	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
 		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
@@ -198,6 +209,11 @@ type Options struct {
 	Users int
 	// ConvLogs gives PostText's alias text conversation logs.
 	ConvLogs bool
+	// Alias is PostText's alias (default "load"), UserPrefix what its user
+	// IDs start with (default "user"), Starts the deployed bot's
+	// intent-starting utterances (nil: Run deploys the bot).
+	Alias, UserPrefix string
+	Starts            []string
 }
 
 // Result is a run's outcome.
@@ -280,12 +296,14 @@ func Run(o Options) (Result, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	defer transport.CloseIdleConnections()
-	var starts []string
+	starts := o.Starts
 	var ts *turnSigner
 	if o.Op == "PostText" {
 		var err error
-		if starts, err = setupPostText(o); err != nil {
-			return Result{}, err
+		if starts == nil {
+			if starts, err = setupPostText(o); err != nil {
+				return Result{}, err
+			}
 		}
 		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
 		if o.Users <= 0 {
@@ -328,7 +346,7 @@ func Run(o Options) (Result, error) {
 				}
 				var err error
 				if o.Op == "PostText" {
-					err = postTextTurn(client, ts, starts, i, n%o.Users, n/o.Users)
+					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
 				} else if o.Op == "PutSlotType" {
 					err = putSlotType(client, sg, i, n)

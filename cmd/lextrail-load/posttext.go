@@ -206,8 +206,14 @@ func (ts *turnSigner) sign(path string, body []byte) (http.Header, error) {
 
 // postTextTurn sends turn n of user u (conn c): even turns start an
 // intent, odd turns fill its date.
-func postTextTurn(client *http.Client, ts *turnSigner, starts []string, c, u, n int) error {
-	user := fmt.Sprintf("user-%d-%d", c, u)
+func postTextTurn(client *http.Client, ts *turnSigner, starts []string, alias, prefix string, c, u, n int) error {
+	if alias == "" {
+		alias = loadAlias
+	}
+	if prefix == "" {
+		prefix = "user"
+	}
+	user := fmt.Sprintf("%s-%d-%d", prefix, c, u)
 	text := "next friday"
 	wantState := `"dialogState":"ReadyForFulfillment"`
 	if n%2 == 0 {
@@ -215,7 +221,7 @@ func postTextTurn(client *http.Client, ts *turnSigner, starts []string, c, u, n 
 		wantState = `"dialogState":"ElicitSlot"`
 	}
 	body, _ := json.Marshal(map[string]string{"inputText": text})
-	path := "/bot/" + loadBot + "/alias/" + loadAlias + "/user/" + user + "/text"
+	path := "/bot/" + loadBot + "/alias/" + alias + "/user/" + user + "/text"
 	h, err := ts.sign(path, body)
 	if err != nil {
 		return err

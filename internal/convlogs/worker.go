@@ -507,14 +507,16 @@ func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason stri
 	r0 := g[0]
 	until := w.pause(r0.group, now)
 	msg := clip(errorText(cause))
-	typ := TypeText
-	owner := "" // text rows are not leased
+	// Audio rows are this worker's by lease; text rows are not leased
+	// (a lease another process holds is respected).
+	typ, mine := TypeText, `lease_until_ms < $3`
+	arg := any(store.Millis(now))
 	if r0.kind == kindAudio {
-		typ, owner = TypeAudio, w.id
+		typ, mine, arg = TypeAudio, `lease_owner = $3`, w.id
 	}
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE convlogs_queue SET attempts = attempts + 1, next_ms = $1, last_error = $2, lease_owner = '', lease_until_ms = 0
-			WHERE lease_owner = $3 AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, owner}, ids(g)...)...); err != nil {
+			WHERE `+mine+` AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, arg}, ids(g)...)...); err != nil {
 			return err
 		}
 		return w.s.updateStatus(ctx, tx, r0, typ, statusDelta{failed: 1, lastError: msg, lastErrorAt: now})
