@@ -43,6 +43,8 @@ import (
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
+	"lextrail/internal/trail/delivery"
+	"lextrail/internal/trail/digest"
 )
 
 // Config configures a Server. The zero value of each field is its
@@ -83,6 +85,33 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// DeliveryInterval is the trail delivery window. Default 5 minutes;
+	// at least 1 second.
+	DeliveryInterval time.Duration
+	// DigestInterval is the trail digest period. Default 1 hour.
+	DigestInterval time.Duration
+	// DigestKeyRotation is how often each region's digest signing key is
+	// replaced (keys stay valid 1.5 times as long). Default 20 days.
+	DigestKeyRotation time.Duration
+	// TrailRegions are the regions multi-region trails have digests for
+	// without log files. Default digest.DefaultRegions.
+	TrailRegions []string
+	// TrailHooks are for tests.
+	TrailHooks TrailHooks
+}
+
+// TrailHooks let tests stand in for SNS and KMS and inject failures into
+// trail delivery.
+type TrailHooks struct {
+	Topics    cloudtrail.Topics
+	Notifier  delivery.Notifier
+	Keys      cloudtrail.KeyResolver
+	FailPoint func(point string) error
+	// Owner names the delivery worker in leases.
+	Owner string
+	// Manual leaves the delivery worker out of the background workers:
+	// the test calls Server.Trails.Pass itself.
+	Manual bool
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -107,7 +136,10 @@ type Server struct {
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// Trails is the trail delivery worker; SigningKeys the digest keys.
+	Trails      *delivery.Worker
+	SigningKeys *digest.Keys
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -170,11 +202,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
-	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
@@ -219,6 +251,22 @@ func (s *Server) objectServices(ctx context.Context) error {
 	}
 	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
 	return nil
+}
+
+// trails builds the CloudTrail service with the Trails API and the
+// delivery worker (log files, notices, digests).
+func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
+	cfg, h := s.cfg, s.cfg.TrailHooks
+	s.SigningKeys = digest.NewKeys(digest.KeysConfig{DB: s.DB, Sealer: sealer, Rotation: cfg.DigestKeyRotation, Now: cfg.Now})
+	digests := digest.NewWriter(digest.WriterConfig{DB: s.DB, Keys: s.SigningKeys, Objects: s.S3, Interval: cfg.DigestInterval,
+		Regions: cfg.TrailRegions, Now: cfg.Now, Logger: s.log})
+	s.Trails = delivery.New(delivery.Config{DB: s.DB, Buckets: s.S3, Notifier: h.Notifier, Digests: digests,
+		Interval: cfg.DeliveryInterval, Owner: h.Owner, Now: cfg.Now, Logger: s.log, FailPoint: h.FailPoint})
+	if !h.Manual {
+		s.AddWorker(s.Trails)
+	}
+	return cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention,
+		Buckets: s.S3, Topics: h.Topics, Keys: h.Keys, SigningKeys: s.SigningKeys})
 }
 
 // Codecs returns the protocol codecs by protocol.
