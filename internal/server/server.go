@@ -140,7 +140,7 @@ type Server struct {
 	// Trails is the trail delivery worker; SigningKeys the digest keys.
 	Trails      *delivery.Worker
 	SigningKeys *digest.Keys
-	registry *prometheus.Registry
+	registry    *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
 	handler    http.Handler

@@ -249,4 +249,3 @@ func (w *Worker) notify(ctx context.Context, t *trail.Trail) error {
 		}
 	}
 }
-
