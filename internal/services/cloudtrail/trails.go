@@ -34,6 +34,8 @@ func trailResource(c *catalog.Call, in any) []catalog.Resource {
 	arn := id
 	if !trail.IsARN(id) {
 		arn = trail.ARN(c.Region, c.AccountID(), id)
+	} else if _, err := trail.ParseARN(id); err != nil {
+		return nil // the handler reports CloudTrailARNInvalidException
 	}
 	return []catalog.Resource{{ARN: arn, Type: "AWS::CloudTrail::Trail"}}
 }
