@@ -228,7 +228,9 @@ func TestTrailOperations(t *testing.T) {
 		t.Fatalf("shadow by name: %s", c)
 	}
 	for _, op := range []func() error{
-		func() error { return errOf(eu.DeleteTrail(ctx, &cloudtrail.DeleteTrailInput{Name: aws.String(mainARN)})) },
+		func() error {
+			return errOf(eu.DeleteTrail(ctx, &cloudtrail.DeleteTrailInput{Name: aws.String(mainARN)}))
+		},
 		func() error {
 			return errOf(eu.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(mainARN), EnableLogFileValidation: aws.Bool(true)}))
 		},

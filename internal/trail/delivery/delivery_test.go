@@ -282,7 +282,9 @@ func TestLateCommit(t *testing.T) {
 	<-inTx
 	after := newEvent("us-east-1", clk.Now(), 10)
 	afterDone := make(chan error, 1)
-	go func() { afterDone <- db.Write(bg, func(tx *store.Tx) error { return audit.Insert(bg, db, tx, []*audit.Event{after}) }) }()
+	go func() {
+		afterDone <- db.Write(bg, func(tx *store.Tx) error { return audit.Insert(bg, db, tx, []*audit.Event{after}) })
+	}()
 	clk.Advance(time.Second)
 	if err := w.Pass(bg); err != nil {
 		t.Fatal(err)
