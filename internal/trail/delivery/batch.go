@@ -26,8 +26,13 @@ func (w *Worker) deliver(ctx context.Context, t *trail.Trail, pending *trail.Bat
 			return nil
 		}
 		full, err := w.attempt(ctx, t, pending)
-		if err != nil || !full {
+		if err != nil {
 			return err
+		}
+		// The retried batch is out; what came since goes too if its
+		// window is over.
+		if !full && !flush && w.windowStart(now) <= t.WindowMs {
+			return nil
 		}
 	}
 	for {
