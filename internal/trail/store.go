@@ -28,7 +28,7 @@ type Querier interface {
 	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-const trailCols = `id, account_id, home_region, name, arn, config, tags, created_ms, deleted, logging, start_logging_ms, stop_logging_ms, digest_epoch_ms,
+const trailCols = `id, account_id, home_region, name, arn, config, tags, created_ms, deleted, logging, start_logging_ms, stop_logging_ms, digest_epoch_ms, digest_closing_ms, digest_cut_seq,
  cursor_seq, next_batch, window_ms, lease_owner, lease_until_ms, flush_ms,
  latest_delivery_ms, latest_delivery_attempt_ms, latest_delivery_error,
  latest_notification_ms, latest_notification_attempt_ms, latest_notification_error,
@@ -41,7 +41,7 @@ func scanTrail(r scanner) (*Trail, error) {
 	var cfg, tags string
 	st := &t.Status
 	err := r.Scan(&t.ID, &t.AccountID, &t.HomeRegion, &t.Name, &t.ARN, &cfg, &tags, &t.CreatedMs, &t.Deleted, &t.Logging,
-		&t.StartLoggingMs, &t.StopLoggingMs, &t.DigestEpochMs,
+		&t.StartLoggingMs, &t.StopLoggingMs, &t.DigestEpochMs, &t.DigestClosingMs, &t.DigestCutSeq,
 		&t.CursorSeq, &t.NextBatch, &t.WindowMs, &t.LeaseOwner, &t.LeaseUntilMs, &t.FlushMs,
 		&st.LatestDeliveryMs, &st.LatestDeliveryAttemptMs, &st.LatestDeliveryError,
 		&st.LatestNotificationMs, &st.LatestNotificationAttemptMs, &st.LatestNotificationError,
@@ -140,15 +140,28 @@ func CountIn(ctx context.Context, q Querier, account, region string) (int, error
 	return n, err
 }
 
-// SaveSettings replaces a trail's settings. epochMs, when non-nil, sets
-// digest_epoch_ms (validation enabled while logging: a new chain; 0:
-// validation disabled).
-func SaveSettings(ctx context.Context, tx *store.Tx, t *Trail, s Settings, epochMs *int64) error {
+// SaveSettings replaces a trail's settings. When validation is switched,
+// it also moves the digest chain in the call's write transaction (whose
+// own event is recorded next): enabling it while logging begins a new
+// chain at nowMs; disabling it ends the current chain with the call's
+// event.
+func SaveSettings(ctx context.Context, tx *store.Tx, t *Trail, s Settings, nowMs int64) error {
 	q := `UPDATE trails SET config = $2, multi_region = $3 WHERE id = $1 AND deleted = FALSE`
 	args := []any{t.ID, mustJSON(s), s.MultiRegion}
-	if epochMs != nil {
+	switch {
+	case s.Validation && !t.Settings.Validation && t.Logging:
 		q = `UPDATE trails SET config = $2, multi_region = $3, digest_epoch_ms = $4 WHERE id = $1 AND deleted = FALSE`
-		args = append(args, *epochMs)
+		args = append(args, nowMs)
+	case !s.Validation && t.Settings.Validation:
+		n, err := audit.LockSequence(ctx, tx)
+		if err != nil {
+			return err
+		}
+		q = `UPDATE trails SET config = $2, multi_region = $3, digest_epoch_ms = 0,
+ digest_closing_ms = CASE WHEN digest_epoch_ms <> 0 THEN digest_epoch_ms ELSE digest_closing_ms END,
+ digest_cut_seq = CASE WHEN digest_epoch_ms <> 0 THEN $4 ELSE digest_cut_seq END
+ WHERE id = $1 AND deleted = FALSE`
+		args = append(args, n+1)
 	}
 	res, err := tx.Exec(ctx, q, args...)
 	if err != nil {
@@ -158,9 +171,6 @@ func SaveSettings(ctx context.Context, tx *store.Tx, t *Trail, s Settings, epoch
 		return ErrNotFound
 	}
 	t.Settings = s
-	if epochMs != nil {
-		t.DigestEpochMs = *epochMs
-	}
 	return nil
 }
 
@@ -212,7 +222,11 @@ func StopLogging(ctx context.Context, tx *store.Tx, t *Trail, nowMs int64) error
 	if err != nil {
 		return err
 	}
-	res, err := tx.Exec(ctx, `UPDATE trails SET logging = FALSE, stop_logging_ms = $2 WHERE id = $1 AND logging = TRUE`, t.ID, nowMs)
+	// The digest chain (if any) ends with the StopLogging event too.
+	res, err := tx.Exec(ctx, `UPDATE trails SET logging = FALSE, stop_logging_ms = $2,
+ digest_closing_ms = CASE WHEN digest_epoch_ms <> 0 THEN digest_epoch_ms ELSE digest_closing_ms END,
+ digest_cut_seq = CASE WHEN digest_epoch_ms <> 0 THEN $3 ELSE digest_cut_seq END
+ WHERE id = $1 AND logging = TRUE`, t.ID, nowMs, n+1)
 	if err != nil {
 		return fmt.Errorf("trail: stop logging: %w", err)
 	}
@@ -444,9 +458,17 @@ func PlanBatch(ctx context.Context, db *store.DB, t *Trail, owner string, nowMs,
 		if maxEvents > 0 && hi-lo > maxEvents {
 			hi = lo + maxEvents
 		}
+		// The events up to a digest chain's end belong to that chain: a
+		// batch stops at the cut, and its files carry the ended chain's
+		// epoch.
+		epoch := cur.DigestEpochMs
+		if lo < cur.DigestCutSeq {
+			hi = min(hi, cur.DigestCutSeq)
+			epoch = cur.DigestClosingMs
+		}
 		b := &Batch{No: cur.NextBatch, PlannedMs: nowMs, SeqLo: lo, SeqHi: hi, Spec: Spec{
 			AccountID: cur.AccountID, HomeRegion: cur.HomeRegion, Name: cur.Name, ARN: cur.ARN,
-			Settings: cur.Settings, Segments: segs, DigestEpochMs: cur.DigestEpochMs,
+			Settings: cur.Settings, Segments: segs, DigestEpochMs: epoch,
 		}}
 		if _, err := tx.Exec(ctx, `INSERT INTO trail_batches (trail_id, batch_no, planned_ms, seq_lo, seq_hi, spec) VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, b.No, b.PlannedMs, b.SeqLo, b.SeqHi, mustJSON(b.Spec)); err != nil {

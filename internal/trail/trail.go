@@ -65,6 +65,10 @@ type Trail struct {
 	StopLoggingMs  int64
 	// DigestEpochMs is when the current digest chain began (0: none).
 	DigestEpochMs int64
+	// DigestClosingMs is the epoch of the chain that ended last, and
+	// DigestCutSeq the sequence number of the last event it covers.
+	DigestClosingMs int64
+	DigestCutSeq    int64
 
 	CursorSeq    int64
 	NextBatch    int64

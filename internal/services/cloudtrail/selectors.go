@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"lextrail/internal/catalog"
+	"lextrail/internal/store"
 	"lextrail/internal/trail"
 )
 
@@ -58,7 +59,7 @@ func (s *Service) putEventSelectors(ctx context.Context, c *catalog.Call, in *Pu
 		}
 		st.Selectors = trail.Selectors{Advanced: adv, Custom: true}
 	}
-	if err := trail.SaveSettings(ctx, c.Tx, t, st, nil); err != nil {
+	if err := trail.SaveSettings(ctx, c.Tx, t, st, store.Millis(c.Now)); err != nil {
 		return nil, err
 	}
 	return selectorsOutput(t), nil

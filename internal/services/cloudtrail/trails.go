@@ -454,16 +454,7 @@ func (s *Service) updateTrail(ctx context.Context, c *catalog.Call, in *UpdateTr
 			return nil, err
 		}
 	}
-	var epoch *int64
-	switch {
-	case st.Validation && !wasValidating && t.Logging:
-		ms := store.Millis(c.Now)
-		epoch = &ms // a starting digest
-	case !st.Validation && wasValidating:
-		zero := int64(0)
-		epoch = &zero // the chain ends with a final digest
-	}
-	if err := trail.SaveSettings(ctx, c.Tx, t, st, epoch); err != nil {
+	if err := trail.SaveSettings(ctx, c.Tx, t, st, store.Millis(c.Now)); err != nil {
 		return nil, err
 	}
 	return trailOutput(t), nil

@@ -14,7 +14,10 @@
 -- trail (several lextrail processes on one PostgreSQL take turns by
 -- lease); flush_ms asks for a delivery now (lextrail trail flush).
 -- digest_epoch_ms is when the current digest chain began (logging started
--- or validation enabled; 0: no digests).
+-- or validation enabled; 0: no digests). When a chain ends (logging
+-- stopped, validation disabled) digest_closing_ms keeps its epoch and
+-- digest_cut_seq the events.seq of the last event it covers: its final
+-- digest waits until the cursor has passed the cut.
 -- The latest_* columns are GetTrailStatus, epoch ms, 0 = never; the
 -- *_error columns the last attempt's error code ('' after a success).
 CREATE TABLE trails (
@@ -33,6 +36,8 @@ CREATE TABLE trails (
     start_logging_ms               BIGINT NOT NULL DEFAULT 0,
     stop_logging_ms                BIGINT NOT NULL DEFAULT 0,
     digest_epoch_ms                BIGINT NOT NULL DEFAULT 0,
+    digest_closing_ms              BIGINT NOT NULL DEFAULT 0,
+    digest_cut_seq                 BIGINT NOT NULL DEFAULT 0,
     cursor_seq                     BIGINT NOT NULL DEFAULT 0,
     next_batch                     BIGINT NOT NULL DEFAULT 1,
     window_ms                      BIGINT NOT NULL DEFAULT 0,

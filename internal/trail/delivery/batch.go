@@ -207,10 +207,7 @@ func (w *Worker) put(ctx context.Context, t *trail.Trail, b *trail.Batch, p *par
 	f := trail.File{
 		Bucket: s.Bucket, Key: key, Region: p.region, BatchNo: b.No, Events: p.events,
 		Hash: hex.EncodeToString(p.sum.Sum(nil)), OldestMs: p.oldest, NewestMs: p.newest,
-		TopicARN: s.SnsTopicARN, Notified: s.SnsTopicARN == "",
-	}
-	if s.Validation {
-		f.DigestEpochMs = spec.DigestEpochMs
+		TopicARN: s.SnsTopicARN, Notified: s.SnsTopicARN == "", DigestEpochMs: spec.DigestEpochMs,
 	}
 	return f, nil
 }

@@ -353,11 +353,11 @@ func digestState(t *trail.Trail) string {
 }
 
 // drained reports whether every event the trail logged is in a committed
-// log file: no batch pending and, when not logging, the cursor past the
-// last logging period.
+// log file: no batch pending, the cursor past the end of the last digest
+// chain and, when not logging, past the last logging period.
 func (w *Worker) drained(ctx context.Context, t *trail.Trail) (bool, error) {
 	pending, err := trail.PendingBatch(ctx, w.cfg.DB, t.ID)
-	if err != nil || pending != nil {
+	if err != nil || pending != nil || t.CursorSeq < t.DigestCutSeq {
 		return false, err
 	}
 	if t.Logging {
