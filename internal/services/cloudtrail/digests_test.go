@@ -50,7 +50,7 @@ func TestDigestLifecycle(t *testing.T) {
 	must(t, errOf(ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("chained")})))
 	at(30 * time.Minute)
 	must(t, errOf(ct.ListTrails(ctx, &cloudtrail.ListTrailsInput{})))
-	at(time.Hour + time.Minute) // digest 1 (starting) at 01:00
+	at(time.Hour + time.Minute)   // digest 1 (starting) at 01:00
 	at(2*time.Hour + time.Minute) // digest 2 (no files) at 02:00
 	if n := count(); n != 2 {
 		t.Fatalf("%d digests after two hours", n)
