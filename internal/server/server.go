@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -257,6 +258,9 @@ func (s *Server) objectServices(ctx context.Context) error {
 // delivery worker (log files, notices, digests).
 func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
 	cfg, h := s.cfg, s.cfg.TrailHooks
+	if h.Owner == "" {
+		h.Owner = nodeID(cfg.DataDir, s.log)
+	}
 	s.SigningKeys = digest.NewKeys(digest.KeysConfig{DB: s.DB, Sealer: sealer, Rotation: cfg.DigestKeyRotation, Now: cfg.Now})
 	digests := digest.NewWriter(digest.WriterConfig{DB: s.DB, Keys: s.SigningKeys, Objects: s.S3, Interval: cfg.DigestInterval,
 		Regions: cfg.TrailRegions, Now: cfg.Now, Logger: s.log})
@@ -267,6 +271,21 @@ func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
 	}
 	return cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention,
 		Buckets: s.S3, Topics: h.Topics, Keys: h.Keys, SigningKeys: s.SigningKeys})
+}
+
+// nodeID names this node in trail leases: an ID kept in the data dir, so
+// that a node restarted after a crash takes its own leases back at once
+// (other nodes, with data dirs of their own, wait for them to expire).
+func nodeID(dataDir string, log *slog.Logger) string {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	id := "node-" + uuid.NewString()
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		log.Warn("cannot keep the node ID; trail leases will wait for expiry after a restart", "err", err)
+	}
+	return id
 }
 
 // Codecs returns the protocol codecs by protocol.
