@@ -67,63 +67,107 @@ type SeqEvent struct {
 
 // ReadSeq calls fn for the events of account with after < seq <= upto, in
 // sequence order. It reads pages of at most page events, each in a read
-// transaction of its own, and calls fn for a page's events after its
-// transaction ended (fn may be slow). fn's event, and its Record, are
-// valid only during the call. account "" reads every account.
+// transaction of its own, one page ahead of fn (reading and fn's work
+// overlap on two cores), and calls fn outside any transaction (fn may be
+// slow). fn's event, and its Record, are valid only during the call.
+// account "" reads every account.
 func ReadSeq(ctx context.Context, db *store.DB, account string, after, upto int64, page int, fn func(*SeqEvent) error) error {
 	if page <= 0 {
 		page = 1000
 	}
-	q := `SELECT seq, account_id, region, event_time_ms, category, read_only, event_name, event_source, record FROM events WHERE seq > $1 AND seq <= $2`
-	args := []any{after, upto, int64(page)}
-	if account != "" {
-		q += ` AND account_id = $4`
-		args = append(args, account)
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan *seqPage, 1)
+	free := make(chan *seqPage, 2)
+	go func() {
+		defer close(pages)
+		cur := after
+		for cur < upto {
+			var p *seqPage
+			select {
+			case p = <-free:
+			default:
+				p = &seqPage{evs: make([]SeqEvent, 0, page)}
+			}
+			p.read(ctx, db, account, cur, upto, page)
+			select {
+			case pages <- p:
+			case <-ctx.Done():
+				return
+			}
+			if p.err != nil || p.n < page {
+				return
+			}
+			cur = p.last
+		}
+	}()
+	finish := func(err error) error {
+		cancel()
+		for range pages { // let the reader end before returning
+		}
+		return err
 	}
-	q += ` ORDER BY seq LIMIT $3`
-	evs := make([]SeqEvent, 0, page)
-	var arena []byte
+	for p := range pages {
+		if p.err != nil {
+			return finish(fmt.Errorf("audit: read by sequence: %w", p.err))
+		}
+		for i := range p.evs {
+			ev := &p.evs[i]
+			ev.Record = p.arena[ev.recOff : ev.recOff+ev.recLen : ev.recOff+ev.recLen]
+			if err := fn(ev); err != nil {
+				return finish(err)
+			}
+		}
+		select {
+		case free <- p:
+		default:
+		}
+	}
+	return finish(nil)
+}
+
+// seqPage is one page of ReadSeq.
+type seqPage struct {
+	evs   []SeqEvent
+	arena []byte
+	n     int   // rows read (all accounts)
+	last  int64 // last sequence number read
+	err   error
+}
+
+// The account is filtered in Go, not in SQL: with it in the WHERE clause
+// SQLite picked the (account, region, ...) index and sorted every event of
+// the account for each page; the sequence range on the primary key is what
+// bounds the work.
+const readSeqSQL = `SELECT seq, account_id, region, event_time_ms, category, read_only, event_name, event_source, record FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`
+
+func (p *seqPage) read(ctx context.Context, db *store.DB, account string, after, upto int64, page int) {
+	p.evs, p.arena, p.n, p.last, p.err = p.evs[:0], p.arena[:0], 0, after, nil
 	var ro string
 	var rec []byte
-	for after < upto {
-		args[0] = after
-		evs, arena = evs[:0], arena[:0]
-		err := db.Read(ctx, func(tx *store.Tx) error {
-			rows, err := tx.Query(ctx, q, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var ev SeqEvent
-				if err := rows.Scan(&ev.Seq, &ev.AccountID, &ev.Region, &ev.TimeMs, &ev.Category, &ro, &ev.EventName, &ev.EventSource, &rec); err != nil {
-					return err
-				}
-				ev.ReadOnly = ro == "true"
-				// Records are copied into one arena per page; offsets
-				// become slices once the page is complete (the arena
-				// may move while it grows).
-				ev.Record = nil
-				ev.recOff, ev.recLen = len(arena), len(rec)
-				arena = append(arena, rec...)
-				evs = append(evs, ev)
-			}
-			return rows.Err()
-		})
+	p.err = db.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, readSeqSQL, after, upto, int64(page))
 		if err != nil {
-			return fmt.Errorf("audit: read by sequence: %w", err)
+			return err
 		}
-		for i := range evs {
-			ev := &evs[i]
-			ev.Record = arena[ev.recOff : ev.recOff+ev.recLen : ev.recOff+ev.recLen]
-			if err := fn(ev); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var ev SeqEvent
+			if err := rows.Scan(&ev.Seq, &ev.AccountID, &ev.Region, &ev.TimeMs, &ev.Category, &ro, &ev.EventName, &ev.EventSource, &rec); err != nil {
 				return err
 			}
-			after = ev.Seq
+			p.n++
+			p.last = ev.Seq
+			if account != "" && ev.AccountID != account {
+				continue
+			}
+			ev.ReadOnly = ro == "true"
+			// Records are copied into one arena per page; offsets become
+			// slices once the page is complete (the arena moves while it
+			// grows).
+			ev.recOff, ev.recLen = len(p.arena), len(rec)
+			p.arena = append(p.arena, rec...)
+			p.evs = append(p.evs, ev)
 		}
-		if len(evs) < page {
-			return nil
-		}
-	}
-	return nil
+		return rows.Err()
+	})
 }

@@ -118,7 +118,7 @@ func (w *Worker) attempt(ctx context.Context, t *trail.Trail, b *trail.Batch) (f
 		if p == nil {
 			p = &part{region: ev.Region, no: next[ev.Region], sum: sha256.New()}
 			next[ev.Region]++
-			p.zw, _ = gzip.NewWriterLevel(&p.buf, gzip.DefaultCompression)
+			p.zw, _ = gzip.NewWriterLevel(&p.buf, w.cfg.CompressionLevel)
 			p.write(recordsOpen)
 			parts[ev.Region] = p
 		} else {

@@ -26,6 +26,7 @@
 package delivery
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -73,6 +74,11 @@ type Config struct {
 	// MaxFileBytes caps a log file's uncompressed size, which bounds its
 	// compressed size too (CloudTrail: 50 MB). Default 50,000,000.
 	MaxFileBytes int64
+	// CompressionLevel is the log files' gzip level. Default
+	// gzip.BestSpeed: measured on 1 KB CloudTrail records, about 1.5 times
+	// the delivery throughput of the default level, for files about a
+	// quarter larger.
+	CompressionLevel int
 	// MaxBatchEvents caps the sequence numbers one batch spans (a
 	// backlog is delivered in several batches). Default 100,000.
 	MaxBatchEvents int64
@@ -130,6 +136,9 @@ func New(cfg Config) *Worker {
 	cfg.Interval = max(cfg.Interval, time.Second)
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 50_000_000
+	}
+	if cfg.CompressionLevel == 0 {
+		cfg.CompressionLevel = gzip.BestSpeed
 	}
 	if cfg.MaxBatchEvents <= 0 {
 		cfg.MaxBatchEvents = 100_000
