@@ -40,10 +40,13 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
+	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
 	s3svc "lextrail/internal/services/s3"
+	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
+	"lextrail/internal/trail"
 	"lextrail/internal/trail/delivery"
 	"lextrail/internal/trail/digest"
 )
@@ -99,6 +102,13 @@ type Config struct {
 	TrailRegions []string
 	// TrailHooks are for tests.
 	TrailHooks TrailHooks
+	// PublicURL is the base URL SNS subscribers reach lextrail at
+	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
+	// and host of the Subscribe request.
+	PublicURL string
+	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
+	// redirects followed.
+	SNSHTTPClient *http.Client
 }
 
 // TrailHooks let tests stand in for SNS and KMS and inject failures into
@@ -141,9 +151,16 @@ type Server struct {
 	// Trails is the trail delivery worker; SigningKeys the digest keys.
 	Trails      *delivery.Worker
 	SigningKeys *digest.Keys
-	registry    *prometheus.Registry
+	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
+	// PublishAs).
+	SNS *sns.Service
+	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
+	// GenerateDataKey, Decrypt) serves trails and conversation logs.
+	KMS      *kms.Service
+	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
+	snsPublic  http.Handler
 	handler    http.Handler
 	workers    []Worker
 }
@@ -203,10 +220,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
+	// KMS keys: key policies are a resource-policy source of the authorizer.
+	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("kms", s.KMS)
+	s.AddWorker(s.KMS.Worker())
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.SNS = sns.New(sns.Config{DB: db, Sealer: sealer, PublicURL: cfg.PublicURL, HTTPClient: cfg.SNSHTTPClient, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("sns", s.SNS)
+	s.AddWorker(s.SNS.Worker())
+	s.snsPublic = s.SNS.HTTPHandler()
 	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
@@ -214,6 +239,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.IAM.Catalog(),
 		lex.Catalog(),
 		trail.Catalog(),
+		s.KMS.Catalog(),
+		s.SNS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -233,44 +260,90 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// objectServices builds the object store and the S3 service.
+// objectServices builds the object store and the S3 service. SSE-KMS
+// objects are encrypted at rest in the local directory (and multipart
+// parts in staging) with data keys from KMS; an external store gets the
+// SSE-KMS headers instead.
 func (s *Server) objectServices(ctx context.Context) error {
 	st := s.cfg.ObjectStore
 	if st == nil {
-		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 		if err != nil {
 			return fmt.Errorf("object store: %w", err)
 		}
 		st = ld
 	}
-	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 	if err != nil {
 		return fmt.Errorf("multipart staging: %w", err)
 	}
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Keys: s.KMS.S3(), Now: s.cfg.Now, Logger: s.log})
 	return nil
 }
 
 // trails builds the CloudTrail service with the Trails API and the
-// delivery worker (log files, notices, digests).
+// delivery worker (log files, notices, digests), on S3, SNS and KMS (or
+// the test hooks standing in for them).
 func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
 	cfg, h := s.cfg, s.cfg.TrailHooks
 	if h.Owner == "" {
 		h.Owner = nodeID(cfg.DataDir, s.log)
 	}
+	var topics cloudtrail.Topics = trailSNS{s.SNS}
+	var notifier delivery.Notifier = trailSNS{s.SNS}
+	var keys cloudtrail.KeyResolver = trailKMS{s.KMS}
+	if h.Topics != nil {
+		topics = h.Topics
+	}
+	if h.Notifier != nil {
+		notifier = h.Notifier
+	}
+	if h.Keys != nil {
+		keys = h.Keys
+	}
 	s.SigningKeys = digest.NewKeys(digest.KeysConfig{DB: s.DB, Sealer: sealer, Rotation: cfg.DigestKeyRotation, Now: cfg.Now})
 	digests := digest.NewWriter(digest.WriterConfig{DB: s.DB, Keys: s.SigningKeys, Objects: s.S3, Interval: cfg.DigestInterval,
 		Regions: cfg.TrailRegions, Now: cfg.Now, Logger: s.log})
-	s.Trails = delivery.New(delivery.Config{DB: s.DB, Buckets: s.S3, Notifier: h.Notifier, Digests: digests,
+	s.Trails = delivery.New(delivery.Config{DB: s.DB, Buckets: s.S3, Notifier: notifier, Keys: keys, Digests: digests,
 		Interval: cfg.DeliveryInterval, Owner: h.Owner, Now: cfg.Now, Logger: s.log, FailPoint: h.FailPoint})
 	if !h.Manual {
 		s.AddWorker(s.Trails)
 	}
 	return cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention,
-		Buckets: s.S3, Topics: h.Topics, Keys: h.Keys, SigningKeys: s.SigningKeys})
+		Buckets: s.S3, Topics: topics, Keys: keys, SigningKeys: s.SigningKeys})
+}
+
+// trailSNS is SNS as trails use it: topic checks and notices published as
+// the CloudTrail principal for the trail.
+type trailSNS struct{ s *sns.Service }
+
+func (t trailSNS) CheckPublish(ctx context.Context, topicARN, sourceARN, sourceAccount string) error {
+	return t.s.CheckPublishAccess(ctx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount})
+}
+
+func (t trailSNS) Publish(ctx context.Context, tx *store.Tx, topicARN, message, sourceARN, sourceAccount string) error {
+	_, err := t.s.PublishAs(ctx, tx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount},
+		sns.ServiceMessage{Message: message})
+	return err
+}
+
+// trailKMS is KMS as trails use it: key resolution and the key policy's
+// say on the CloudTrail principal (encryption context aws:cloudtrail:arn).
+type trailKMS struct{ k *kms.Service }
+
+func (t trailKMS) ResolveKey(ctx context.Context, tx *store.Tx, keyID, account, region string) (string, error) {
+	info, err := t.k.ResolveKey(ctx, account, region, keyID)
+	return info.ARN, err
+}
+
+func (t trailKMS) AuthorizeTrail(ctx context.Context, tx *store.Tx, keyARN, trailARN, account, region string) error {
+	_, err := t.k.Authorize(ctx, kms.Use{Principal: kms.ServicePrincipal(trail.ServicePrincipal), KeyID: keyARN, AccountID: account, Region: region,
+		EncryptionContext: map[string]string{"aws:cloudtrail:arn": trailARN},
+		ConditionKeys:     map[string][]string{"aws:sourcearn": {trailARN}, "aws:sourceaccount": {account}}, Tx: tx}, "kms:GenerateDataKey")
+	return err
 }
 
 // nodeID names this node in trail leases: an ID kept in the data dir, so
@@ -352,6 +425,12 @@ func (s *Server) routes() http.Handler {
 		// S3 bucket name can start with "_", so the prefix is free.
 		if strings.HasPrefix(r.URL.Path, lexmodels.ExportPathPrefix) {
 			s.lexExports.ServeHTTP(w, r)
+			return
+		}
+		// SNS's signing certificate, SubscribeURL and UnsubscribeURL
+		// (unsigned, like SNS's own).
+		if strings.HasPrefix(r.URL.Path, sns.HTTPPathPrefix) {
+			s.snsPublic.ServeHTTP(w, r)
 			return
 		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {

@@ -600,16 +600,25 @@ func Unnotified(ctx context.Context, db *store.DB, id string, limit int) ([]File
 	return out, err
 }
 
-// Notified records a file's notice as sent.
-func Notified(ctx context.Context, db *store.DB, t *Trail, owner string, f File, nowMs int64) error {
+// Notify sends a file's notice with send, in the transaction that
+// records it as sent (send queues the message in tx): the notice goes out
+// once, and only if the record commits.
+func Notify(ctx context.Context, db *store.DB, t *Trail, owner string, f File, nowMs int64, send func(*store.Tx) error) error {
 	return db.Write(ctx, func(tx *store.Tx) error {
 		if err := holdLease(ctx, tx, t.ID, owner); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE trail_files SET notified = TRUE WHERE trail_id = $1 AND bucket = $2 AND object_key = $3`, t.ID, f.Bucket, f.Key); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE trail_files SET notified = TRUE WHERE trail_id = $1 AND bucket = $2 AND object_key = $3 AND notified = FALSE`, t.ID, f.Bucket, f.Key)
+		if err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE trails SET latest_notification_ms = $2, latest_notification_attempt_ms = $2, latest_notification_error = '' WHERE id = $1`, t.ID, nowMs)
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrLease // another worker sent it
+		}
+		if err := send(tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE trails SET latest_notification_ms = $2, latest_notification_attempt_ms = $2, latest_notification_error = '' WHERE id = $1`, t.ID, nowMs)
 		return err
 	})
 }

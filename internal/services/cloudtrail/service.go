@@ -18,6 +18,7 @@ import (
 	"lextrail/internal/awserr"
 	"lextrail/internal/catalog"
 	"lextrail/internal/policy"
+	"lextrail/internal/store"
 	"lextrail/internal/trail/digest"
 )
 
@@ -28,21 +29,27 @@ type Buckets interface {
 	Authorize(ctx context.Context, bucket, key, action string, principal *policy.Principal, conditionKeys map[string][]string) error
 }
 
-// Topics is what trails ask of SNS (the sns service implements it).
+// Topics is what trails ask of SNS (the sns service implements it
+// through the server's wiring).
 type Topics interface {
-	// AuthorizePublish resolves topic (a name in account and region, or
-	// an ARN) and checks that its topic policy lets principal publish
-	// with the condition keys. It returns the topic's ARN; any error
-	// means "no such topic or a policy that does not allow it".
-	AuthorizePublish(ctx context.Context, topic, account, region string, principal *policy.Principal, conditionKeys map[string][]string) (topicARN string, err error)
+	// CheckPublish reports whether the topic exists and its policy lets
+	// the CloudTrail principal publish to it for the trail sourceARN of
+	// sourceAccount (aws:SourceArn, aws:SourceAccount); any error means
+	// no.
+	CheckPublish(ctx context.Context, topicARN, sourceARN, sourceAccount string) error
 }
 
-// KeyResolver is what trails ask of KMS (the kms service implements it).
+// KeyResolver is what trails ask of KMS (the kms service implements it
+// through the server's wiring).
 type KeyResolver interface {
 	// ResolveKey returns the ARN of the key keyID (key ID, key ARN, alias
 	// name or alias ARN) names as seen from account in region; an error
-	// when it names no key.
-	ResolveKey(ctx context.Context, keyID, account, region string) (keyARN string, err error)
+	// (NotFoundException) when it names no key.
+	ResolveKey(ctx context.Context, tx *store.Tx, keyID, account, region string) (keyARN string, err error)
+	// AuthorizeTrail checks that the key policy lets the CloudTrail
+	// principal generate data keys for the trail (encryption context
+	// aws:cloudtrail:arn); an error means no.
+	AuthorizeTrail(ctx context.Context, tx *store.Tx, keyARN, trailARN, account, region string) error
 }
 
 // TargetPrefix is CloudTrail's X-Amz-Target prefix.

@@ -229,10 +229,11 @@ func (s *Service) applySettings(ctx context.Context, c *catalog.Call, arn string
 			if s.cfg.Topics == nil {
 				return errTopicPolicy()
 			}
-			topicARN, err := s.cfg.Topics.AuthorizePublish(ctx, *in.topic, c.AccountID(), c.Region,
-				&policy.Principal{Service: trail.ServicePrincipal},
-				map[string][]string{"aws:sourcearn": {arn}, "aws:sourceaccount": {c.AccountID()}})
-			if err != nil {
+			topicARN := *in.topic
+			if !strings.HasPrefix(topicARN, "arn:") {
+				topicARN = "arn:aws:sns:" + c.Region + ":" + c.AccountID() + ":" + topicARN
+			}
+			if err := s.cfg.Topics.CheckPublish(ctx, topicARN, arn, c.AccountID()); err != nil {
 				return errTopicPolicy()
 			}
 			name := *in.topic
@@ -251,12 +252,18 @@ func (s *Service) applySettings(ctx context.Context, c *catalog.Call, arn string
 			if s.cfg.Keys == nil {
 				return clientError("KmsKeyNotFoundException", "KMS key %s not found: this lextrail serves no KMS.", *in.kms)
 			}
-			keyARN, err := s.cfg.Keys.ResolveKey(ctx, *in.kms, c.AccountID(), c.Region)
+			keyARN, err := s.cfg.Keys.ResolveKey(ctx, c.Tx, *in.kms, c.AccountID(), c.Region)
 			if err != nil {
 				if e := awserr.As(err); e.Client() && e.Code != "NotFoundException" && e.Code != "KmsKeyNotFoundException" {
 					return clientError("InvalidKmsKeyIdException", "KMS key ID %s is not valid: %s", *in.kms, e.Message)
 				}
 				return clientError("KmsKeyNotFoundException", "KMS key %s not found.", *in.kms)
+			}
+			if err := s.cfg.Keys.AuthorizeTrail(ctx, c.Tx, keyARN, arn, c.AccountID(), c.Region); err != nil {
+				if e := awserr.As(err); !e.Client() {
+					return err
+				}
+				return clientError("InsufficientEncryptionPolicyException", "Insufficient permissions to access S3 bucket %s or KMS key %s.", st.Bucket, keyARN)
 			}
 			st.KmsKeyID = keyARN
 		}

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"lextrail/internal/awserr"
-	"lextrail/internal/policy"
 	"lextrail/internal/server"
+	"lextrail/internal/store"
 	"lextrail/internal/trail"
 )
 
@@ -26,28 +26,17 @@ type fakeTopics struct {
 	topics map[string][]string // topic ARN -> trail ARNs allowed (aws:SourceArn)
 }
 
-func (f *fakeTopics) resolve(topic, account, region string) string {
-	if trail.IsARN(topic) {
-		return topic
-	}
-	return "arn:aws:sns:" + region + ":" + account + ":" + topic
-}
-
-func (f *fakeTopics) AuthorizePublish(_ context.Context, topic, account, region string, p *policy.Principal, cond map[string][]string) (string, error) {
-	arn := f.resolve(topic, account, region)
-	allowed, ok := f.topics[arn]
+func (f *fakeTopics) CheckPublish(_ context.Context, topicARN, sourceARN, sourceAccount string) error {
+	allowed, ok := f.topics[topicARN]
 	if !ok {
-		return "", awserr.New(404, "NotFound", "Topic does not exist")
-	}
-	if p.Service != "cloudtrail.amazonaws.com" {
-		return "", awserr.New(403, "AuthorizationError", "not cloudtrail")
+		return awserr.New(404, "NotFound", "Topic does not exist")
 	}
 	for _, a := range allowed {
-		if len(cond["aws:sourcearn"]) == 1 && cond["aws:sourcearn"][0] == a {
-			return arn, nil
+		if a == sourceARN {
+			return nil
 		}
 	}
-	return "", awserr.New(403, "AuthorizationError", "topic policy denies")
+	return awserr.New(403, "AuthorizationError", "topic policy denies")
 }
 
 // fakeKMS stands in for KMS key resolution.
@@ -55,7 +44,14 @@ type fakeKMS struct{}
 
 const goodKeyARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
-func (fakeKMS) ResolveKey(_ context.Context, keyID, account, region string) (string, error) {
+func (fakeKMS) AuthorizeTrail(_ context.Context, _ *store.Tx, keyARN, trailARN, account, region string) error {
+	if strings.HasSuffix(trailARN, "/no-key-access") {
+		return awserr.New(400, "AccessDeniedException", "key policy denies")
+	}
+	return nil
+}
+
+func (fakeKMS) ResolveKey(_ context.Context, _ *store.Tx, keyID, account, region string) (string, error) {
 	switch keyID {
 	case "alias/trail-key", goodKeyARN, "11111111-2222-3333-4444-555555555555":
 		return goodKeyARN, nil
@@ -151,6 +147,7 @@ func TestCreateTrailErrors(t *testing.T) {
 		{"topic policy for another trail", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), SnsTopicName: aws.String("notices")}, "InsufficientSnsTopicPolicyException", ""},
 		{"topic policy denies", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), SnsTopicName: aws.String("arn:aws:sns:us-east-1:" + acct + ":closed")}, "InsufficientSnsTopicPolicyException", ""},
 		{"no such KMS key", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), KmsKeyId: aws.String("alias/nope")}, "KmsKeyNotFoundException", ""},
+		{"key policy denies CloudTrail", &cloudtrail.CreateTrailInput{Name: aws.String("no-key-access"), S3BucketName: aws.String("good"), KmsKeyId: aws.String("alias/trail-key")}, "InsufficientEncryptionPolicyException", ""},
 		{"KMS key id too long", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), KmsKeyId: aws.String(strings.Repeat("k", 351))}, "InvalidKmsKeyIdException", ""},
 		{"CloudWatch role without group", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), CloudWatchLogsRoleArn: aws.String("arn:aws:iam::" + acct + ":role/r")}, "InvalidCloudWatchLogsLogGroupArnException", ""},
 		{"CloudWatch Logs delivery", &cloudtrail.CreateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("good"), CloudWatchLogsRoleArn: aws.String("arn:aws:iam::" + acct + ":role/r"),

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"hash"
 	"slices"
 
@@ -199,6 +200,11 @@ func (w *Worker) put(ctx context.Context, t *trail.Trail, b *trail.Batch, p *par
 	}
 	sse := objstore.SSE{Algorithm: "AES256"}
 	if s.KmsKeyID != "" {
+		if w.cfg.Keys != nil {
+			if err := w.cfg.Keys.AuthorizeTrail(ctx, nil, s.KmsKeyID, spec.ARN, spec.AccountID, spec.HomeRegion); err != nil {
+				return trail.File{}, err
+			}
+		}
 		sse = objstore.SSE{Algorithm: "aws:kms", KMSKeyID: s.KmsKeyID}
 	}
 	if _, err := w.cfg.Buckets.Put(ctx, s.Bucket, key, bytes.NewReader(p.buf.Bytes()), objstore.PutOptions{ContentType: "application/json", SSE: sse}); err != nil {
@@ -231,18 +237,19 @@ func (w *Worker) notify(ctx context.Context, t *trail.Trail) error {
 		}
 		for _, f := range files {
 			msg, _ := json.Marshal(Notice{S3Bucket: f.Bucket, S3ObjectKey: []string{f.Key}})
-			err := w.cfg.Notifier.Publish(ctx, f.TopicARN, string(msg), &policy.Principal{Service: trail.ServicePrincipal},
-				map[string][]string{"aws:sourcearn": {t.ARN}, "aws:sourceaccount": {t.AccountID}})
+			err := trail.Notify(ctx, w.cfg.DB, t, w.cfg.Owner, f, w.cfg.Now().UnixMilli(), func(tx *store.Tx) error {
+				return w.cfg.Notifier.Publish(ctx, tx, f.TopicARN, string(msg), t.ARN, t.AccountID)
+			})
 			now = w.cfg.Now()
+			if errors.Is(err, trail.ErrLease) {
+				return err
+			}
 			w.record(w.notifyErr, t.ID, now, err)
 			if err != nil {
 				w.log.Warn("trail notice failed", "trail", t.ARN, "topic", f.TopicARN, "key", f.Key, "err", err)
 				if ferr := trail.NotifyFailed(ctx, w.cfg.DB, t.ID, code(err), now.UnixMilli()); ferr != nil {
 					return ferr
 				}
-				return err
-			}
-			if err := trail.Notified(ctx, w.cfg.DB, t, w.cfg.Owner, f, now.UnixMilli()); err != nil {
 				return err
 			}
 		}

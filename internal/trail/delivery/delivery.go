@@ -54,10 +54,19 @@ type Buckets interface {
 }
 
 // Notifier publishes a trail's notices to its SNS topic (the SNS service
-// implements it): as principal, evaluating the topic policy with the
-// condition keys.
+// implements it through the server's wiring) as the CloudTrail principal
+// for the trail sourceARN, the topic policy deciding. The message is
+// queued in tx and goes out only if tx commits: the notice and the
+// record that it was sent commit together (one notice per file).
 type Notifier interface {
-	Publish(ctx context.Context, topicARN, message string, principal *policy.Principal, conditionKeys map[string][]string) error
+	Publish(ctx context.Context, tx *store.Tx, topicARN, message, sourceARN, sourceAccount string) error
+}
+
+// Keys checks a trail's KMS key before its files are written SSE-KMS
+// (the KMS service implements it through the server's wiring): may the
+// CloudTrail principal generate data keys with it for the trail?
+type Keys interface {
+	AuthorizeTrail(ctx context.Context, tx *store.Tx, keyARN, trailARN, account, region string) error
 }
 
 // Config configures a Worker. DB and Buckets are required.
@@ -67,6 +76,8 @@ type Config struct {
 	// Notifier sends SNS notices; nil leaves notices unsent (the Trails
 	// API refuses topics then).
 	Notifier Notifier
+	// Keys checks SSE-KMS keys before writing; nil checks none.
+	Keys Keys
 	// Digests writes digests; nil writes none.
 	Digests *digest.Writer
 	// Interval is the delivery window. Default 5 minutes; at least 1s.
