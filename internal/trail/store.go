@@ -774,6 +774,15 @@ func DigestFailed(ctx context.Context, db *store.DB, id, code string, nowMs int6
 	})
 }
 
+// PruneFiles forgets the delivery record of files delivered before
+// beforeMs whose notice went out and that a digest lists (or none will).
+func PruneFiles(ctx context.Context, db *store.DB, id string, beforeMs int64) error {
+	return db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM trail_files WHERE trail_id = $1 AND notified = TRUE AND delivered_ms < $2 AND (digest_end_ms <> 0 OR digest_epoch_ms = 0)`, id, beforeMs)
+		return err
+	})
+}
+
 // Purge removes a deleted trail whose work is done, with its state.
 func Purge(ctx context.Context, db *store.DB, t *Trail, owner string) error {
 	return db.Write(ctx, func(tx *store.Tx) error {

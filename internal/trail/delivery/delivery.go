@@ -102,6 +102,9 @@ type Config struct {
 	// Poll is how often the worker looks for flush requests and retries
 	// between window ends. Default 1s.
 	Poll time.Duration
+	// FileRecord is how long the record of a delivered, notified and
+	// digested file is kept. Default 7 days.
+	FileRecord time.Duration
 	// Owner names this worker in leases. Default a random ID.
 	Owner string
 	// Now is the clock. Default time.Now.
@@ -165,6 +168,9 @@ func New(cfg Config) *Worker {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
+	}
+	if cfg.FileRecord <= 0 {
+		cfg.FileRecord = 7 * 24 * time.Hour
 	}
 	if cfg.Owner == "" {
 		var b [8]byte
@@ -337,6 +343,9 @@ func (w *Worker) trail(ctx context.Context, t *trail.Trail, flush bool) error {
 			}
 			w.mu.Unlock()
 		}
+	}
+	if deliver && firstErr == nil {
+		keep(trail.PruneFiles(ctx, w.cfg.DB, t.ID, now.Add(-w.cfg.FileRecord).UnixMilli()))
 	}
 	if t.Deleted && drained && closed && firstErr == nil {
 		left, err := trail.Unnotified(ctx, w.cfg.DB, t.ID, 1)

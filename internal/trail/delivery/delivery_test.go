@@ -488,3 +488,29 @@ func TestDeniedThenAllowed(t *testing.T) {
 		t.Fatalf("status after recovery: %+v", cur.Status)
 	}
 }
+
+// TestFileRecordPruned: the record of delivered files is kept for
+// FileRecord, then forgotten (the objects stay).
+func TestFileRecordPruned(t *testing.T) {
+	db, _ := openDB(t, false)
+	clk := newClock()
+	tr := newTrail(t, db, "pruned", false, clk.Now())
+	insert(t, db, newEvent("us-east-1", clk.Now(), 10))
+	buckets := newBuckets(clk.Now)
+	w := New(Config{DB: db, Buckets: buckets, Interval: time.Minute, Owner: "w", Now: clk.Now, FileRecord: time.Hour})
+	clk.Advance(time.Minute)
+	w.Pass(bg)
+	if files, _ := trail.Files(bg, db, tr.ID); len(files) != 1 {
+		t.Fatalf("%d files recorded", len(files))
+	}
+	clk.Advance(30 * time.Minute)
+	w.Pass(bg)
+	if files, _ := trail.Files(bg, db, tr.ID); len(files) != 1 {
+		t.Fatal("record dropped early")
+	}
+	clk.Advance(time.Hour)
+	w.Pass(bg)
+	if files, _ := trail.Files(bg, db, tr.ID); len(files) != 0 || len(buckets.objs) != 1 {
+		t.Fatalf("after FileRecord: %d records, %d objects", len(files), len(buckets.objs))
+	}
+}
