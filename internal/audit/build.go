@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -238,9 +239,14 @@ func tlsDetails(cs *tls.ConnectionState, host string) *TLSDetails {
 	return &TLSDetails{TLSVersion: v, CipherSuite: tls.CipherSuiteName(cs.CipherSuite), ClientProvidedHostHeader: host}
 }
 
+// truncate cuts s to at most n bytes at a character boundary (CloudTrail
+// keeps userAgent, errorCode and errorMessage to 1 KB).
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
