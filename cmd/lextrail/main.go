@@ -1,6 +1,6 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
-//	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json] [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //
@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -156,6 +157,8 @@ func serve(args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -188,6 +191,17 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+	}
+
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
