@@ -236,3 +236,7 @@ func SelfSignedCert(t testing.TB) (certPEM, keyPEM []byte, pool *x509.CertPool) 
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), pool
 }
+
+// Required reports whether the environment variable requireEnv demands an
+// optional lane (it is "1").
+func Required(requireEnv string) bool { return os.Getenv(requireEnv) == "1" }

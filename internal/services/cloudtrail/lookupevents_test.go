@@ -564,6 +564,9 @@ func TestLookupErrors(t *testing.T) {
 		"token, other attribute": {&cloudtrail.LookupEventsInput{NextToken: first.NextToken, MaxResults: aws.Int32(1),
 			LookupAttributes: attr(types.LookupAttributeKeyEventName, "LookupEvents")}, "InvalidNextTokenException"},
 		"token, no attribute": {&cloudtrail.LookupEventsInput{NextToken: first.NextToken}, "InvalidNextTokenException"},
+		"token, other start time": {&cloudtrail.LookupEventsInput{NextToken: first.NextToken, MaxResults: aws.Int32(1), StartTime: aws.Time(now.Add(-time.Hour)),
+			LookupAttributes: attr(types.LookupAttributeKeyEventName, "GetCallerIdentity")}, "InvalidNextTokenException"},
+		"attribute value too long": {&cloudtrail.LookupEventsInput{LookupAttributes: attr("EventName", strings.Repeat("a_", 1001))}, "InvalidLookupAttributesException"},
 	} {
 		_, err := ct.LookupEvents(ctx, tc.in)
 		if got := errorCode(err); got != tc.code {
