@@ -94,6 +94,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 	}
 	_, err = c.GetBots(ctx, &lm.GetBotsInput{})
 	ok("GetBots", 200, err)
+	if f.rec.last.path != "/bots" { // botocore sends /bots/ (TestBoto3AllOperations)
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	_, err = c.GetBotVersions(ctx, &lm.GetBotVersionsInput{Name: aws.String("OrderFlowersBot")})
 	ok("GetBotVersions", 200, err)
 
@@ -193,6 +196,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 
 	imp, err := c.StartImport(ctx, &lm.StartImportInput{Payload: zipBytes, ResourceType: types.ResourceTypeBot, MergeStrategy: types.MergeStrategyFailOnConflict})
 	ok("StartImport", 201, err)
+	if f.rec.last.path != "/imports" {
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	if imp.ImportStatus != types.ImportStatusInProgress || aws.ToString(imp.Name) != "OrderFlowersBot" {
 		t.Fatalf("StartImport %+v", imp)
 	}
