@@ -58,7 +58,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID)
 		on = conn
 	}
-	err := db.run(ctx, on, false, func(tx *Tx) error {
+	err := db.run(ctx, on, false, nil, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)`)
 		return err
 	})
@@ -70,7 +70,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = db.run(ctx, on, false, func(tx *Tx) error {
+		err = db.run(ctx, on, false, nil, func(tx *Tx) error {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, base).Scan(&n); err != nil {
 				return err

@@ -91,5 +91,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
 	}
-	return &DB{driver: DriverSQLite, write: w, read: r}, nil
+	db := &DB{driver: DriverSQLite, write: w, read: r, wstmts: newStmtCache(w), rstmts: newStmtCache(r)}
+	db.batch = newBatcher(db)
+	return db, nil
 }

@@ -45,6 +45,10 @@ type DB struct {
 	driver string
 	write  *sql.DB // SQLite: a single connection, so writers queue here instead of failing busy
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
+	// SQLite only: prepared-statement caches of the two pools, and the
+	// group committer that runs write transactions (see batch.go).
+	wstmts, rstmts *stmtCache
+	batch          *batcher
 }
 
 // Open opens the database named by cfg.URL and applies pending migrations.
@@ -73,8 +77,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // Driver returns DriverSQLite or DriverPostgres.
 func (db *DB) Driver() string { return db.driver }
 
-// Close closes all connections.
+// Close waits for queued write transactions, then closes all connections.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
+	if db.wstmts != nil {
+		db.wstmts.close()
+		db.rstmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
@@ -98,21 +109,71 @@ type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 	after    []func()
+	// stmts is the pool's statement cache (SQLite), misses the queries
+	// that ran unprepared and are to be prepared once the tx has ended.
+	stmts  *stmtCache
+	misses []string
+	// shared: a SQLite write transaction that this Tx shares with other
+	// calls of its batch (batch.go). Its statements check the caller's
+	// context before they run but are not interrupted once running: an
+	// interrupted write would roll the whole shared transaction back.
+	shared bool
+}
+
+// stmt returns the cached prepared statement for q bound to the
+// transaction, or nil (noting the miss).
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	if st := t.stmts.get(q); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	if t.stmts.missed(q) {
+		t.misses = append(t.misses, q)
+	}
+	return nil
+}
+
+// ctx is the context a statement runs with (see shared).
+func (t *Tx) ctx(ctx context.Context) context.Context {
+	if t.shared && ctx.Err() == nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.ctx(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
-// Query runs a query returning rows.
+// Query runs a query returning rows. (It never uses a cached prepared
+// statement: see stmtCache.)
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...)
+	return t.tx.QueryContext(t.ctx(ctx), query, args...)
 }
 
-// QueryRow runs a query returning at most one row.
+// QueryRow runs a query returning at most one row. Scan the row before
+// running the same query again in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.ctx(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// prepareMisses caches the statements the transaction ran unprepared.
+func (t *Tx) prepareMisses() {
+	if len(t.misses) > 0 {
+		t.stmts.prepare(t.misses)
+		t.misses = nil
+	}
 }
 
 // ReadOnly reports whether the transaction was opened by DB.Read.
@@ -130,13 +191,24 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 // PostgreSQL they run at READ COMMITTED in parallel: a read-then-write must
 // be expressed as one statement (UPDATE ... SET n = n + 1, INSERT ... ON
 // CONFLICT DO UPDATE, or a conditional UPDATE checking RowsAffected).
+//
+// On SQLite, write transactions that queue up behind each other are
+// committed together (group commit, see batch.go): each fn runs in a
+// savepoint of one shared transaction, so it sees the writes of the fns
+// before it exactly as if they had committed, its error or panic rolls
+// back only its own savepoint, and Write returns once the whole batch has
+// committed. A commit writes every page the batch changed once, instead
+// of once per call.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	if db.batch != nil {
+		return db.batch.write(ctx, fn)
+	}
+	return db.run(ctx, db.write, false, db.wstmts, fn)
 }
 
 // Read runs fn in a read-only transaction. Reads never block on writers.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.read, true, fn)
+	return db.run(ctx, db.read, true, db.rstmts, fn)
 }
 
 // beginner is a *sql.DB or a *sql.Conn.
@@ -144,7 +216,7 @@ type beginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
-func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx) error) (err error) {
+func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, stmts *stmtCache, fn func(*Tx) error) (err error) {
 	// On SQLite, read-only-ness comes from the read pool's query_only pragma;
 	// passing ReadOnly there would only change the BEGIN mode.
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.driver == DriverPostgres}
@@ -152,7 +224,7 @@ func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &Tx{tx: stx, readOnly: readOnly}
+	t := &Tx{tx: stx, readOnly: readOnly, stmts: stmts}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
@@ -161,11 +233,13 @@ func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx
 	}()
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
+		t.prepareMisses()
 		return err
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	t.prepareMisses()
 	for _, f := range t.after {
 		f()
 	}
