@@ -217,7 +217,10 @@ func TestBatchClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db.Write(ctx, func(tx *Tx) error { _, err := tx.Exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`); return err })
+	db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`)
+		return err
+	})
 	started, release := make(chan struct{}), make(chan struct{})
 	errs := make(chan error, 11)
 	insert := func(k string, wait bool) {
