@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lex "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	lextypes "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -607,6 +608,37 @@ func TestLookupThrottling(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		if _, err := ct2.LookupEvents(ctx, &cloudtrail.LookupEventsInput{}); err != nil {
 			t.Fatalf("default config throttled: %v", err)
+		}
+	}
+}
+
+// TestDataEventsNotInHistory: S3 object reads and writes are data events:
+// LookupEvents returns the bucket's management events and none of them.
+func TestDataEventsNotInHistory(t *testing.T) {
+	e := testenv.New(t)
+	ct, _, _ := clients(e)
+	s := s3.NewFromConfig(e.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("history-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("history-bucket"), Key: aws.String("a.txt"), Body: strings.NewReader("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := s.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("history-bucket"), Key: aws.String("a.txt")}); err != nil {
+		t.Fatal(err)
+	} else {
+		out.Body.Close()
+	}
+	if _, err := s.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("history-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	got := names(lookupAll(t, ct, &cloudtrail.LookupEventsInput{}))
+	if strings.Join(got, ",") != "CreateBucket" {
+		t.Errorf("history %v, want only CreateBucket", got)
+	}
+	for _, n := range []string{"PutObject", "GetObject", "ListObjectsV2"} {
+		if evs := lookupAll(t, ct, &cloudtrail.LookupEventsInput{LookupAttributes: attr(types.LookupAttributeKeyEventName, n)}); len(evs) != 0 {
+			t.Errorf("%s in history", n)
 		}
 	}
 }
