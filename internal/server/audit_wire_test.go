@@ -6,19 +6,24 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"lextrail/internal/accounts"
 	"lextrail/internal/audit"
 	"lextrail/internal/server"
+	"lextrail/internal/store"
 	"lextrail/internal/testenv"
 )
 
@@ -216,4 +221,78 @@ func accountsRoot(t *testing.T) rootCreds {
 	c := accounts.NewRootCredentials()
 	return rootCreds{bootstrap: accounts.Bootstrap{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey},
 		provider: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")}
+}
+
+// TestEventRetention: the server's EventRetention (serve --event-retention)
+// bounds LookupEvents' default window and the background purge deletes
+// expired events when the server (re)starts. Two events are recorded and
+// then dated back 49 and 47 hours (the SDK signs with the real clock, so
+// the server's cannot jump instead).
+func TestEventRetention(t *testing.T) {
+	dir := t.TempDir()
+	root := accountsRoot(t)
+	start := func() (*server.Server, aws.Config, func()) {
+		srv, err := server.New(context.Background(), server.Config{DataDir: dir, CredentialsOut: discard{}, Bootstrap: root.bootstrap,
+			EventRetention: 48 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { srv.RunWorkers(ctx); close(done) }()
+		cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1, Credentials: root.provider, HTTPClient: hs.Client()}
+		return srv, cfg, func() { hs.Close(); cancel(); <-done; srv.Close() }
+	}
+	ctx := context.Background()
+	srv, cfg, stop := start()
+	old, recent := call(t, srv, cfg)["requestID"], call(t, srv, cfg)["requestID"]
+	now := time.Now()
+	err := srv.DB.Write(ctx, func(tx *store.Tx) error {
+		for id, age := range map[any]time.Duration{old: 49 * time.Hour, recent: 47 * time.Hour} {
+			if _, err := tx.Exec(ctx, `UPDATE events SET event_time_ms = $1 WHERE request_id = $2`, now.Add(-age).UnixMilli(), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rows []audit.Row) []string {
+		var out []string
+		for _, r := range rows {
+			var m map[string]any
+			json.Unmarshal([]byte(r.Record), &m)
+			out = append(out, m["requestID"].(string))
+		}
+		return out
+	}
+	out, err := cloudtrail.NewFromConfig(cfg).LookupEvents(ctx, &cloudtrail.LookupEventsInput{
+		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("GetCallerIdentity")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 1 || !strings.Contains(*out.Events[0].CloudTrailEvent, recent.(string)) {
+		t.Errorf("LookupEvents default window: %d events, want only the 47-hour-old one", len(out.Events))
+	}
+	stop()
+	// A restart purges at once (the purger's first pass runs at start).
+	srv, _, stop = start()
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := audit.Lookup(ctx, srv.DB, audit.Query{Limit: 100, Attr: audit.AttrEventName, Value: "GetCallerIdentity"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ids(rows)
+		if len(got) == 1 && got[0] == recent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the purge: %v, want only %v", got, recent)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
