@@ -83,7 +83,7 @@ func TestCrashKeepsAcknowledgedEvents(t *testing.T) {
 		return cmd, addr
 	}
 	cmd, addr := start()
-	client := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	client := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 
 	var mu sync.Mutex
@@ -208,7 +208,7 @@ func TestEventsCLIFilters(t *testing.T) {
 	if err := waitReady(addr, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	client := lex.New(lex.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	client := lex.New(lex.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 	for _, n := range []string{"One", "Two", "Three"} {
 		if _, err := client.PutSlotType(context.Background(), &lex.PutSlotTypeInput{Name: aws.String(n)}); err != nil {

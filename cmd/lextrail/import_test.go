@@ -115,7 +115,7 @@ func TestImportCommand(t *testing.T) {
 	done := make(chan struct{})
 	go func() { srv.RunWorkers(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	c := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1,
+	c := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1, HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 	bots, err := c.GetBots(context.Background(), &lex.GetBotsInput{MaxResults: aws.Int32(50)})
 	if err != nil || len(bots.Bots) != len(names) {

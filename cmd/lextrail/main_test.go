@@ -80,6 +80,12 @@ func TestAdmin(t *testing.T) {
 	}
 }
 
+// sdkHTTP is the HTTP client the SDK clients of these tests use (see
+// testenv.BufferBodies).
+func sdkHTTP() *http.Client {
+	return &http.Client{Transport: testenv.BufferBodies(http.DefaultTransport.(*http.Transport).Clone())}
+}
+
 // buildBinary builds lextrail once per test binary.
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
@@ -139,7 +145,7 @@ func TestServeBinary(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no credentials printed:\n%s", stderr.String())
 	}
-	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(m[1], m[2], "")})
 	out, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(out.Arn) != "arn:aws:iam::000000000000:root" {
@@ -191,7 +197,7 @@ func TestServeTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	hc := &http.Client{Transport: testenv.BufferBodies(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := hc.Get("https://" + addr + "/readyz")

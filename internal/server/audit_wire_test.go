@@ -126,7 +126,7 @@ func TestTLSListenerRecordsTLSDetails(t *testing.T) {
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}, "TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &header{rt: &http.Transport{TLSClientConfig: tc.tls}}
+			h := &header{rt: testenv.BufferBodies(&http.Transport{TLSClientConfig: tc.tls})}
 			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("https://" + host), RetryMaxAttempts: 1,
 				HTTPClient: &http.Client{Transport: h}, Credentials: root.provider}
 			rec := call(t, srv, cfg)
@@ -241,7 +241,8 @@ func TestEventRetention(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { srv.RunWorkers(ctx); close(done) }()
-		cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1, Credentials: root.provider, HTTPClient: hs.Client()}
+		cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1, Credentials: root.provider,
+			HTTPClient: &http.Client{Transport: testenv.BufferBodies(hs.Client().Transport)}}
 		return srv, cfg, func() { hs.Close(); cancel(); <-done; srv.Close() }
 	}
 	ctx := context.Background()

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -117,6 +119,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Fatalf("testenv: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler())
+	hs.Client().Transport = BufferBodies(hs.Client().Transport)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.RunWorkers(ctx); close(done) }()
@@ -240,3 +243,39 @@ func SelfSignedCert(t testing.TB) (certPEM, keyPEM []byte, pool *x509.CertPool) 
 // Required reports whether the environment variable requireEnv demands an
 // optional lane (it is "1").
 func Required(requireEnv string) bool { return os.Getenv(requireEnv) == "1" }
+
+// BufferBodies wraps a client transport so that every request body is read
+// into memory first and handed to net/http as a reader of its own. This
+// closes a client-side race of aws-sdk-go-v2 with net/http (SDK issue
+// #2737): when the response arrives before net/http's write loop has
+// finished with the request body, the SDK closes the body, the write loop
+// fails and closes the connection under the response being read ("use of
+// closed network connection" with a 200). The SDK retries that error by
+// default; tests run it with one attempt, and lextrail answers fast enough
+// on loopback to lose the race now and then.
+func BufferBodies(rt http.RoundTripper) http.RoundTripper { return bufferedBodies{rt} }
+
+type bufferedBodies struct{ rt http.RoundTripper }
+
+func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.rt.RoundTrip(r)
+	}
+	data, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	return b.rt.RoundTrip(r)
+}
+
+// CloseIdleConnections forwards to the wrapped transport (httptest.Server
+// calls it on Close).
+func (b bufferedBodies) CloseIdleConnections() {
+	if c, ok := b.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

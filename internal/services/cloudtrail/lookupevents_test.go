@@ -259,6 +259,20 @@ func TestGoldenEndToEnd(t *testing.T) {
 			audittest.Check(t, "testdata/"+who+"_"+cl.name+".json", []byte(rec))
 		}
 	}
+	// LookupEvents' Username is the user name, "root", and the session
+	// name for an assumed role; AccessKeyId is the key the call was
+	// signed with.
+	for who, name := range map[string]string{"root": "root", "iamuser": "alice", "assumedrole": "deploy"} {
+		evs := lookupAll(t, ct, &cloudtrail.LookupEventsInput{LookupAttributes: attr(types.LookupAttributeKeyUsername, name)})
+		if len(evs) < len(calls)-2 {
+			t.Errorf("Username=%s: %d events", name, len(evs))
+		}
+		for _, ev := range evs {
+			if aws.ToString(ev.Username) != name || aws.ToString(ev.AccessKeyId) != creds[who].AccessKeyID {
+				t.Errorf("Username=%s: item %s by %s with %s", name, aws.ToString(ev.EventName), aws.ToString(ev.Username), aws.ToString(ev.AccessKeyId))
+			}
+		}
+	}
 	// No secret in any stored record: the root's, alice's and the
 	// session's secret keys and the session token (CreateAccessKey,
 	// AssumeRole and CreateUser were all recorded above).
