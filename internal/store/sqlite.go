@@ -58,6 +58,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	pragmas.Add("_pragma", "journal_mode(WAL)")
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	pragmas.Add("_pragma", "foreign_keys(ON)")
+	// Statement journals and the savepoint journals of group-committed
+	// writes (batch.go) stay in memory: by default they spill to a
+	// temporary file past 64 KiB, a system call per page.
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	pragmas.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", sqliteDSN(path, pragmas))
 	if err != nil {
@@ -75,6 +79,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
+	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
 	r, err := sql.Open("sqlite", sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()
