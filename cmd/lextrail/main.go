@@ -1,8 +1,11 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
-//	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json] [--tls-cert FILE --tls-key FILE]
+//	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
+//	                  [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
+//	lextrail chat     BOT ALIAS   (a REPL over the Lex runtime's PostText)
 //
 // Every flag can also be given by the environment variable named in its
 // help text; a flag on the command line wins over the environment.
@@ -18,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -25,9 +29,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"lextrail/internal/accounts"
 	"lextrail/internal/server"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -55,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = importZips(args[1:], stdout, stderr)
 	case "events":
 		err = events(args[1:], stdout, stderr)
+	case "chat":
+		err = chat(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -93,6 +102,9 @@ Usage:
                                 import Lex V1 exports (LEX format zips) into the database
   lextrail events [flags]       print the event history (CloudTrail records as JSON lines,
                                 newest first) from the data dir or database; see "lextrail events -h"
+  lextrail chat [flags] BOT ALIAS
+                                talk to a Lex bot from the terminal (PostText against a running
+                                server; see "lextrail chat -h")
 `)
 }
 
@@ -155,10 +167,19 @@ func serve(args []string, stderr io.Writer) error {
 	listen := fs.String("listen", envOr("LEXTRAIL_LISTEN", "127.0.0.1:4566"), "address to listen on (env LEXTRAIL_LISTEN)")
 	logFormat := fs.String("log-format", envOr("LEXTRAIL_LOG_FORMAT", "text"), "log format: text or json (env LEXTRAIL_LOG_FORMAT)")
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
-	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	shutdown := fs.Duration("shutdown-timeout", envDuration("LEXTRAIL_SHUTDOWN_TIMEOUT", 30*time.Second), "how long shutdown waits for in-flight requests and background work (env LEXTRAIL_SHUTDOWN_TIMEOUT)")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
 	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
 	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
+	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
+	lambdaEndpoint := fs.String("lambda-endpoint", os.Getenv("LEXTRAIL_LAMBDA_ENDPOINT"), "Lambda Invoke API endpoint for Lex code hooks (real AWS or any Lambda-compatible runtime; env LEXTRAIL_LAMBDA_ENDPOINT; credentials from LEXTRAIL_LAMBDA_ACCESS_KEY_ID/LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY)")
+	var functionURLs urlMap = map[string]string{}
+	if err := functionURLs.Set(os.Getenv("LEXTRAIL_LAMBDA_FUNCTION_URLS")); err != nil {
+		return fmt.Errorf("LEXTRAIL_LAMBDA_FUNCTION_URLS: %w", err)
+	}
+	fs.Var(functionURLs, "lambda-function-url", "ARN=URL: send the code hook events of that Lambda function ARN (or name) to a plain HTTP(S) URL instead; repeatable (env LEXTRAIL_LAMBDA_FUNCTION_URLS, comma-separated)")
+	var objects objectStoreFlags
+	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,7 +202,17 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
 	cfg.EventRetention = *retention
+	if *publicURL != "" {
+		u, err := url.Parse(*publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url must be an http:// or https:// URL, not %q", *publicURL)
+		}
+		cfg.PublicURL = *publicURL
+	}
 	cfg.CredentialsOut = stderr
+	cfg.LexHooks = lexruntime.HookConfig{LambdaEndpoint: *lambdaEndpoint, FunctionURLs: functionURLs, LambdaRegion: os.Getenv("LEXTRAIL_LAMBDA_REGION"),
+		Credentials: aws.Credentials{AccessKeyID: os.Getenv("LEXTRAIL_LAMBDA_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY"),
+			SessionToken: os.Getenv("LEXTRAIL_LAMBDA_SESSION_TOKEN")}}
 	for _, p := range strings.Split(*proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
@@ -206,6 +237,13 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	store, err := objects.open(ctx)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		cfg.ObjectStore = store
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -320,4 +358,29 @@ func importZips(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	return lexmodels.ImportFiles(ctx, db, fs.Args(), lexmodels.ImportOptions{AccountID: *account, Region: *region, MergeStrategy: *merge, ResourceType: *rtype}, stdout)
+}
+
+// urlMap is a repeatable ARN=URL flag (also comma-separated).
+type urlMap map[string]string
+
+func (m urlMap) String() string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (m urlMap) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" || !(strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")) {
+			return fmt.Errorf("want ARN=http(s)://URL, got %q", p)
+		}
+		m[k] = v
+	}
+	return nil
 }

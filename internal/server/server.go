@@ -40,8 +40,11 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
+	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 	s3svc "lextrail/internal/services/s3"
+	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
 )
@@ -88,6 +91,20 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// PublicURL is the base URL SNS subscribers reach lextrail at
+	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
+	// and host of the Subscribe request.
+	PublicURL string
+	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
+	// redirects followed.
+	SNSHTTPClient *http.Client
+	// LexHooks says how Lex code hooks reach their Lambda functions
+	// (function URLs, a Lambda Invoke endpoint).
+	LexHooks lexruntime.HookConfig
+	// LexRuntime, when set, adjusts the Lex runtime's configuration
+	// (speech backend, turn observer, concurrency limits) before the
+	// service is built.
+	LexRuntime func(*lexruntime.Config)
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -111,11 +128,20 @@ type Server struct {
 	Authz *authz.Authorizer
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
+	// LexRuntime is the Lex runtime service.
+	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
+	// PublishAs).
+	SNS *sns.Service
+	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
+	// GenerateDataKey, Decrypt) serves trails and conversation logs.
+	KMS      *kms.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
+	snsPublic  http.Handler
 	handler    http.Handler
 	workers    []Worker
 }
@@ -170,22 +196,42 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	if cfg.LexRuntime != nil {
+		cfg.LexRuntime(&rtCfg)
+	}
+	if s.LexRuntime, err = lexruntime.New(ctx, rtCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	// KMS keys: key policies are a resource-policy source of the authorizer.
+	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("kms", s.KMS)
+	s.AddWorker(s.KMS.Worker())
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.SNS = sns.New(sns.Config{DB: db, Sealer: sealer, PublicURL: cfg.PublicURL, HTTPClient: cfg.SNSHTTPClient, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("sns", s.SNS)
+	s.AddWorker(s.SNS.Worker())
+	s.snsPublic = s.SNS.HTTPHandler()
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
+		s.LexRuntime.Catalog(),
 		trail.Catalog(),
+		s.KMS.Catalog(),
+		s.SNS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -205,24 +251,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// objectServices builds the object store and the S3 service.
+// objectServices builds the object store and the S3 service. SSE-KMS
+// objects are encrypted at rest in the local directory (and multipart
+// parts in staging) with data keys from KMS; an external store gets the
+// SSE-KMS headers instead.
 func (s *Server) objectServices(ctx context.Context) error {
 	st := s.cfg.ObjectStore
 	if st == nil {
-		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 		if err != nil {
 			return fmt.Errorf("object store: %w", err)
 		}
 		st = ld
 	}
-	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 	if err != nil {
 		return fmt.Errorf("multipart staging: %w", err)
 	}
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Keys: s.KMS.S3(), Now: s.cfg.Now, Logger: s.log})
 	return nil
 }
 
@@ -290,6 +339,12 @@ func (s *Server) routes() http.Handler {
 		// S3 bucket name can start with "_", so the prefix is free.
 		if strings.HasPrefix(r.URL.Path, lexmodels.ExportPathPrefix) {
 			s.lexExports.ServeHTTP(w, r)
+			return
+		}
+		// SNS's signing certificate, SubscribeURL and UnsubscribeURL
+		// (unsigned, like SNS's own).
+		if strings.HasPrefix(r.URL.Path, sns.HTTPPathPrefix) {
+			s.snsPublic.ServeHTTP(w, r)
 			return
 		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {

@@ -101,7 +101,7 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 		reqPool.Put(r)
 		return err
 	}
-	t := &Tx{tx: stx, stmts: b.db.wstmts, shared: true}
+	t := &Tx{tx: stx, shared: true}
 	bg := context.Background()
 	if _, err := t.Exec(bg, sqlSavepoint); err != nil {
 		r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
@@ -149,7 +149,6 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	r.ctx = nil
 	reqPool.Put(r)
-	t.prepareMisses()
 	for _, f := range t.after {
 		f()
 	}

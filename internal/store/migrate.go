@@ -14,8 +14,8 @@ import (
 // name order, each in its own transaction, recorded in schema_migrations.
 // Files are never edited once landed; a change is a new file. Ranges by area:
 // 0001-0099 core, 0100-0199 IAM/STS, 0200-0299 audit, 0300-0399 Lex models,
-// 0400-0499 object storage/SNS, 0500-0599 trails, 0600-0699 Lex runtime,
-// 0700-0799 logs.
+// 0400-0499 S3, 0500-0599 SNS, 0600-0699 KMS, 0700-0799 trails,
+// 0800-0899 Lex runtime, 0900-0999 CloudWatch Logs, 1000-1099 conversation logs.
 //
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -58,7 +58,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID)
 		on = conn
 	}
-	err := db.run(ctx, on, false, nil, func(tx *Tx) error {
+	err := db.run(ctx, on, false, func(tx *Tx) error {
 		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)`)
 		return err
 	})
@@ -70,7 +70,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = db.run(ctx, on, false, nil, func(tx *Tx) error {
+		err = db.run(ctx, on, false, func(tx *Tx) error {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, base).Scan(&n); err != nil {
 				return err

@@ -31,7 +31,8 @@ func sqliteDSN(path string, params url.Values) string {
 }
 
 // openSQLite opens one write connection (BEGIN IMMEDIATE) and a read pool on
-// the same file in WAL mode.
+// the same file in WAL mode, each connection caching its compiled
+// statements (sqlitestmts.go).
 //
 // Verified against modernc.org/sqlite v1.60.1 (see store_test.go): _pragma
 // values run on every new connection (busy_timeout first), and
@@ -63,10 +64,11 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// temporary file past 64 KiB, a system call per page.
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	pragmas.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", sqliteDSN(path, pragmas))
+	wc, err := newStmtConnector(sqliteDSN(path, pragmas))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -80,11 +82,12 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
 	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
-	r, err := sql.Open("sqlite", sqliteDSN(path, rp))
+	rc, err := newStmtConnector(sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	r := sql.OpenDB(rc)
 	n := cfg.MaxReadConns
 	if n <= 0 {
 		n = 8
@@ -96,7 +99,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
 	}
-	db := &DB{driver: DriverSQLite, write: w, read: r, wstmts: newStmtCache(w), rstmts: newStmtCache(r)}
+	db := &DB{driver: DriverSQLite, write: w, read: r}
 	db.batch = newBatcher(db)
 	return db, nil
 }

@@ -45,10 +45,9 @@ type DB struct {
 	driver string
 	write  *sql.DB // SQLite: a single connection, so writers queue here instead of failing busy
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
-	// SQLite only: prepared-statement caches of the two pools, and the
-	// group committer that runs write transactions (see batch.go).
-	wstmts, rstmts *stmtCache
-	batch          *batcher
+	// SQLite only: the group committer that runs write transactions
+	// (batch.go).
+	batch *batcher
 }
 
 // Open opens the database named by cfg.URL and applies pending migrations.
@@ -82,10 +81,6 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
-	if db.wstmts != nil {
-		db.wstmts.close()
-		db.rstmts.close()
-	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
@@ -109,30 +104,11 @@ type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 	after    []func()
-	// stmts is the pool's statement cache (SQLite), misses the queries
-	// that ran unprepared and are to be prepared once the tx has ended.
-	stmts  *stmtCache
-	misses []string
 	// shared: a SQLite write transaction that this Tx shares with other
 	// calls of its batch (batch.go). Its statements check the caller's
 	// context before they run but are not interrupted once running: an
 	// interrupted write would roll the whole shared transaction back.
 	shared bool
-}
-
-// stmt returns the cached prepared statement for q bound to the
-// transaction, or nil (noting the miss).
-func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if t.stmts == nil {
-		return nil
-	}
-	if st := t.stmts.get(q); st != nil {
-		return t.tx.StmtContext(ctx, st)
-	}
-	if t.stmts.missed(q) {
-		t.misses = append(t.misses, q)
-	}
-	return nil
 }
 
 // ctx is the context a statement runs with (see shared).
@@ -145,35 +121,17 @@ func (t *Tx) ctx(ctx context.Context) context.Context {
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx = t.ctx(ctx)
-	if st := t.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return t.tx.ExecContext(ctx, query, args...)
+	return t.tx.ExecContext(t.ctx(ctx), query, args...)
 }
 
-// Query runs a query returning rows. (It never uses a cached prepared
-// statement: see stmtCache.)
+// Query runs a query returning rows.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(t.ctx(ctx), query, args...)
 }
 
-// QueryRow runs a query returning at most one row. Scan the row before
-// running the same query again in the transaction.
+// QueryRow runs a query returning at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = t.ctx(ctx)
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return t.tx.QueryRowContext(ctx, query, args...)
-}
-
-// prepareMisses caches the statements the transaction ran unprepared.
-func (t *Tx) prepareMisses() {
-	if len(t.misses) > 0 {
-		t.stmts.prepare(t.misses)
-		t.misses = nil
-	}
+	return t.tx.QueryRowContext(t.ctx(ctx), query, args...)
 }
 
 // ReadOnly reports whether the transaction was opened by DB.Read.
@@ -203,12 +161,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if db.batch != nil {
 		return db.batch.write(ctx, fn)
 	}
-	return db.run(ctx, db.write, false, db.wstmts, fn)
+	return db.run(ctx, db.write, false, fn)
 }
 
 // Read runs fn in a read-only transaction. Reads never block on writers.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.read, true, db.rstmts, fn)
+	return db.run(ctx, db.read, true, fn)
 }
 
 // beginner is a *sql.DB or a *sql.Conn.
@@ -216,7 +174,7 @@ type beginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
-func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, stmts *stmtCache, fn func(*Tx) error) (err error) {
+func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx) error) (err error) {
 	// On SQLite, read-only-ness comes from the read pool's query_only pragma;
 	// passing ReadOnly there would only change the BEGIN mode.
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.driver == DriverPostgres}
@@ -224,7 +182,7 @@ func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, stmts *stmt
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &Tx{tx: stx, readOnly: readOnly, stmts: stmts}
+	t := &Tx{tx: stx, readOnly: readOnly}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
@@ -233,13 +191,11 @@ func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, stmts *stmt
 	}()
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
-		t.prepareMisses()
 		return err
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	t.prepareMisses()
 	for _, f := range t.after {
 		f()
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/nlu"
 	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
@@ -393,11 +394,17 @@ func testModelArtefact(t *testing.T, drv lexmodels.TestDriver) {
 		if err != nil {
 			return err
 		}
-		if m == nil || len(m.Intents) != 1 || len(m.Intents[0].Templates) != 3 || len(m.SlotTypes) != 1 || m.SlotTypes[0].Values[1].Norm[1] != "tulip" {
+		if m == nil || len(m.Intents) != 1 || len(m.SlotTypes) != 1 || m.SlotTypes[0].Values[1].Norm[1] != "tulip" || len(m.NLU) == 0 {
 			t.Fatalf("model %+v", m)
 		}
-		if got := m.Intents[0].Templates[0].Text; got != "i would like to order {FlowerType}" {
-			t.Fatalf("template %q", got)
+		// the compiled language model is stored with it
+		lang, err := nlu.Load(m.NLU)
+		if err != nil {
+			t.Fatalf("nlu.Load: %v", err)
+		}
+		r := lang.Parse("i would like to order tulips", nlu.Options{})
+		if len(r.Intents) == 0 || r.Intents[0].Name != "OrderFlowers" || r.Intents[0].Slots["FlowerType"].Resolved != "tulips" {
+			t.Fatalf("stored language model parses %+v", r)
 		}
 		return nil
 	})

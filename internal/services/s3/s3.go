@@ -39,13 +39,21 @@ type IdentityAuthorizer interface {
 }
 
 // Keys resolves KMS key IDs for SSE-KMS and checks that a principal may
-// use a key (the kms service implements it). Nil disables SSE-KMS checks.
+// use a key (internal/services/kms implements it, as kms.S3Keys). Nil
+// disables SSE-KMS checks (aws:kms is then recorded, not enforced).
 type Keys interface {
 	// AuthorizeKeyUse checks the key policy for action ("kms:GenerateDataKey",
-	// "kms:Decrypt") by the caller and returns the key's ARN. keyID may be
-	// an ID, ARN, alias name or alias ARN; "" means the account's
-	// aws/s3 default key.
-	AuthorizeKeyUse(ctx context.Context, c *catalog.Call, keyID, action string) (keyARN string, err error)
+	// "kms:Decrypt") by the caller with the encryption context and returns
+	// the key's ARN. keyID may be an ID, ARN, alias name or alias ARN
+	// (resolved in the caller's account and in region, the bucket's); ""
+	// means the account's aws/s3 key, created on first use. Errors carry
+	// KMS's codes (NotFoundException, DisabledException, ...) or the call's
+	// AccessDenied.
+	AuthorizeKeyUse(ctx context.Context, c *catalog.Call, region, keyID, action string, encCtx map[string]string) (keyARN string, err error)
+	// ResolveKey resolves keyID in accountID and region without
+	// authorization, for lextrail's own writes ("" as above). tx, when
+	// set, is the caller's transaction.
+	ResolveKey(ctx context.Context, tx *store.Tx, accountID, region, keyID string) (keyARN string, err error)
 }
 
 // Config configures the service.
