@@ -183,7 +183,7 @@ func TestSourceIPAndUserAgent(t *testing.T) {
 				}
 			}})
 			cfg := e.Config()
-			h := &header{rt: e.HTTP.Client().Transport, set: map[string]string{}}
+			h := &header{rt: e.Client().Transport, set: map[string]string{}}
 			if tc.xff != "" {
 				h.set["X-Forwarded-For"] = tc.xff
 			}
@@ -197,11 +197,11 @@ func TestSourceIPAndUserAgent(t *testing.T) {
 	e := testenv.New(t)
 	cfg := e.Config()
 	long := strings.Repeat("x", 1023) + "é" + strings.Repeat("y", 2000)
-	cfg.HTTPClient = &http.Client{Transport: &header{rt: e.HTTP.Client().Transport, set: map[string]string{"User-Agent": long}}}
+	cfg.HTTPClient = &http.Client{Transport: &header{rt: e.Client().Transport, set: map[string]string{"User-Agent": long}}}
 	if got := call(t, e.Server, cfg)["userAgent"]; got != strings.Repeat("x", 1023) {
 		t.Errorf("userAgent of %d bytes: %.20q...", len(got.(string)), got)
 	}
-	cfg.HTTPClient = &http.Client{Transport: &header{rt: e.HTTP.Client().Transport, set: map[string]string{"User-Agent": "aws-cli/1.45.11"}}}
+	cfg.HTTPClient = &http.Client{Transport: &header{rt: e.Client().Transport, set: map[string]string{"User-Agent": "aws-cli/1.45.11"}}}
 	if got := call(t, e.Server, cfg)["userAgent"]; got != "aws-cli/1.45.11" {
 		t.Errorf("userAgent %v", got)
 	}

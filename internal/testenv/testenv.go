@@ -77,7 +77,14 @@ type Env struct {
 	Root      accounts.Credentials
 	Clock     *Clock
 	DataDir   string
+	client    *http.Client
 }
+
+// Client is the HTTP client Config gives the SDK: HTTP.Client() with
+// request bodies buffered (BufferBodies). HTTP.Client() itself keeps its
+// plain *http.Transport (the v1 SDK insists on one when AWS_CA_BUNDLE is
+// set).
+func (e *Env) Client() *http.Client { return e.client }
 
 // Options adjust New.
 type Options struct {
@@ -119,7 +126,6 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Fatalf("testenv: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	hs.Client().Transport = BufferBodies(hs.Client().Transport)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.RunWorkers(ctx); close(done) }()
@@ -129,7 +135,8 @@ func New(t testing.TB, opts ...Options) *Env {
 		<-done
 		srv.Close()
 	})
-	return &Env{Server: srv, HTTP: hs, URL: hs.URL, AccountID: AccountID, Root: root, Clock: clock, DataDir: dir}
+	return &Env{Server: srv, HTTP: hs, URL: hs.URL, AccountID: AccountID, Root: root, Clock: clock, DataDir: dir,
+		client: &http.Client{Transport: BufferBodies(hs.Client().Transport)}}
 }
 
 // Config returns an aws.Config for the given credentials (root when none
@@ -143,7 +150,7 @@ func (e *Env) Config(creds ...aws.Credentials) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.StaticCredentialsProvider{Value: c},
 		BaseEndpoint: aws.String(e.URL),
-		HTTPClient:   e.HTTP.Client(),
+		HTTPClient:   e.client,
 		// The SDK's retries would hide the first error a test asserts on.
 		RetryMaxAttempts: 1,
 		// lextrail's clock is injectable; the SDK signs with the real time.
