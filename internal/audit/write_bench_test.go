@@ -18,13 +18,14 @@ import (
 //	/tmp/lload -duration 6s -op CreateDeleteUser              # IAM writes, event in the call's transaction
 //	/tmp/lload -duration 6s -op PutSlotType                   # Lex writes (also -op PutIntent)
 //
-// Measured 2026-12-01 at load average 9-17 (other builds on the 2 cores;
+// Measured 2026-12-01 at load average 3-8 (other builds on the 2 cores;
 // the benchmark's scheduling group raised with /proc/self/autogroup):
-// CreateDeleteUser 1,730-2,180/s audited vs 4,850-6,090/s not;
-// PutSlotType ~1,500 vs ~2,900; PutIntent ~1,520 vs ~3,400;
-// GetCallerIdentity 3,900-4,430 vs 12,660-13,940. The audit's share of
-// the single SQLite writer's serial section (profile of audited
-// PutSlotType): the event row with its 8 index entries and 3 attribute
+// CreateDeleteUser 2,015-2,700/s audited vs 7,250-7,700/s not;
+// PutSlotType 1,900 vs 3,520; PutIntent 1,740 vs 3,250;
+// GetCallerIdentity 5,800 vs 23,300. Audited writes use ~0.9 of the 2
+// cores: they are bound by the single SQLite writer's serial section, of
+// which the audit takes (profile of audited PutSlotType) the event row
+// with its 8 index entries and 3 attribute
 // rows, about as much as the handler's own writes, plus their pages in
 // the commit.
 //
