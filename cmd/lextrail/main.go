@@ -3,6 +3,7 @@
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
 //	                  [--delivery-interval 5m] [--digest-interval 1h] [--digest-key-rotation 480h]
 //	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
+//	                  [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //	lextrail logs     tail GROUP [--filter PATTERN]
@@ -16,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -197,6 +199,8 @@ func serve(args []string, stderr io.Writer) error {
 	deliveryInterval := fs.Duration("delivery-interval", envDuration("LEXTRAIL_DELIVERY_INTERVAL", 5*time.Minute), "trail delivery window: one log file per account, region and window; at least 1s (env LEXTRAIL_DELIVERY_INTERVAL)")
 	digestInterval := fs.Duration("digest-interval", envDuration("LEXTRAIL_DIGEST_INTERVAL", time.Hour), "trail digest period, at least 1s (env LEXTRAIL_DIGEST_INTERVAL)")
 	keyRotation := fs.Duration("digest-key-rotation", envDuration("LEXTRAIL_DIGEST_KEY_ROTATION", 20*24*time.Hour), "how often each region's digest signing key is replaced; keys stay valid 1.5 times as long (env LEXTRAIL_DIGEST_KEY_ROTATION)")
+	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
 	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
 	lambdaEndpoint := fs.String("lambda-endpoint", os.Getenv("LEXTRAIL_LAMBDA_ENDPOINT"), "Lambda Invoke API endpoint for Lex code hooks (real AWS or any Lambda-compatible runtime; env LEXTRAIL_LAMBDA_ENDPOINT; credentials from LEXTRAIL_LAMBDA_ACCESS_KEY_ID/LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY)")
 	var functionURLs urlMap = map[string]string{}
@@ -254,6 +258,17 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+	}
+
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,10 @@ type Config struct {
 	Bootstrap accounts.Bootstrap
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// TLS, when set, makes Serve speak HTTPS on its listener (lextrail
+	// serve --tls-cert/--tls-key); audit records then carry tlsDetails.
+	// Default nil: plain HTTP.
+	TLS *tls.Config
 	// ShutdownTimeout bounds the wait for in-flight requests and workers on
 	// shutdown. Default 30s.
 	ShutdownTimeout time.Duration
@@ -536,9 +541,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { s.RunWorkers(workCtx); close(workersDone) }()
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
+	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "tls", s.cfg.TLS != nil, "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
 
 	var serveErr error
 	select {
