@@ -1,7 +1,9 @@
 // Command lextrail-load is lextrail's load generator: it sends authenticated
-// STS GetCallerIdentity calls (or, with -op PutSlotType, Lex model-building
-// PutSlotType calls creating distinct slot types: a cheap mutating call
-// whose CloudTrail event is written in its own transaction; with -op
+// STS GetCallerIdentity calls (or, with -op PutSlotType / PutIntent, Lex
+// model-building calls creating distinct slot types or intents: cheap
+// mutating calls whose CloudTrail event is written in the call's
+// transaction; with -op CreateDeleteUser, IAM CreateUser/DeleteUser pairs;
+// with -op
 // AssumeRole, STS AssumeRole calls by an IAM user the generator creates
 // first, each issuing a session and recording its event; with -op PostText,
 // Lex runtime conversation turns against a 50-intent bot, each turn
@@ -73,7 +75,7 @@ func main() {
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
 	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
-	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType (mutating, audited in its own transaction; distinct names), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
+	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
@@ -92,8 +94,10 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *op != "GetCallerIdentity" && *op != "PutSlotType" && *op != "AssumeRole" && *op != "PostText" {
-		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, AssumeRole or PostText")
+	switch *op {
+	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText":
+	default:
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, PutIntent, CreateDeleteUser, AssumeRole or PostText")
 		os.Exit(2)
 	}
 	if *duration > 5*time.Minute {
@@ -200,7 +204,8 @@ type Options struct {
 	Connections                    int
 	Duration, Warmup               time.Duration
 	MaxRequests                    int64
-	// Op is "GetCallerIdentity" (default), "PutSlotType" or "PostText".
+	// Op is "GetCallerIdentity" (default), "PutSlotType", "PutIntent",
+	// "CreateDeleteUser", "AssumeRole" or "PostText".
 	Op string
 	// Rate, when positive, schedules requests at that total rate (open
 	// loop; latency counts from the scheduled time).
@@ -348,8 +353,12 @@ func Run(o Options) (Result, error) {
 				if o.Op == "PostText" {
 					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
-				} else if o.Op == "PutSlotType" {
-					err = putSlotType(client, sg, i, n)
+				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
+					err = putLex(client, sg, o.Op, i, n)
+					n++
+				} else if o.Op == "CreateDeleteUser" {
+					// A pair is two calls: CreateUser on even, DeleteUser on odd.
+					err = iamUser(client, sg, i, n)
 					n++
 				} else {
 					var h http.Header
@@ -445,20 +454,47 @@ func setupAssumeRole(o Options) (body, ak, sk string, err error) {
 	return body, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), nil
 }
 
-// putSlotType creates slot type number n of connection conn (a distinct
-// name per call, so every call is a real insert with its CloudTrail event
-// in the same transaction). Each request is signed on its own.
-func putSlotType(client *http.Client, s *signer, conn, n int) error {
+// putLex creates slot type or intent number n of connection conn (a
+// distinct name per call, so every call is a real insert with its
+// CloudTrail event in the same transaction). Each request is signed on its
+// own.
+func putLex(client *http.Client, s *signer, op string, conn, n int) error {
 	name := "Load" + letters(conn) + "_" + letters(n)
+	path := "/slottypes/" + name + "/versions/$LATEST"
 	payload := []byte(`{"description":"load","enumerationValues":[{"value":"small"},{"value":"large"}]}`)
-	req, err := http.NewRequest(http.MethodPut, s.opts.Endpoint+"/slottypes/"+name+"/versions/$LATEST", bytes.NewReader(payload))
+	if op == "PutIntent" {
+		path = "/intents/" + name + "/versions/$LATEST"
+		payload = []byte(`{"description":"load","sampleUtterances":["order some flowers","I want {Kind}","{Kind} please"],` +
+			`"slots":[{"name":"Kind","slotConstraint":"Required","slotType":"AMAZON.Color","priority":1,` +
+			`"valueElicitationPrompt":{"maxAttempts":2,"messages":[{"contentType":"PlainText","content":"Which kind?"}]}}],` +
+			`"fulfillmentActivity":{"type":"ReturnIntent"}}`)
+	}
+	return signedDo(client, s, http.MethodPut, path, "application/json", "lex", payload, name)
+}
+
+// iamUser is half of a CreateUser/DeleteUser pair: even n creates user
+// n/2 of connection conn, odd n deletes it.
+func iamUser(client *http.Client, s *signer, conn, n int) error {
+	name := fmt.Sprintf("load-%d-%d", conn, n/2)
+	action := "CreateUser"
+	if n%2 == 1 {
+		action = "DeleteUser"
+	}
+	payload := []byte("Action=" + action + "&Version=2010-05-08&UserName=" + name)
+	return signedDo(client, s, http.MethodPost, "/", "application/x-www-form-urlencoded; charset=utf-8", "iam", payload, action+"Response")
+}
+
+// signedDo signs and sends one request and checks that the 200 answer
+// contains want.
+func signedDo(client *http.Client, s *signer, method, path, contentType, service string, payload []byte, want string) error {
+	req, err := http.NewRequest(method, s.opts.Endpoint+path, bytes.NewReader(payload))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	sum := sha256.Sum256(payload)
 	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
-		req, hex.EncodeToString(sum[:]), "lex", "us-east-1", time.Now())
+		req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now())
 	if err != nil {
 		return err
 	}
@@ -468,8 +504,8 @@ func putSlotType(client *http.Client, s *signer, conn, n int) error {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(name)) {
-		return fmt.Errorf("PutSlotType %s: status %d: %.200s", name, resp.StatusCode, b)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
+		return fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, b)
 	}
 	return nil
 }

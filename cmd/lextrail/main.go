@@ -1,11 +1,15 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--delivery-interval 5m] [--digest-interval 1h] [--digest-key-rotation 480h]
 //	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
+//	                  [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //	lextrail logs     tail GROUP [--filter PATTERN]
 //	lextrail chat     BOT ALIAS   (a REPL over the Lex runtime's PostText)
+//	lextrail trail    flush NAME|ARN
+//	lextrail validate --trail-arn ARN --start-time T
 //
 // Every flag can also be given by the environment variable named in its
 // help text; a flag on the command line wins over the environment.
@@ -13,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = logsCmd(args[1:], stdout, stderr)
 	case "chat":
 		err = chat(args[1:], stdout, stderr)
+	case "trail":
+		err = trailCmd(args[1:], stdout, stderr)
+	case "validate":
+		err = validateCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -78,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, errUsage) {
 		return 2
+	}
+	if errors.Is(err, errInvalid) {
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "lextrail:", err)
@@ -109,6 +121,12 @@ Usage:
   lextrail chat [flags] BOT ALIAS
                                 talk to a Lex bot from the terminal (PostText against a running
                                 server; see "lextrail chat -h")
+  lextrail trail flush [flags] NAME|ARN
+                                deliver a trail's pending events now (asks the running server;
+                                --offline delivers from this process)
+  lextrail validate [flags] --trail-arn ARN --start-time T
+                                validate a trail's log files and digests, from the data dir's
+                                local store or through an S3 / CloudTrail endpoint; see "lextrail validate -h"
 `)
 }
 
@@ -149,6 +167,11 @@ func (c *common) config() server.Config {
 	}
 }
 
+// quietLogger logs warnings and errors only, as text.
+func quietLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
@@ -173,6 +196,11 @@ func serve(args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", envDuration("LEXTRAIL_SHUTDOWN_TIMEOUT", 30*time.Second), "how long shutdown waits for in-flight requests and background work (env LEXTRAIL_SHUTDOWN_TIMEOUT)")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	deliveryInterval := fs.Duration("delivery-interval", envDuration("LEXTRAIL_DELIVERY_INTERVAL", 5*time.Minute), "trail delivery window: one log file per account, region and window; at least 1s (env LEXTRAIL_DELIVERY_INTERVAL)")
+	digestInterval := fs.Duration("digest-interval", envDuration("LEXTRAIL_DIGEST_INTERVAL", time.Hour), "trail digest period, at least 1s (env LEXTRAIL_DIGEST_INTERVAL)")
+	keyRotation := fs.Duration("digest-key-rotation", envDuration("LEXTRAIL_DIGEST_KEY_ROTATION", 20*24*time.Hour), "how often each region's digest signing key is replaced; keys stay valid 1.5 times as long (env LEXTRAIL_DIGEST_KEY_ROTATION)")
+	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
 	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
 	lambdaEndpoint := fs.String("lambda-endpoint", os.Getenv("LEXTRAIL_LAMBDA_ENDPOINT"), "Lambda Invoke API endpoint for Lex code hooks (real AWS or any Lambda-compatible runtime; env LEXTRAIL_LAMBDA_ENDPOINT; credentials from LEXTRAIL_LAMBDA_ACCESS_KEY_ID/LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY)")
 	var functionURLs urlMap = map[string]string{}
@@ -184,6 +212,9 @@ func serve(args []string, stderr io.Writer) error {
 	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *deliveryInterval < time.Second || *digestInterval < time.Second || *keyRotation < time.Second {
+		return fmt.Errorf("--delivery-interval, --digest-interval and --digest-key-rotation must be at least 1s")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -204,6 +235,9 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
 	cfg.EventRetention = *retention
+	cfg.DeliveryInterval = *deliveryInterval
+	cfg.DigestInterval = *digestInterval
+	cfg.DigestKeyRotation = *keyRotation
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -224,6 +258,17 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+	}
+
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

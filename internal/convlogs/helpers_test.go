@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -199,6 +200,7 @@ type clients struct {
 
 func (n *node) clients(t testing.TB, creds ...aws.Credentials) *clients {
 	cfg := n.Config(creds...)
+	cfg.HTTPClient = &http.Client{Transport: testenv.BufferBodies(n.HTTP.Client().Transport)}
 	c := &clients{t: t, n: n, ctx: context.Background(), lm: lm.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		logs: cloudwatchlogs.NewFromConfig(cfg), s3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		kms: kms.NewFromConfig(cfg), ct: cloudtrail.NewFromConfig(cfg)}

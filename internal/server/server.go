@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -48,6 +50,9 @@ import (
 	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/store"
+	"lextrail/internal/trail"
+	"lextrail/internal/trail/delivery"
+	"lextrail/internal/trail/digest"
 )
 
 // Config configures a Server. The zero value of each field is its
@@ -67,6 +72,10 @@ type Config struct {
 	Bootstrap accounts.Bootstrap
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// TLS, when set, makes Serve speak HTTPS on its listener (lextrail
+	// serve --tls-cert/--tls-key); audit records then carry tlsDetails.
+	// Default nil: plain HTTP.
+	TLS *tls.Config
 	// ShutdownTimeout bounds the wait for in-flight requests and workers on
 	// shutdown. Default 30s.
 	ShutdownTimeout time.Duration
@@ -91,6 +100,19 @@ type Config struct {
 	// Logs holds the CloudWatch Logs service's options (its DB, clock,
 	// logger, authorizer and auditor are the server's).
 	Logs logssvc.Config
+	// DeliveryInterval is the trail delivery window. Default 5 minutes;
+	// at least 1 second.
+	DeliveryInterval time.Duration
+	// DigestInterval is the trail digest period. Default 1 hour.
+	DigestInterval time.Duration
+	// DigestKeyRotation is how often each region's digest signing key is
+	// replaced (keys stay valid 1.5 times as long). Default 20 days.
+	DigestKeyRotation time.Duration
+	// TrailRegions are the regions multi-region trails have digests for
+	// without log files. Default digest.DefaultRegions.
+	TrailRegions []string
+	// TrailHooks are for tests.
+	TrailHooks TrailHooks
 	// PublicURL is the base URL SNS subscribers reach lextrail at
 	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
 	// and host of the Subscribe request.
@@ -108,6 +130,20 @@ type Config struct {
 	// ConvLogs holds Lex conversation logs' delivery options (its DB,
 	// clock and logger are the server's).
 	ConvLogs convlogs.Config
+}
+
+// TrailHooks let tests stand in for SNS and KMS and inject failures into
+// trail delivery.
+type TrailHooks struct {
+	Topics    cloudtrail.Topics
+	Notifier  delivery.Notifier
+	Keys      cloudtrail.KeyResolver
+	FailPoint func(point string) error
+	// Owner names the delivery worker in leases.
+	Owner string
+	// Manual leaves the delivery worker out of the background workers:
+	// the test calls Server.Trails.Pass itself.
+	Manual bool
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -135,6 +171,9 @@ type Server struct {
 	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
+	// Trails is the trail delivery worker; SigningKeys the digest keys.
+	Trails      *delivery.Worker
+	SigningKeys *digest.Keys
 	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
 	// PublishAs).
 	SNS *sns.Service
@@ -228,7 +267,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.EventRetention = audit.DefaultRetention
 	}
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
-	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
 	// KMS keys: key policies are a resource-policy source of the authorizer.
 	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
 	s.Authz.RegisterResourcePolicies("kms", s.KMS)
@@ -253,6 +291,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.snsPublic = s.SNS.HTTPHandler()
 	s.ConvLogs.Bind(convlogs.Deps{Roles: s.IAM, Authorizer: s.Authz, Sessions: stsSvc, Logs: s.Logs, Buckets: s.S3, Keys: s.KMS})
 	s.AddWorker(s.ConvLogs.Worker())
+	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
@@ -327,6 +366,83 @@ func (l logsKeys) GenerateDataKey(ctx context.Context, tx *store.Tx, accountID, 
 func (l logsKeys) Decrypt(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, wrapped []byte, ec map[string]string) ([]byte, error) {
 	plain, _, err := l.k.Decrypt(ctx, l.use(tx, accountID, region, keyARN, ec), wrapped)
 	return plain, err
+}
+
+// trails builds the CloudTrail service with the Trails API and the
+// delivery worker (log files, notices, digests), on S3, SNS and KMS (or
+// the test hooks standing in for them).
+func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
+	cfg, h := s.cfg, s.cfg.TrailHooks
+	if h.Owner == "" {
+		h.Owner = nodeID(cfg.DataDir, s.log)
+	}
+	var topics cloudtrail.Topics = trailSNS{s.SNS}
+	var notifier delivery.Notifier = trailSNS{s.SNS}
+	var keys cloudtrail.KeyResolver = trailKMS{s.KMS}
+	if h.Topics != nil {
+		topics = h.Topics
+	}
+	if h.Notifier != nil {
+		notifier = h.Notifier
+	}
+	if h.Keys != nil {
+		keys = h.Keys
+	}
+	s.SigningKeys = digest.NewKeys(digest.KeysConfig{DB: s.DB, Sealer: sealer, Rotation: cfg.DigestKeyRotation, Now: cfg.Now})
+	digests := digest.NewWriter(digest.WriterConfig{DB: s.DB, Keys: s.SigningKeys, Objects: s.S3, Interval: cfg.DigestInterval,
+		Regions: cfg.TrailRegions, Now: cfg.Now, Logger: s.log})
+	s.Trails = delivery.New(delivery.Config{DB: s.DB, Buckets: s.S3, Notifier: notifier, Keys: keys, Digests: digests,
+		Interval: cfg.DeliveryInterval, Owner: h.Owner, Now: cfg.Now, Logger: s.log, FailPoint: h.FailPoint})
+	if !h.Manual {
+		s.AddWorker(s.Trails)
+	}
+	return cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention,
+		Buckets: s.S3, Topics: topics, Keys: keys, SigningKeys: s.SigningKeys})
+}
+
+// trailSNS is SNS as trails use it: topic checks and notices published as
+// the CloudTrail principal for the trail.
+type trailSNS struct{ s *sns.Service }
+
+func (t trailSNS) CheckPublish(ctx context.Context, topicARN, sourceARN, sourceAccount string) error {
+	return t.s.CheckPublishAccess(ctx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount})
+}
+
+func (t trailSNS) Publish(ctx context.Context, tx *store.Tx, topicARN, message, sourceARN, sourceAccount string) error {
+	_, err := t.s.PublishAs(ctx, tx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount},
+		sns.ServiceMessage{Message: message})
+	return err
+}
+
+// trailKMS is KMS as trails use it: key resolution and the key policy's
+// say on the CloudTrail principal (encryption context aws:cloudtrail:arn).
+type trailKMS struct{ k *kms.Service }
+
+func (t trailKMS) ResolveKey(ctx context.Context, tx *store.Tx, keyID, account, region string) (string, error) {
+	info, err := t.k.ResolveKey(ctx, account, region, keyID)
+	return info.ARN, err
+}
+
+func (t trailKMS) AuthorizeTrail(ctx context.Context, tx *store.Tx, keyARN, trailARN, account, region string) error {
+	_, err := t.k.Authorize(ctx, kms.Use{Principal: kms.ServicePrincipal(trail.ServicePrincipal), KeyID: keyARN, AccountID: account, Region: region,
+		EncryptionContext: map[string]string{"aws:cloudtrail:arn": trailARN},
+		ConditionKeys:     map[string][]string{"aws:sourcearn": {trailARN}, "aws:sourceaccount": {account}}, Tx: tx}, "kms:GenerateDataKey")
+	return err
+}
+
+// nodeID names this node in trail leases: an ID kept in the data dir, so
+// that a node restarted after a crash takes its own leases back at once
+// (other nodes, with data dirs of their own, wait for them to expire).
+func nodeID(dataDir string, log *slog.Logger) string {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	id := "node-" + uuid.NewString()
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		log.Warn("cannot keep the node ID; trail leases will wait for expiry after a restart", "err", err)
+	}
+	return id
 }
 
 // Codecs returns the protocol codecs by protocol.
@@ -444,9 +560,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { s.RunWorkers(workCtx); close(workersDone) }()
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
+	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "tls", s.cfg.TLS != nil, "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
 
 	var serveErr error
 	select {
