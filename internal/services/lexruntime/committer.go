@@ -35,7 +35,6 @@ type utteranceRecord struct {
 // turn commits in its own transaction, in parallel.
 type committer struct {
 	db    *store.DB
-	rec   TurnRecorder
 	st    *statements
 	group bool
 	once  sync.Once
@@ -44,8 +43,8 @@ type committer struct {
 
 const maxBatch = 64
 
-func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
-	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+func newCommitter(db *store.DB, st *statements) *committer {
+	return &committer{db: db, st: st, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
 }
 
 // commit writes w and waits for it.

@@ -35,7 +35,7 @@ func TestRecorderInTurnTransaction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := newCommitter(db, st, nil)
+			c := newCommitter(db, st)
 			now := time.Now()
 			var ran []string
 			rec := func(name string, fail error) TxWrite {
