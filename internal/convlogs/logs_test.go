@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	awsv1 "github.com/aws/aws-sdk-go/aws"
+	rt "github.com/aws/aws-sdk-go/service/lexruntimeservice"
 
 	"lextrail/internal/convlogs"
 )
@@ -289,13 +290,31 @@ func testConversationLogs(t *testing.T, db string) {
 		}
 	}
 
+	// a PostContent turn with text input is logged as text, without audio
+	out, err := c.rt.PostContent(&rt.PostContentInput{BotName: awsv1.String("OrderFlowers"), BotAlias: awsv1.String("prod"), UserId: awsv1.String("user-5"),
+		ContentType: awsv1.String("text/plain; charset=utf-8"), Accept: awsv1.String("text/plain; charset=utf-8"),
+		InputStream: strings.NewReader("i want to order lilies")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqID := c.lastRequestID()
+	evs = c.waitEvents("lex-text", len(turns)+1)
+	c.drained("OrderFlowers", "prod")
+	if d := doc(t, evs[len(evs)-1].msg); d["requestId"] != reqID || d["inputDialogMode"] != "Text" || d["inputTranscript"] != "i want to order lilies" ||
+		d["sessionId"] != awsv1.StringValue(out.SessionId) || d["s3PathForAudio"] != nil {
+		t.Errorf("PostContent text turn: %s", evs[len(evs)-1].msg)
+	}
+	if list, _ := c.s3.ListObjectsV2(c.ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lex-audio")}); len(list.Contents) != 2 {
+		t.Errorf("a text turn stored audio: %d objects", len(list.Contents))
+	}
+
 	// the prefix follows the alias to another version
 	moved := c.mustAlias("OrderFlowers", "prod", "$LATEST", logsConfig(role, "lex-text", "lex-audio", key))
 	checkLogs("PutBotAlias $LATEST", moved.ConversationLogs, "aws/lex/OrderFlowers/prod/$LATEST/")
 	ga, _ = c.lm.GetBotAlias(c.ctx, &lm.GetBotAliasInput{BotName: aws.String("OrderFlowers"), Name: aws.String("prod")})
 	checkLogs("GetBotAlias $LATEST", ga.ConversationLogs, "aws/lex/OrderFlowers/prod/$LATEST/")
 	c.converse("OrderFlowers", "prod", []spoken{{user: "user-4", text: "order flowers"}})
-	evs = c.waitEvents("lex-text", len(turns)+1)
+	evs = c.waitEvents("lex-text", len(turns)+2)
 	if last := evs[len(evs)-1]; !strings.HasPrefix(last.stream, "aws/lex/OrderFlowers/prod/$LATEST/") || doc(t, last.msg)["botVersion"] != "$LATEST" {
 		t.Errorf("after the move: stream %s, document %s", last.stream, last.msg)
 	}

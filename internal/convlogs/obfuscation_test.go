@@ -37,8 +37,10 @@ func registerBot() obj {
 // obfuscated slot's prompt (the whole utterance masked), a missed
 // utterance (not masked) — never in the API's answers, in botResponse or
 // in session attributes; stored utterances hold no value.
-func TestObfuscation(t *testing.T) {
-	cl := newCluster(t, "")
+func TestObfuscation(t *testing.T) { eachDriver(t, testObfuscation) }
+
+func testObfuscation(t *testing.T, db string) {
+	cl := newCluster(t, db)
 	n := cl.node()
 	c := n.clients(t)
 	c.dests("lex-text", "lex-audio")

@@ -39,8 +39,10 @@ func wantBadRequest(t *testing.T, name string, err error, want ...string) {
 // TestValidationRules: every rule of spec §3.2 refused with a 400
 // BadRequestException that says which rule failed, nothing stored; the
 // iam:PassRole rule for an IAM user with and without the permission.
-func TestValidationRules(t *testing.T) {
-	cl := newCluster(t, "")
+func TestValidationRules(t *testing.T) { eachDriver(t, testValidationRules) }
+
+func testValidationRules(t *testing.T, db string) {
+	cl := newCluster(t, db)
 	n := cl.node()
 	c := n.clients(t)
 	key := c.dests("lex-text", "lex-audio")
