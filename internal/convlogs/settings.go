@@ -10,12 +10,12 @@ import (
 
 // Log types and destinations (spec §3.1).
 const (
-	TypeText         = "TEXT"
-	TypeAudio        = "AUDIO"
-	DestCloudWatch   = "CLOUDWATCH_LOGS"
-	DestS3           = "S3"
-	latestAlias      = "$LATEST"
-	resourcePrefixes = "aws/lex/"
+	TypeText       = "TEXT"
+	TypeAudio      = "AUDIO"
+	DestCloudWatch = "CLOUDWATCH_LOGS"
+	DestS3         = "S3"
+	latestAlias    = "$LATEST"
+	prefixRoot     = "aws/lex/"
 )
 
 // settings are an alias's conversation-log settings as a session carries
@@ -98,7 +98,7 @@ func parseBucketARN(arn string) (string, bool) {
 // ResourcePrefix is the resourcePrefix of an alias's logs:
 // aws/lex/{bot}/{alias}/{version}/ (spec §3.1).
 func ResourcePrefix(bot, alias, version string) string {
-	return resourcePrefixes + bot + "/" + alias + "/" + version + "/"
+	return prefixRoot + bot + "/" + alias + "/" + version + "/"
 }
 
 // aliasARN is the bot alias's ARN (the aws:SourceArn of the role session).
