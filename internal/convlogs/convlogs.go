@@ -62,8 +62,10 @@ type Config struct {
 	// BatchDelay is the least time between two delivery passes, so that
 	// busy aliases are delivered in batches. Default 200ms.
 	BatchDelay time.Duration
-	// TextBatch and AudioBatch bound the queue rows one pass claims.
-	// Defaults 1000 and 8.
+	// TextBatch bounds the text documents one delivering transaction
+	// appends (it holds the database's writer on SQLite: the shorter, the
+	// less a turn may wait for it), AudioBatch the audio objects one pass
+	// claims. Defaults 500 and 8.
 	TextBatch, AudioBatch int
 	// Lease is how long a worker owns the rows it claimed before another
 	// process may take them over. Default 1 minute.
@@ -167,7 +169,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.BatchDelay = 200 * time.Millisecond
 	}
 	if cfg.TextBatch <= 0 {
-		cfg.TextBatch = 1000
+		cfg.TextBatch = 500
 	}
 	if cfg.AudioBatch <= 0 {
 		cfg.AudioBatch = 8

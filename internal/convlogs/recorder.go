@@ -1,13 +1,19 @@
 package convlogs
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
+
+	"github.com/klauspost/compress/s2"
 
 	"lextrail/internal/services/lexruntime"
+	"lextrail/internal/services/logs"
 	"lextrail/internal/store"
 )
 
@@ -18,12 +24,22 @@ const (
 )
 
 const insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn,
-	destination, prefix, kms_key, content_type, body, turn_ms, enqueued_ms, next_ms)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) ON CONFLICT (id) DO NOTHING`
+	destination, prefix, kms_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) ON CONFLICT (id) DO NOTHING`
 
-// entry is one queue row to insert.
+// prepared is a turn's prepared write: its text document, its audio, or
+// both.
+type prepared struct {
+	reqID, account, region, bot, alias string
+	turnMS                             int64
+	text, audio                        *entry
+}
+
+// entry is one destination's part of a prepared turn.
 type entry struct {
-	id, kind, group, role, source, dest, prefix, kms, contentType, body string
+	group, role, source, dest, prefix, kms, contentType string
+	// body is the document (text) or the base64 of the audio.
+	body string
 }
 
 func groupKey(parts ...string) string {
@@ -39,9 +55,8 @@ func groupKey(parts ...string) string {
 // that started with conversation logs on (and not on $LATEST, nor for a
 // child-directed bot), it builds the text document (TEXT logging) and the
 // audio object (AUDIO logging of a PostContent audio turn) on the request's
-// goroutine, and returns the write that queues them in the turn's
-// transaction.
-func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TxWrite {
+// goroutine; WriteTurns queues them.
+func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
 	if len(t.ConversationLogs) == 0 || t.BotAlias == latestAlias {
 		return nil
 	}
@@ -56,42 +71,131 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TxWrite {
 		return nil
 	}
 	prefix := ResourcePrefix(t.BotName, t.BotAlias, t.BotVersion)
-	// Queue IDs start with the turn's time, so that rows are appended at
-	// the right edge of the primary key (a request ID alone is random).
-	id := fmt.Sprintf("%013d/%s/", store.Millis(t.Timestamp), t.RequestID)
 	source := aliasARN(t.Region, t.AccountID, t.BotName, t.BotAlias)
-	var es []entry
+	p := &prepared{reqID: t.RequestID, account: t.AccountID, region: t.Region, bot: t.BotName, alias: t.BotAlias, turnMS: store.Millis(t.Timestamp)}
 	s3Path := ""
 	if a := st.Audio; a != nil && t.InputDialogMode == "Speech" && len(t.Audio) > 0 {
 		key := AudioKey(prefix, t.SessionID, t.RequestID, t.AudioContentType)
 		s3Path = a.Bucket + "/" + key
-		es = append(es, entry{id: id + kindAudio, kind: kindAudio, group: groupKey(kindAudio, t.AccountID, t.Region, st.Role, source, a.Bucket, a.KMSKey),
+		p.audio = &entry{group: groupKey(kindAudio, t.AccountID, t.Region, st.Role, source, a.Bucket, a.KMSKey),
 			role: st.Role, source: source, dest: a.Bucket, prefix: key, kms: a.KMSKey, contentType: t.AudioContentType,
-			body: base64.StdEncoding.EncodeToString(t.Audio)})
+			body: base64.StdEncoding.EncodeToString(t.Audio)}
 	}
 	if g := st.Text; g != nil {
-		doc := NewDocument(t, s3Path).Marshal()
-		es = append(es, entry{id: id + kindText, kind: kindText, group: groupKey(kindText, t.AccountID, t.Region, st.Role, source, g.ARN, prefix),
-			role: st.Role, source: source, dest: g.ARN, prefix: prefix, body: string(doc)})
+		p.text = &entry{group: groupKey(kindText, t.AccountID, t.Region, st.Role, source, g.ARN, prefix),
+			role: st.Role, source: source, dest: g.ARN, prefix: prefix, body: string(NewDocument(t, s3Path).Marshal())}
 	}
-	if len(es) == 0 {
+	if p.text == nil && p.audio == nil {
 		return nil
 	}
-	turnMS := store.Millis(t.Timestamp)
-	return func(ctx context.Context, tx *store.Tx) error {
-		now := store.Millis(s.cfg.Now())
-		for _, e := range es {
-			if _, err := tx.ExecStmt(ctx, s.insert, e.id, e.kind, e.group, t.AccountID, t.Region, t.BotName, t.BotAlias, e.role, e.source,
-				e.dest, e.prefix, e.kms, e.contentType, e.body, turnMS, now); err != nil {
+	return p
+}
+
+// WriteTurns implements lexruntime.TurnRecorder: inside the transaction
+// that commits the turns, it queues each turn's audio as a row, and the
+// text documents of the turns committed together (up to 64 on SQLite) as
+// one row per destination, S2-compressed — the cheapest write a busy
+// alias can make in a turn's commit.
+func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.TurnWrite) error {
+	now := store.Millis(s.cfg.Now())
+	type batch struct {
+		first *prepared
+		e     *entry
+		docs  []textDoc
+	}
+	var order []string
+	groups := map[string]*batch{}
+	var texts, audios int
+	for _, w := range ws {
+		p, ok := w.(*prepared)
+		if !ok {
+			return errors.New("convlogs: WriteTurns got another recorder's write")
+		}
+		if e := p.audio; e != nil {
+			if err := s.insertRow(ctx, tx, p, kindAudio, e, e.body, 1, now); err != nil {
 				return err
 			}
+			audios++
 		}
-		tx.AfterCommit(func() {
-			for _, e := range es {
-				s.m.enqueued.WithLabelValues(e.kind).Inc()
+		if e := p.text; e != nil {
+			b := groups[e.group]
+			if b == nil {
+				b = &batch{first: p, e: e}
+				groups[e.group] = b
+				order = append(order, e.group)
 			}
-			s.Wake()
-		})
-		return nil
+			b.docs = append(b.docs, textDoc{p.turnMS, e.body})
+			texts++
+		}
 	}
+	for _, g := range order {
+		b := groups[g]
+		if err := s.insertRow(ctx, tx, b.first, kindText, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
+			return err
+		}
+	}
+	tx.AfterCommit(func() {
+		s.m.enqueued.WithLabelValues(kindText).Add(float64(texts))
+		s.m.enqueued.WithLabelValues(kindAudio).Add(float64(audios))
+		s.Wake()
+	})
+	return nil
+}
+
+// insertRow queues one row; its ID starts with the (first) turn's time, so
+// that rows are appended at the right edge of the primary key.
+func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
+	id := fmt.Sprintf("%013d/%s/%s", p.turnMS, p.reqID, kind)
+	_, err := tx.ExecStmt(ctx, s.insert, id, kind, e.group, p.account, p.region, p.bot, p.alias, e.role, e.source,
+		e.dest, e.prefix, e.kms, e.contentType, body, docs, p.turnMS, now)
+	return err
+}
+
+// textDoc is one turn's document in a text row.
+type textDoc struct {
+	turnMS int64
+	doc    string
+}
+
+// encodeDocs renders a text row's body: lines "<turn ms>\t<document>\n"
+// (documents are single-line JSON), S2-compressed, in base64 (the portable
+// schema has no binary columns).
+func encodeDocs(docs []textDoc) string {
+	var b []byte
+	for _, d := range docs {
+		b = strconv.AppendInt(b, d.turnMS, 10)
+		b = append(b, '\t')
+		b = append(b, d.doc...)
+		b = append(b, '\n')
+	}
+	return base64.StdEncoding.EncodeToString(s2.Encode(nil, b))
+}
+
+var errCorrupt = errors.New("convlogs: corrupt text row")
+
+// decodeDocs reads a text row's body back as log events.
+func decodeDocs(body string) ([]logs.Event, error) {
+	z, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, errors.Join(errCorrupt, err)
+	}
+	raw, err := s2.Decode(nil, z)
+	if err != nil {
+		return nil, errors.Join(errCorrupt, err)
+	}
+	var out []logs.Event
+	for len(raw) > 0 {
+		line, rest, ok := bytes.Cut(raw, []byte{'\n'})
+		if !ok {
+			return nil, errCorrupt
+		}
+		raw = rest
+		ts, doc, ok := bytes.Cut(line, []byte{'\t'})
+		ms, err := strconv.ParseInt(string(ts), 10, 64)
+		if !ok || err != nil {
+			return nil, errCorrupt
+		}
+		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: string(doc)})
+	}
+	return out, nil
 }

@@ -74,7 +74,7 @@ func (s *Service) Status(ctx context.Context, accountID, region, bot, alias stri
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		rs, err = tx.Query(ctx, `SELECT kind, destination, COUNT(*) FROM convlogs_queue WHERE account_id = $1 AND region = $2 AND bot_name = $3 AND bot_alias = $4
+		rs, err = tx.Query(ctx, `SELECT kind, destination, SUM(docs) FROM convlogs_queue WHERE account_id = $1 AND region = $2 AND bot_name = $3 AND bot_alias = $4
 			GROUP BY kind, destination`, accountID, region, bot, alias)
 		if err != nil {
 			return err

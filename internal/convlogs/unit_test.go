@@ -212,31 +212,49 @@ func TestPrepareTurn(t *testing.T) {
 	if w == nil {
 		t.Fatal("nothing prepared")
 	}
+	// a second turn of the session, and one of another alias, committed
+	// together with it
+	tr2 := turn()
+	tr2.ConversationLogs, tr2.RequestID, tr2.Timestamp = tr.ConversationLogs, "req-2", tr.Timestamp.Add(time.Second)
+	tr3 := turn()
+	tr3.BotAlias, tr3.RequestID = "test", "req-3"
+	ws := []lexruntime.TurnWrite{w, s.PrepareTurn(tr2), s.PrepareTurn(tr3)}
 	for i := 0; i < 2; i++ { // a replayed write queues nothing twice
-		if err := s.cfg.DB.Write(context.Background(), func(tx *store.Tx) error { return w(context.Background(), tx) }); err != nil {
+		if err := s.cfg.DB.Write(context.Background(), func(tx *store.Tx) error { return s.WriteTurns(context.Background(), tx, ws) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	type q struct{ kind, dest, prefix, kms, body string }
+	type q struct {
+		kind, dest, prefix, kms, body string
+		docs                          int
+	}
 	var rows []q
 	s.cfg.DB.Read(context.Background(), func(tx *store.Tx) error {
-		rs, err := tx.Query(context.Background(), `SELECT kind, destination, prefix, kms_key, body FROM convlogs_queue ORDER BY kind`)
+		rs, err := tx.Query(context.Background(), `SELECT kind, destination, prefix, kms_key, body, docs FROM convlogs_queue ORDER BY kind, prefix`)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
 			var r q
-			rs.Scan(&r.kind, &r.dest, &r.prefix, &r.kms, &r.body)
+			rs.Scan(&r.kind, &r.dest, &r.prefix, &r.kms, &r.body, &r.docs)
 			rows = append(rows, r)
 		}
 		return nil
 	})
-	if len(rows) != 2 || rows[0].kind != "audio" || rows[0].dest != "b" || rows[0].prefix != "aws/lex/Shop/prod/3/s-1/req-1.pcm" ||
-		rows[0].kms != "arn:aws:kms:us-east-1:123456789012:alias/a" || rows[0].body != "AQID" ||
-		rows[1].kind != "text" || rows[1].dest != "arn:aws:logs:us-east-1:123456789012:log-group:lex" || rows[1].prefix != "aws/lex/Shop/prod/3/" ||
-		!strings.Contains(rows[1].body, `"s3PathForAudio":"b/aws/lex/Shop/prod/3/s-1/req-1.pcm"`) {
-		t.Errorf("queued %+v", rows)
+	if len(rows) != 3 || rows[0].kind != "audio" || rows[0].dest != "b" || rows[0].prefix != "aws/lex/Shop/prod/3/s-1/req-1.pcm" ||
+		rows[0].kms != "arn:aws:kms:us-east-1:123456789012:alias/a" || rows[0].body != "AQID" || rows[0].docs != 1 ||
+		rows[1].kind != "text" || rows[1].dest != "arn:aws:logs:us-east-1:123456789012:log-group:lex" || rows[1].prefix != "aws/lex/Shop/prod/3/" || rows[1].docs != 2 ||
+		rows[2].prefix != "aws/lex/Shop/test/3/" || rows[2].docs != 1 {
+		t.Fatalf("queued %+v", rows)
+	}
+	evs, err := decodeDocs(rows[1].body)
+	if err != nil || len(evs) != 2 || !evs[0].Timestamp.Equal(tr.Timestamp) || !evs[1].Timestamp.Equal(tr2.Timestamp) ||
+		!strings.Contains(evs[0].Message, `"s3PathForAudio":"b/aws/lex/Shop/prod/3/s-1/req-1.pcm"`) || !strings.Contains(evs[1].Message, `"requestId":"req-2"`) {
+		t.Errorf("text row of two turns: %+v %v", evs, err)
+	}
+	if _, err := decodeDocs("not base64!"); err == nil {
+		t.Error("corrupt body decoded")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -94,15 +95,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil {
 			w.s.log.Error("conversation logs: delivery pass failed", "err", err)
 		}
+		if p.More && err == nil {
+			continue // a backlog: no pause
+		}
 		t := time.NewTimer(cfg.BatchDelay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
-		}
-		if p.More && err == nil {
-			continue
 		}
 		t = time.NewTimer(cfg.PollInterval)
 		select {
@@ -130,11 +131,11 @@ func (w *Worker) release() {
 // row is a claimed queue row.
 type row struct {
 	id, kind, group, account, region, bot, alias, role, source, dest, prefix, kms, contentType, body string
-	turnMS, enqueuedMS, attempts                                                                     int64
+	turnMS, enqueuedMS, attempts, docs                                                               int64
 }
 
 const rowCols = `id, kind, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key,
-	content_type, body, turn_ms, enqueued_ms, attempts`
+	content_type, body, turn_ms, enqueued_ms, attempts, docs`
 
 // RunOnce makes one delivery pass.
 func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
@@ -148,14 +149,14 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.lastExpire = now
 		p.Dropped += n
 	}
-	rows, err := w.due(ctx, now)
+	rows, more, err := w.due(ctx, now)
 	if err != nil {
 		return p, err
 	}
 	p.Claimed += len(rows)
-	p.More = len(rows) == w.s.cfg.TextBatch
+	p.More = more
 	w.deliverText(ctx, rows, now, &p)
-	if rows, err = w.claim(ctx, kindAudio, w.s.cfg.AudioBatch, now); err != nil {
+	if rows, err = w.claimAudio(ctx, now); err != nil {
 		return p, err
 	}
 	p.Claimed += len(rows)
@@ -195,27 +196,33 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 	return out
 }
 
-// due finds up to TextBatch due text rows (not of a paused group): their
-// IDs and groups, and each group's destination from its first row (the
-// bodies are read when the rows are taken).
-func (w *Worker) due(ctx context.Context, now time.Time) ([]row, error) {
+// due finds due text rows (not of a paused group) holding up to
+// TextBatch documents: their IDs and groups, and each group's destination
+// from its first row (the bodies are read when the rows are taken). more
+// is true when there are others.
+func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool, err error) {
 	cond, args := w.dueCond(kindText, now, 1)
 	args = append(args, w.s.cfg.TextBatch)
-	q := `SELECT id, group_key, attempts FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
-	var rows []row
-	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		rows = rows[:0]
+	q := `SELECT id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
+	err = w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		rows, more = rows[:0], false
 		rs, err := tx.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
+		docs := 0
 		for rs.Next() {
 			r := row{kind: kindText}
-			if err := rs.Scan(&r.id, &r.group, &r.attempts); err != nil {
+			if err := rs.Scan(&r.id, &r.group, &r.attempts, &r.docs); err != nil {
 				rs.Close()
 				return err
 			}
+			if len(rows) > 0 && docs+int(r.docs) > w.s.cfg.TextBatch {
+				more = true
+				break // keep the delivering transaction short
+			}
 			rows = append(rows, r)
+			docs += int(r.docs)
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
@@ -238,7 +245,7 @@ func (w *Worker) due(ctx context.Context, now time.Time) ([]row, error) {
 		}
 		return nil
 	})
-	return rows, err
+	return rows, more, err
 }
 
 // dueCond is the condition of due rows of kind at now (placeholders from
@@ -253,6 +260,26 @@ func (w *Worker) dueCond(kind string, now time.Time, first int) (string, []any) 
 		}
 	}
 	return cond, args
+}
+
+// claimAudio leases up to AudioBatch due audio rows, when there are any
+// (a read first: most passes find none and need no write transaction).
+func (w *Worker) claimAudio(ctx context.Context, now time.Time) ([]row, error) {
+	cond, args := w.dueCond(kindAudio, now, 1)
+	var any bool
+	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
+		var id string
+		err := tx.QueryRow(ctx, `SELECT id FROM convlogs_queue WHERE `+cond+` LIMIT 1`, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		any = err == nil
+		return err
+	})
+	if err != nil || !any {
+		return nil, err
+	}
+	return w.claim(ctx, kindAudio, w.s.cfg.AudioBatch, now)
 }
 
 // claim leases up to limit due rows of kind (not of a paused group).
@@ -273,7 +300,7 @@ func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Tim
 		for rs.Next() {
 			var r row
 			if err := rs.Scan(&r.id, &r.kind, &r.group, &r.account, &r.region, &r.bot, &r.alias, &r.role, &r.source, &r.dest, &r.prefix, &r.kms,
-				&r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts); err != nil {
+				&r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts, &r.docs); err != nil {
 				return err
 			}
 			rows = append(rows, r)
@@ -337,9 +364,13 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 			if err != nil || len(mine) == 0 {
 				return err
 			}
-			events := make([]logs.Event, len(mine))
-			for i, r := range mine {
-				events[i] = logs.Event{Timestamp: store.FromMillis(r.turnMS), Message: r.body}
+			var events []logs.Event
+			for _, r := range mine {
+				evs, err := decodeDocs(r.body)
+				if err != nil { // cannot happen: WriteTurns encoded it
+					return err
+				}
+				events = append(events, evs...)
 			}
 			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.region, Group: r0.dest, Stream: stream,
 				CreateStream: true, Events: events, Tx: tx})
@@ -373,7 +404,7 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time) ([]row, error) {
 	nowMS := store.Millis(now)
 	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE next_ms <= $1 AND lease_until_ms < $1 AND id IN (`+placeholders(2, len(g))+`)
-		RETURNING id, turn_ms, body`, append([]any{nowMS}, ids(g)...)...)
+		RETURNING id, body`, append([]any{nowMS}, ids(g)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -385,12 +416,11 @@ func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time)
 	var mine []row
 	for rs.Next() {
 		var id, body string
-		var ts int64
-		if err := rs.Scan(&id, &ts, &body); err != nil {
+		if err := rs.Scan(&id, &body); err != nil {
 			return nil, err
 		}
 		if r := byID[id]; r != nil {
-			r.turnMS, r.body = ts, body
+			r.body = body
 			mine = append(mine, *r)
 		}
 	}
@@ -524,7 +554,9 @@ func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason stri
 	if err != nil && ctx.Err() == nil {
 		w.s.log.Error("conversation logs: could not record a delivery failure", "err", err)
 	}
-	p.Failed += len(g)
+	for _, r := range g {
+		p.Failed += int(r.docs)
+	}
 	w.s.m.failures.WithLabelValues(r0.kind, reason).Inc()
 	w.s.log.Warn("conversation logs: delivery failed; will retry", "type", r0.kind, "bot", r0.bot, "alias", r0.alias, "role", r0.role,
 		"destination", r0.dest, "entries", len(g), "attempt", r0.attempts+1, "retry_at", until.UTC().Format(time.RFC3339), "reason", reason, "err", msg)
@@ -554,13 +586,13 @@ func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		gone = gone[:0]
 		rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE enqueued_ms < $1 AND lease_until_ms < $2
-			RETURNING kind, account_id, region, bot_name, bot_alias, destination`, cut, store.Millis(now))
+			RETURNING kind, account_id, region, bot_name, bot_alias, destination, docs`, cut, store.Millis(now))
 		if err != nil {
 			return err
 		}
 		for rs.Next() {
 			var r row
-			if err := rs.Scan(&r.kind, &r.account, &r.region, &r.bot, &r.alias, &r.dest); err != nil {
+			if err := rs.Scan(&r.kind, &r.account, &r.region, &r.bot, &r.alias, &r.dest, &r.docs); err != nil {
 				rs.Close()
 				return err
 			}
@@ -575,7 +607,7 @@ func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
 		first := map[k]row{}
 		for _, r := range gone {
 			key := k{r.account, r.region, r.bot, r.alias, r.kind}
-			n[key]++
+			n[key] += r.docs
 			first[key] = r
 		}
 		for key, c := range n {
@@ -593,19 +625,21 @@ func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	dropped := 0
 	for _, r := range gone {
-		w.s.m.dropped.WithLabelValues(r.kind, "expired").Inc()
+		w.s.m.dropped.WithLabelValues(r.kind, "expired").Add(float64(r.docs))
+		dropped += int(r.docs)
 	}
-	if len(gone) > 0 {
-		w.s.log.Error("conversation logs: undelivered entries expired", "entries", len(gone), "max_age", w.s.cfg.MaxAge.String())
+	if dropped > 0 {
+		w.s.log.Error("conversation logs: undelivered entries expired", "entries", dropped, "max_age", w.s.cfg.MaxAge.String())
 	}
-	return len(gone), nil
+	return dropped, nil
 }
 
 func (w *Worker) samplePending(ctx context.Context) {
 	counts := map[string]float64{kindText: 0, kindAudio: 0}
 	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		rs, err := tx.Query(ctx, `SELECT kind, COUNT(*) FROM convlogs_queue GROUP BY kind`)
+		rs, err := tx.Query(ctx, `SELECT kind, SUM(docs) FROM convlogs_queue GROUP BY kind`)
 		if err != nil {
 			return err
 		}

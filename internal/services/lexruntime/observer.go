@@ -20,24 +20,29 @@ type TurnObserver interface {
 	ObserveTurn(t *Turn)
 }
 
-// TurnRecorder writes what a turn needs written in the transaction that
-// commits the turn, so that nothing acknowledged to the client is lost
+// TurnRecorder writes what turns need written in the transaction that
+// commits them, so that nothing acknowledged to a client is lost
 // (conversation logs' durable delivery queue). PrepareTurn runs on the
 // request's goroutine before the commit, for every PostText and
 // PostContent turn whose session has conversation-log settings (or when
-// an Observer is set too); the TxWrite it returns (nil: nothing to write)
-// runs inside the commit's transaction once the session's compare-and-swap
-// has succeeded — never for a turn that lost the race. A TxWrite error
-// fails the commit (on SQLite, the group of turns committed with it), so
-// it should only return database errors. The Turn is the recorder's to
-// keep (shared with the Observer: neither may change it); TxWrite must
-// not block on anything but the database.
+// an Observer is set too), and returns the turn's prepared write (nil:
+// nothing to write). WriteTurns runs inside the commit's transaction with
+// the prepared writes of the turns it commits whose session
+// compare-and-swap succeeded — never of a turn that lost the race: one on
+// PostgreSQL, where each turn commits on its own, up to 64 on SQLite,
+// where concurrent turns commit together, so a recorder can write them as
+// one row. Its error fails the commit (and every turn in it), so it should
+// only return database errors, and it must not block on anything but the
+// database. The Turn is the recorder's to keep (shared with the Observer:
+// neither may change it).
 type TurnRecorder interface {
-	PrepareTurn(t *Turn) TxWrite
+	PrepareTurn(t *Turn) TurnWrite
+	WriteTurns(ctx context.Context, tx *store.Tx, ws []TurnWrite) error
 }
 
-// TxWrite is a write a TurnRecorder makes in a turn's transaction.
-type TxWrite func(ctx context.Context, tx *store.Tx) error
+// TurnWrite is a TurnRecorder's prepared write for one turn, opaque to
+// the runtime.
+type TurnWrite any
 
 // Turn is everything one turn's text-log document (spec §4.1) and audio
 // log (§4.2) need.

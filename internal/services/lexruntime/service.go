@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		locks:   newSessionLocks(),
 		limits:  newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
 		st:      st,
-		commits: newCommitter(cfg.DB, st),
+		commits: newCommitter(cfg.DB, st, cfg.Recorder),
 	}, nil
 }
 

@@ -1,20 +1,22 @@
 -- Lex conversation logs (internal/convlogs).
 --
--- convlogs_queue is the durable delivery queue: one row per text document
--- (kind 'text': body is the JSON document) or audio object (kind 'audio':
--- body is the base64 of the audio), inserted in the transaction that
--- commits the turn (id = the turn's time, request ID and kind). Text rows
--- are taken (deleted) by the transaction that appends them to their log
--- group; audio rows are leased (lease_owner, lease_until_ms) while their
--- object is written. group_key names the destination a row goes to (kind,
--- account, region, role, source, destination, prefix or key): rows of one
--- group are delivered together. next_ms is when the row may next be tried
--- (backoff after a failed delivery). prefix is the alias's resourcePrefix
--- (the stream name's start) for text and the object key for audio; kms_key
--- the audio's SSE-KMS key ('': the bucket's default encryption). Only the
--- delivery order is indexed (a turn inserts two B-tree entries per row);
--- the rare scans by age (expiry) and by alias (Status) read the queue,
--- which is small unless a destination has been failing for long.
+-- convlogs_queue is the durable delivery queue, filled in the transaction
+-- that commits the turns: a text row holds the documents of the turns
+-- committed together for one destination (docs of them; body is the
+-- base64 of the S2-compressed lines "<turn ms>\t<document>\n"), an audio
+-- row one turn's audio (body is its base64). id is the (first) turn's
+-- time, request ID and kind. Text rows are taken (deleted) by the
+-- transaction that appends their documents to the log group; audio rows
+-- are leased (lease_owner, lease_until_ms) while their object is written.
+-- group_key names the destination (kind, account, region, role, source,
+-- destination, prefix or key): rows of one group are delivered together.
+-- next_ms is when the row may next be tried (backoff after a failed
+-- delivery). prefix is the alias's resourcePrefix (the stream name's
+-- start) for text and the object key for audio; kms_key the audio's
+-- SSE-KMS key ('': the bucket's default encryption). Only the delivery
+-- order is indexed; the rare scans by age (expiry) and by alias (Status)
+-- read the queue, which is small unless a destination has been failing
+-- for long.
 CREATE TABLE convlogs_queue (
     id             TEXT PRIMARY KEY,
     kind           TEXT NOT NULL,
@@ -30,6 +32,7 @@ CREATE TABLE convlogs_queue (
     kms_key        TEXT NOT NULL DEFAULT '',
     content_type   TEXT NOT NULL DEFAULT '',
     body           TEXT NOT NULL,
+    docs           BIGINT NOT NULL,
     turn_ms        BIGINT NOT NULL,
     enqueued_ms    BIGINT NOT NULL,
     attempts       BIGINT NOT NULL DEFAULT 0,
