@@ -144,12 +144,17 @@ type Service struct {
 	wake chan struct{}
 	m    *metrics
 
-	insert *store.Stmt
+	insert, insertDest *store.Stmt
 
 	// parsed caches settings by their JSON (a session carries the
-	// settings it started with, so few distinct values are live).
+	// settings it started with, so few distinct values are live), dests
+	// the destinations derived from them per alias version.
 	mu     sync.Mutex
 	parsed map[string]*settings
+	dests  map[aliasKey]*aliasDests
+	// known are the group keys this process knows to be in
+	// convlogs_dests.
+	known sync.Map
 
 	sessions *sessionCache
 }
@@ -193,8 +198,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), m: newMetrics(), insert: ins,
-		parsed: map[string]*settings{}}
+	insDest, err := cfg.DB.Prepare(ctx, destQuery)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), m: newMetrics(), insert: ins, insertDest: insDest,
+		parsed: map[string]*settings{}, dests: map[aliasKey]*aliasDests{}}
 	s.sessions = newSessionCache(s)
 	return s, nil
 }

@@ -45,7 +45,7 @@ const statusUpsert = `INSERT INTO convlogs_status (account_id, region, bot_name,
 	last_error_ms = CASE WHEN excluded.last_error_ms > convlogs_status.last_error_ms THEN excluded.last_error_ms ELSE convlogs_status.last_error_ms END`
 
 func (s *Service) updateStatus(ctx context.Context, tx *store.Tx, r row, logType string, d statusDelta) error {
-	_, err := tx.Exec(ctx, statusUpsert, r.account, r.region, r.bot, r.alias, logType, r.dest, d.delivered, d.failed, d.dropped,
+	_, err := tx.Exec(ctx, statusUpsert, r.d.account, r.d.region, r.d.bot, r.d.alias, logType, r.d.dest, d.delivered, d.failed, d.dropped,
 		store.Millis(d.lastDelivery), d.lastError, store.Millis(d.lastErrorAt))
 	return err
 }
@@ -74,8 +74,8 @@ func (s *Service) Status(ctx context.Context, accountID, region, bot, alias stri
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		rs, err = tx.Query(ctx, `SELECT kind, destination, SUM(docs) FROM convlogs_queue WHERE account_id = $1 AND region = $2 AND bot_name = $3 AND bot_alias = $4
-			GROUP BY kind, destination`, accountID, region, bot, alias)
+		rs, err = tx.Query(ctx, `SELECT q.kind, d.destination, SUM(q.docs) FROM convlogs_queue q JOIN convlogs_dests d ON d.group_key = q.group_key
+			WHERE d.account_id = $1 AND d.region = $2 AND d.bot_name = $3 AND d.bot_alias = $4 GROUP BY q.kind, d.destination`, accountID, region, bot, alias)
 		if err != nil {
 			return err
 		}

@@ -225,24 +225,25 @@ func TestPrepareTurn(t *testing.T) {
 		}
 	}
 	type q struct {
-		kind, dest, prefix, kms, body string
-		docs                          int
+		kind, dest, key, prefix, kms, body string
+		docs                               int
 	}
 	var rows []q
 	s.cfg.DB.Read(context.Background(), func(tx *store.Tx) error {
-		rs, err := tx.Query(context.Background(), `SELECT kind, destination, prefix, kms_key, body, docs FROM convlogs_queue ORDER BY kind, prefix`)
+		rs, err := tx.Query(context.Background(), `SELECT q.kind, d.destination, q.object_key, d.prefix, d.kms_key, q.body, q.docs
+			FROM convlogs_queue q JOIN convlogs_dests d ON d.group_key = q.group_key ORDER BY q.kind, d.prefix`)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
 			var r q
-			rs.Scan(&r.kind, &r.dest, &r.prefix, &r.kms, &r.body, &r.docs)
+			rs.Scan(&r.kind, &r.dest, &r.key, &r.prefix, &r.kms, &r.body, &r.docs)
 			rows = append(rows, r)
 		}
 		return nil
 	})
-	if len(rows) != 3 || rows[0].kind != "audio" || rows[0].dest != "b" || rows[0].prefix != "aws/lex/Shop/prod/3/s-1/req-1.pcm" ||
+	if len(rows) != 3 || rows[0].kind != "audio" || rows[0].dest != "b" || rows[0].key != "aws/lex/Shop/prod/3/s-1/req-1.pcm" ||
 		rows[0].kms != "arn:aws:kms:us-east-1:123456789012:alias/a" || rows[0].body != "AQID" || rows[0].docs != 1 ||
 		rows[1].kind != "text" || rows[1].dest != "arn:aws:logs:us-east-1:123456789012:log-group:lex" || rows[1].prefix != "aws/lex/Shop/prod/3/" || rows[1].docs != 2 ||
 		rows[2].prefix != "aws/lex/Shop/test/3/" || rows[2].docs != 1 {

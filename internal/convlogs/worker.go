@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ type Worker struct {
 
 	mu     sync.Mutex
 	paused map[string]*backoff // by group key
+	dests  map[string]*dest    // by group key (destinations never change)
 
 	lastExpire, lastPending time.Time
 }
@@ -71,7 +73,7 @@ type backoff struct {
 
 // Worker returns a delivery worker with a fresh lease identity.
 func (s *Service) Worker() *Worker {
-	return &Worker{s: s, id: "convlogs-" + uuid.NewString(), paused: map[string]*backoff{}}
+	return &Worker{s: s, id: "convlogs-" + uuid.NewString(), paused: map[string]*backoff{}, dests: map[string]*dest{}}
 }
 
 // Pass is what one RunOnce did.
@@ -128,14 +130,14 @@ func (w *Worker) release() {
 	})
 }
 
-// row is a claimed queue row.
+// row is a queue row found due or claimed.
 type row struct {
-	id, kind, group, account, region, bot, alias, role, source, dest, prefix, kms, contentType, body string
-	turnMS, enqueuedMS, attempts, docs                                                               int64
+	d                                             *dest
+	id, kind, group, objectKey, contentType, body string
+	turnMS, enqueuedMS, attempts, docs            int64
 }
 
-const rowCols = `id, kind, group_key, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key,
-	content_type, body, turn_ms, enqueued_ms, attempts, docs`
+const rowCols = `id, kind, group_key, object_key, content_type, body, turn_ms, enqueued_ms, attempts, docs`
 
 // RunOnce makes one delivery pass.
 func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
@@ -228,24 +230,37 @@ func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool,
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		meta := map[string]*row{}
 		for i := range rows {
-			r := &rows[i]
-			m := meta[r.group]
-			if m == nil {
-				m = &row{}
-				err := tx.QueryRow(ctx, `SELECT account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix FROM convlogs_queue WHERE id = $1`, r.id).
-					Scan(&m.account, &m.region, &m.bot, &m.alias, &m.role, &m.source, &m.dest, &m.prefix)
-				if err != nil {
-					return err
-				}
-				meta[r.group] = m
+			if rows[i].d, err = w.dest(ctx, tx, rows[i].group); err != nil {
+				return err
 			}
-			r.account, r.region, r.bot, r.alias, r.role, r.source, r.dest, r.prefix = m.account, m.region, m.bot, m.alias, m.role, m.source, m.dest, m.prefix
 		}
 		return nil
 	})
 	return rows, more, err
+}
+
+// dest returns a group's destination (read in tx once, then cached).
+func (w *Worker) dest(ctx context.Context, tx *store.Tx, group string) (*dest, error) {
+	w.mu.Lock()
+	d := w.dests[group]
+	w.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	d = &dest{group: group}
+	err := tx.QueryRow(ctx, `SELECT kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key
+		FROM convlogs_dests WHERE group_key = $1`, group).Scan(&d.kind, &d.account, &d.region, &d.bot, &d.alias, &d.role, &d.source, &d.dest, &d.prefix, &d.kms)
+	if err != nil {
+		return nil, fmt.Errorf("convlogs: destination %s: %w", group, err)
+	}
+	w.mu.Lock()
+	if len(w.dests) > 10_000 {
+		w.dests = map[string]*dest{}
+	}
+	w.dests[group] = d
+	w.mu.Unlock()
+	return d, nil
 }
 
 // dueCond is the condition of due rows of kind at now (placeholders from
@@ -299,13 +314,21 @@ func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Tim
 		defer rs.Close()
 		for rs.Next() {
 			var r row
-			if err := rs.Scan(&r.id, &r.kind, &r.group, &r.account, &r.region, &r.bot, &r.alias, &r.role, &r.source, &r.dest, &r.prefix, &r.kms,
-				&r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts, &r.docs); err != nil {
+			if err := rs.Scan(&r.id, &r.kind, &r.group, &r.objectKey, &r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts, &r.docs); err != nil {
 				return err
 			}
 			rows = append(rows, r)
 		}
-		return rs.Err()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		rs.Close()
+		for i := range rows {
+			if rows[i].d, err = w.dest(ctx, tx, rows[i].group); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	sort.Slice(rows, func(a, b int) bool {
 		if rows[a].turnMS != rows[b].turnMS {
@@ -351,12 +374,12 @@ func (w *Worker) streamSuffix(now time.Time) string {
 func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *Pass) {
 	for _, g := range groups(rows) {
 		r0 := g[0]
-		pr, err := w.s.sessions.get(ctx, r0.role, r0.source, r0.account, r0.region)
+		pr, err := w.s.sessions.get(ctx, r0.d.role, r0.d.source, r0.d.account, r0.d.region)
 		if err != nil {
 			w.failed(ctx, g, now, "assume_role", err, p)
 			continue
 		}
-		stream := r0.prefix + w.streamSuffix(now)
+		stream := r0.d.prefix + w.streamSuffix(now)
 		var accepted, rejected int
 		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 			accepted, rejected = 0, 0
@@ -372,7 +395,7 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 				}
 				events = append(events, evs...)
 			}
-			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.region, Group: r0.dest, Stream: stream,
+			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.d.region, Group: r0.d.dest, Stream: stream,
 				CreateStream: true, Events: events, Tx: tx})
 			if err != nil {
 				return err
@@ -394,7 +417,7 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 		w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
 		if rejected > 0 {
 			w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
-			w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.bot, "alias", r0.alias, "log_group", r0.dest, "rejected", rejected)
+			w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.d.bot, "alias", r0.d.alias, "log_group", r0.d.dest, "rejected", rejected)
 		}
 	}
 }
@@ -434,7 +457,7 @@ func (w *Worker) deliverAudio(ctx context.Context, rows []row, now time.Time, p 
 			deferred = append(deferred, r)
 			continue
 		}
-		pr, err := w.s.sessions.get(ctx, r.role, r.source, r.account, r.region)
+		pr, err := w.s.sessions.get(ctx, r.d.role, r.d.source, r.d.account, r.d.region)
 		if err != nil {
 			w.failed(ctx, []row{r}, now, "assume_role", err, p)
 			continue
@@ -444,9 +467,9 @@ func (w *Worker) deliverAudio(ctx context.Context, rows []row, now time.Time, p 
 			w.drop(ctx, r, now, "corrupt", err, p)
 			continue
 		}
-		in := s3.PutAsInput{Principal: pr, Bucket: r.dest, Key: r.prefix, Body: bytes.NewReader(audio), ContentType: r.contentType}
-		if r.kms != "" {
-			in.SSE, in.KMSKeyID = "aws:kms", r.kms
+		in := s3.PutAsInput{Principal: pr, Bucket: r.d.dest, Key: r.objectKey, Body: bytes.NewReader(audio), ContentType: r.contentType}
+		if r.d.kms != "" {
+			in.SSE, in.KMSKeyID = "aws:kms", r.d.kms
 		}
 		if _, err := w.s.deps.Buckets.PutAs(ctx, in); err != nil {
 			w.failed(ctx, []row{r}, now, reasonOf(err), err, p)
@@ -558,8 +581,8 @@ func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason stri
 		p.Failed += int(r.docs)
 	}
 	w.s.m.failures.WithLabelValues(r0.kind, reason).Inc()
-	w.s.log.Warn("conversation logs: delivery failed; will retry", "type", r0.kind, "bot", r0.bot, "alias", r0.alias, "role", r0.role,
-		"destination", r0.dest, "entries", len(g), "attempt", r0.attempts+1, "retry_at", until.UTC().Format(time.RFC3339), "reason", reason, "err", msg)
+	w.s.log.Warn("conversation logs: delivery failed; will retry", "type", r0.kind, "bot", r0.d.bot, "alias", r0.d.alias, "role", r0.d.role,
+		"destination", r0.d.dest, "entries", len(g), "attempt", r0.attempts+1, "retry_at", until.UTC().Format(time.RFC3339), "reason", reason, "err", msg)
 }
 
 // drop gives a row up.
@@ -576,7 +599,7 @@ func (w *Worker) drop(ctx context.Context, r row, now time.Time, reason string, 
 	})
 	p.Dropped++
 	w.s.m.dropped.WithLabelValues(r.kind, reason).Inc()
-	w.s.log.Error("conversation logs: entry dropped", "type", r.kind, "bot", r.bot, "alias", r.alias, "id", r.id, "reason", reason, "err", cause)
+	w.s.log.Error("conversation logs: entry dropped", "type", r.kind, "bot", r.d.bot, "alias", r.d.alias, "id", r.id, "reason", reason, "err", cause)
 }
 
 // expire drops rows older than MaxAge (not leased).
@@ -586,13 +609,13 @@ func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		gone = gone[:0]
 		rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE enqueued_ms < $1 AND lease_until_ms < $2
-			RETURNING kind, account_id, region, bot_name, bot_alias, destination, docs`, cut, store.Millis(now))
+			RETURNING kind, group_key, docs`, cut, store.Millis(now))
 		if err != nil {
 			return err
 		}
 		for rs.Next() {
 			var r row
-			if err := rs.Scan(&r.kind, &r.account, &r.region, &r.bot, &r.alias, &r.dest, &r.docs); err != nil {
+			if err := rs.Scan(&r.kind, &r.group, &r.docs); err != nil {
 				rs.Close()
 				return err
 			}
@@ -602,11 +625,16 @@ func (w *Worker) expire(ctx context.Context, now time.Time) (int, error) {
 		if err := rs.Err(); err != nil {
 			return err
 		}
+		for i := range gone {
+			if gone[i].d, err = w.dest(ctx, tx, gone[i].group); err != nil {
+				return err
+			}
+		}
 		type k struct{ acct, region, bot, alias, kind string }
 		n := map[k]int64{}
 		first := map[k]row{}
 		for _, r := range gone {
-			key := k{r.account, r.region, r.bot, r.alias, r.kind}
+			key := k{r.d.account, r.d.region, r.d.bot, r.d.alias, r.kind}
 			n[key] += r.docs
 			first[key] = r
 		}

@@ -1,19 +1,33 @@
 -- Lex conversation logs (internal/convlogs).
 --
+-- convlogs_dests are the destinations queue rows go to, one per
+-- group_key (kind, account, region, role, source, destination, and the
+-- resourcePrefix for text or the SSE-KMS key for audio): written once by
+-- the first turn that logs there, never changed.
+CREATE TABLE convlogs_dests (
+    group_key   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    bot_name    TEXT NOT NULL,
+    bot_alias   TEXT NOT NULL,
+    role_arn    TEXT NOT NULL,
+    source_arn  TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    prefix      TEXT NOT NULL,
+    kms_key     TEXT NOT NULL
+);
+
 -- convlogs_queue is the durable delivery queue, filled in the transaction
 -- that commits the turns: a text row holds the documents of the turns
 -- committed together for one destination (docs of them; body is the
 -- base64 of the S2-compressed lines "<turn ms>\t<document>\n"), an audio
--- row one turn's audio (body is its base64). id is the (first) turn's
--- time, request ID and kind. Text rows are taken (deleted) by the
--- transaction that appends their documents to the log group; audio rows
--- are leased (lease_owner, lease_until_ms) while their object is written.
--- group_key names the destination (kind, account, region, role, source,
--- destination, prefix or key): rows of one group are delivered together.
--- next_ms is when the row may next be tried (backoff after a failed
--- delivery). prefix is the alias's resourcePrefix (the stream name's
--- start) for text and the object key for audio; kms_key the audio's
--- SSE-KMS key ('': the bucket's default encryption). Only the delivery
+-- row one turn's audio (body is its base64, object_key and content_type
+-- its S3 key and Content-Type). id is the (first) turn's time, request ID
+-- and kind. Text rows are taken (deleted) by the transaction that appends
+-- their documents to the log group; audio rows are leased (lease_owner,
+-- lease_until_ms) while their object is written. next_ms is when the row
+-- may next be tried (backoff after a failed delivery). Only the delivery
 -- order is indexed; the rare scans by age (expiry) and by alias (Status)
 -- read the queue, which is small unless a destination has been failing
 -- for long.
@@ -21,15 +35,7 @@ CREATE TABLE convlogs_queue (
     id             TEXT PRIMARY KEY,
     kind           TEXT NOT NULL,
     group_key      TEXT NOT NULL,
-    account_id     TEXT NOT NULL,
-    region         TEXT NOT NULL,
-    bot_name       TEXT NOT NULL,
-    bot_alias      TEXT NOT NULL,
-    role_arn       TEXT NOT NULL,
-    source_arn     TEXT NOT NULL,
-    destination    TEXT NOT NULL,
-    prefix         TEXT NOT NULL,
-    kms_key        TEXT NOT NULL DEFAULT '',
+    object_key     TEXT NOT NULL DEFAULT '',
     content_type   TEXT NOT NULL DEFAULT '',
     body           TEXT NOT NULL,
     docs           BIGINT NOT NULL,
