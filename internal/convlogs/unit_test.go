@@ -169,7 +169,7 @@ func TestAudioKey(t *testing.T) {
 	}
 }
 
-func newTestService(t *testing.T, cfg Config) *Service {
+func newTestService(t testing.TB, cfg Config) *Service {
 	db, err := store.Open(context.Background(), store.Config{URL: "sqlite://" + filepath.Join(t.TempDir(), "t.db")})
 	if err != nil {
 		t.Fatal(err)
