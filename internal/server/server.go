@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,7 @@ import (
 	"lextrail/internal/services/lexmodels"
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sts"
+	"lextrail/internal/speech"
 	"lextrail/internal/store"
 )
 
@@ -107,7 +109,10 @@ type Server struct {
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
-	S3       *s3svc.Service
+	S3 *s3svc.Service
+	// Speech recognises and speaks PostContent audio (tools detected at
+	// start-up; reported in the log and /readyz).
+	Speech   *speech.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -161,6 +166,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz.SetPolicies(s.IAM)
 	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
+
+	s.Speech = speech.New(speech.Config{CacheDir: filepath.Join(cfg.DataDir, "speech"), Logger: cfg.Logger})
+	s.Speech.LogCapabilities()
 
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
@@ -314,7 +322,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"status":"unavailable","database":%q}`+"\n", err.Error())
 		return
 	}
-	fmt.Fprintf(w, `{"status":"ready","database":%q}`+"\n", s.DB.Driver())
+	speechCaps, _ := json.Marshal(s.Speech.Capabilities())
+	fmt.Fprintf(w, `{"status":"ready","database":%q,"speech":%s}`+"\n", s.DB.Driver(), speechCaps)
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:

@@ -14,11 +14,16 @@ import "strings"
 //	            j → HH · gu(e,i) G · gü W · h silent · ll y → Y · ñ N Y ·
 //	            r rr R · x K S (HH in méxico) · n before g/k NG
 //
-// Each word gets up to four pronunciations: seseo (c/z as S, Latin
-// America and the es-419 voice) and distinción (TH, Spain and the es
-// voice), each with plain D and with the DH approximant where the spelling
-// allows it. The alternates matter: "barcelona" with TH was the fix the
-// dependencies trial needed for the es voice.
+// Each word gets up to eight pronunciations, the combinations of three
+// alternates (SpanishAlternates): seseo or distinción (c/z as S — Latin
+// America, the es-419 voice — or TH — Spain, the es voice), the tapped r
+// as R or as D (the English flap is the closest sound the English model
+// has: "pero" is nearer "peddo" than "pero" with an American r), and
+// the vowels e/o as EH/OW or EY/AO. The alternates matter: "barcelona"
+// with TH was the fix the dependencies trial needed for the es voice, and
+// on the accuracy benchmark the tap and the vowels took Spanish intent
+// accuracy from 79% to 87–89%; the d/ð alternate (Approximant) changed
+// nothing and is off.
 func Spanish(word string) []string {
 	w := letters(word, true)
 	if len(w) == 0 {
@@ -26,17 +31,29 @@ func Spanish(word string) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
-	for _, theta := range []bool{false, true} {
-		for _, approx := range []bool{false, true} {
-			p := spanish(w, theta, approx)
-			if p != "" && !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
+	for v := 0; v < 16; v++ {
+		if v&^SpanishAlternates != 0 {
+			continue
+		}
+		p := spanish(w, v&Theta != 0, v&Approximant != 0, v&Tap != 0, v&Vowels != 0)
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
 	}
 	return out
 }
+
+// Alternate pronunciations Spanish generates.
+const (
+	Theta       = 1 << iota // c(e,i)/z as TH besides S
+	Approximant             // d between vowels and at the end as DH besides D
+	Tap                     // the tapped r after a vowel (pero, parque, mar) as D, the English flap, besides R
+	Vowels                  // e as EY and o as AO besides EH and OW
+)
+
+// SpanishAlternates selects the alternates.
+var SpanishAlternates = Theta | Tap | Vowels
 
 func isVowelRune(r rune) bool {
 	switch r {
@@ -46,7 +63,7 @@ func isVowelRune(r rune) bool {
 	return false
 }
 
-func spanish(w []rune, theta, approx bool) string {
+func spanish(w []rune, theta, approx, tap, vowels bool) string {
 	at := func(i int) rune {
 		if i < 0 || i >= len(w) {
 			return 0
@@ -79,6 +96,8 @@ func spanish(w []rune, theta, approx bool) string {
 			if n == 'i' || (n == 'y' && !isVowelRune(at(i+2))) {
 				add("EY")
 				i++
+			} else if vowels {
+				add("EY")
 			} else {
 				add("EH")
 			}
@@ -86,6 +105,8 @@ func spanish(w []rune, theta, approx bool) string {
 			if n == 'i' || (n == 'y' && !isVowelRune(at(i+2))) {
 				add("OY")
 				i++
+			} else if vowels {
+				add("AO")
 			} else {
 				add("OW")
 			}
@@ -164,7 +185,11 @@ func spanish(w []rune, theta, approx bool) string {
 				i++
 			}
 		case 'r':
-			add("R")
+			if tap && n != 'r' && prevV {
+				add("D")
+			} else {
+				add("R")
+			}
 			if n == 'r' {
 				i++
 			}
