@@ -1,12 +1,23 @@
 // Command lextrail-load is lextrail's load generator: it sends authenticated
-// STS GetCallerIdentity calls (or, with -op PutSlotType, Lex model-building
-// PutSlotType calls creating distinct slot types: a cheap mutating call
-// whose CloudTrail event is written in its own transaction) over keep-alive
-// HTTP connections and reports throughput and latency percentiles.
+// STS GetCallerIdentity calls (or, with -op PutSlotType / PutIntent, Lex
+// model-building calls creating distinct slot types or intents: cheap
+// mutating calls whose CloudTrail event is written in the call's
+// transaction; with -op CreateDeleteUser, IAM CreateUser/DeleteUser pairs;
+// with -op
+// AssumeRole, STS AssumeRole calls by an IAM user the generator creates
+// first, each issuing a session and recording its event; with -op PostText,
+// Lex runtime conversation turns against a 50-intent bot, each turn
+// classifying or filling a slot and writing its session) over keep-alive
+// HTTP connections and reports throughput and latency percentiles. -rate
+// makes it open-loop: requests are scheduled at that total rate and latency
+// is measured from each request's scheduled time, so a stalled server
+// cannot hide its queueing.
 //
 //	go run ./cmd/lextrail-load                      # starts an in-process server in a temp dir
 //	go run ./cmd/lextrail-load -audit=false         # same server and calls, but its gateway records no events
 //	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
+//	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
+//	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -34,14 +45,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -59,7 +74,9 @@ func main() {
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
 	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
-	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer) or PutSlotType (mutating, audited in its own transaction; distinct names)")
+	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
+	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
+	users := flag.Int("users", 50, "PostText: conversations per connection")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -74,8 +91,10 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *op != "GetCallerIdentity" && *op != "PutSlotType" {
-		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity or PutSlotType")
+	switch *op {
+	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText":
+	default:
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, PutIntent, CreateDeleteUser, AssumeRole or PostText")
 		os.Exit(2)
 	}
 	if *duration > 5*time.Minute {
@@ -96,12 +115,12 @@ func main() {
 		os.Exit(2)
 	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v\n", *op, *audited)
+	fmt.Printf("op %s, audit %v, connections %d, rate %v\n", *op, *audited, *conns, *rate)
 	fmt.Print(res)
 }
 
@@ -169,8 +188,14 @@ type Options struct {
 	Connections                    int
 	Duration, Warmup               time.Duration
 	MaxRequests                    int64
-	// Op is "GetCallerIdentity" (default) or "PutSlotType".
+	// Op is "GetCallerIdentity" (default), "PutSlotType", "PutIntent",
+	// "CreateDeleteUser", "AssumeRole" or "PostText".
 	Op string
+	// Rate, when positive, schedules requests at that total rate (open
+	// loop; latency counts from the scheduled time).
+	Rate float64
+	// Users is PostText's conversations per connection (default 50).
+	Users int
 }
 
 // Result is a run's outcome.
@@ -180,19 +205,28 @@ type Result struct {
 	P50, P90, P99    time.Duration
 	Max              time.Duration
 	FirstError       string
+	// CPU is the CPU time (user+system) this process used while measuring:
+	// the server's and the client's when the server is in-process.
+	CPU time.Duration
 }
 
 func (r Result) String() string {
 	rps := float64(r.Requests) / r.Elapsed.Seconds()
 	s := fmt.Sprintf("requests %d in %v: %.0f req/s; errors %d\nlatency p50 %v  p90 %v  p99 %v  max %v\n",
 		r.Requests, r.Elapsed.Round(time.Millisecond), rps, r.Errors, r.P50, r.P90, r.P99, r.Max)
+	if r.CPU > 0 && r.Requests > 0 {
+		per := r.CPU / time.Duration(r.Requests)
+		s += fmt.Sprintf("process CPU %v (%.2f of %d cores): %v per request, i.e. %.0f req/s if the process had all %d cores\n",
+			r.CPU.Round(time.Millisecond), r.CPU.Seconds()/r.Elapsed.Seconds(), runtime.NumCPU(), per.Round(time.Microsecond),
+			float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
 	return s
 }
 
-const body = "Action=GetCallerIdentity&Version=2011-06-15"
+const callerIdentityBody = "Action=GetCallerIdentity&Version=2011-06-15"
 
 // signer keeps a signed request fresh for replay.
 type signer struct {
@@ -201,7 +235,9 @@ type signer struct {
 	signed  time.Time
 	opts    Options
 	sig     *v4.Signer
-	payload string
+	body    string // the replayed query-protocol request
+	payload string // its sha256
+	ak, sk  string // the credentials it is signed with
 }
 
 func (s *signer) current() (http.Header, error) {
@@ -210,13 +246,13 @@ func (s *signer) current() (http.Header, error) {
 	if s.header != nil && time.Since(s.signed) < time.Second {
 		return s.header, nil
 	}
-	req, err := http.NewRequest(http.MethodPost, s.opts.Endpoint+"/", bytes.NewReader([]byte(body)))
+	req, err := http.NewRequest(http.MethodPost, s.opts.Endpoint+"/", bytes.NewReader([]byte(s.body)))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	now := time.Now()
-	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
+	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.ak, SecretAccessKey: s.sk},
 		req, s.payload, "sts", "us-east-1", now)
 	if err != nil {
 		return nil, err
@@ -227,19 +263,44 @@ func (s *signer) current() (http.Header, error) {
 
 // Run loads the endpoint.
 func Run(o Options) (Result, error) {
+	body, ak, sk := callerIdentityBody, o.AccessKey, o.SecretKey
+	if o.Op == "AssumeRole" {
+		var err error
+		if body, ak, sk, err = setupAssumeRole(o); err != nil {
+			return Result{}, fmt.Errorf("AssumeRole setup: %w", err)
+		}
+	}
 	sum := sha256.Sum256([]byte(body))
-	sg := &signer{opts: o, sig: v4.NewSigner(), payload: hex.EncodeToString(sum[:])}
+	sg := &signer{opts: o, sig: v4.NewSigner(), body: body, payload: hex.EncodeToString(sum[:]), ak: ak, sk: sk}
 	if _, err := sg.current(); err != nil {
 		return Result{}, err
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	defer transport.CloseIdleConnections()
+	var starts []string
+	var ts *turnSigner
+	if o.Op == "PostText" {
+		var err error
+		if starts, err = setupPostText(o); err != nil {
+			return Result{}, err
+		}
+		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
+		if o.Users <= 0 {
+			o.Users = 50
+		}
+	}
+	var interval time.Duration
+	if o.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(o.Connections) / o.Rate)
+	}
 
 	var count, errs atomic.Int64
 	var firstErr atomic.Value
 	start := time.Now()
 	measureFrom := start.Add(o.Warmup)
+	cpuAtStart := make(chan time.Duration, 1)
+	time.AfterFunc(o.Warmup, func() { cpuAtStart <- processCPU() })
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
 	var wg sync.WaitGroup
@@ -248,20 +309,37 @@ func Run(o Options) (Result, error) {
 		go func(i int) {
 			defer wg.Done()
 			n := 0
+			// open loop: connection i's k-th request is due at
+			// start + (k + i/conns) * interval
+			next := start.Add(time.Duration(float64(interval) * float64(i) / float64(o.Connections)))
 			for {
 				t0 := time.Now()
+				if interval > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					t0 = next
+					next = next.Add(interval)
+				}
 				if t0.After(deadline) || count.Load() >= o.MaxRequests {
 					return
 				}
 				var err error
-				if o.Op == "PutSlotType" {
-					err = putSlotType(client, sg, i, n)
+				if o.Op == "PostText" {
+					err = postTextTurn(client, ts, starts, i, n%o.Users, n/o.Users)
+					n++
+				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
+					err = putLex(client, sg, o.Op, i, n)
+					n++
+				} else if o.Op == "CreateDeleteUser" {
+					// A pair is two calls: CreateUser on even, DeleteUser on odd.
+					err = iamUser(client, sg, i, n)
 					n++
 				} else {
 					var h http.Header
 					h, err = sg.current()
 					if err == nil {
-						err = once(client, o.Endpoint, h)
+						err = once(client, o.Endpoint, sg.body, h)
 					}
 				}
 				d := time.Since(t0)
@@ -280,12 +358,13 @@ func Run(o Options) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
+	cpu := processCPU() - <-cpuAtStart
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed}
+	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu}
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}
@@ -295,7 +374,16 @@ func Run(o Options) (Result, error) {
 	return res, nil
 }
 
-func once(client *http.Client, endpoint string, h http.Header) error {
+// processCPU is the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func once(client *http.Client, endpoint, body string, h http.Header) error {
 	req, err := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader([]byte(body)))
 	if err != nil {
 		return err
@@ -315,20 +403,73 @@ func once(client *http.Client, endpoint string, h http.Header) error {
 	return nil
 }
 
-// putSlotType creates slot type number n of connection conn (a distinct
-// name per call, so every call is a real insert with its CloudTrail event
-// in the same transaction). Each request is signed on its own.
-func putSlotType(client *http.Client, s *signer, conn, n int) error {
+// setupAssumeRole creates, with the root credentials of o, an IAM user with
+// a key and a role whose trust policy names that user, and returns the
+// AssumeRole request body and the user's key pair.
+func setupAssumeRole(o Options) (body, ak, sk string, err error) {
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(o.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, "")}
+	c := iam.NewFromConfig(cfg)
+	name := fmt.Sprintf("lextrail-load-%d", time.Now().UnixNano())
+	u, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return "", "", "", err
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		return "", "", "", err
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + aws.ToString(u.User.Arn) + `"},"Action":"sts:AssumeRole"}]}`
+	r, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		return "", "", "", err
+	}
+	body = "Action=AssumeRole&Version=2011-06-15&RoleSessionName=load&RoleArn=" + url.QueryEscape(aws.ToString(r.Role.Arn))
+	return body, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), nil
+}
+
+// putLex creates slot type or intent number n of connection conn (a
+// distinct name per call, so every call is a real insert with its
+// CloudTrail event in the same transaction). Each request is signed on its
+// own.
+func putLex(client *http.Client, s *signer, op string, conn, n int) error {
 	name := "Load" + letters(conn) + "_" + letters(n)
+	path := "/slottypes/" + name + "/versions/$LATEST"
 	payload := []byte(`{"description":"load","enumerationValues":[{"value":"small"},{"value":"large"}]}`)
-	req, err := http.NewRequest(http.MethodPut, s.opts.Endpoint+"/slottypes/"+name+"/versions/$LATEST", bytes.NewReader(payload))
+	if op == "PutIntent" {
+		path = "/intents/" + name + "/versions/$LATEST"
+		payload = []byte(`{"description":"load","sampleUtterances":["order some flowers","I want {Kind}","{Kind} please"],` +
+			`"slots":[{"name":"Kind","slotConstraint":"Required","slotType":"AMAZON.Color","priority":1,` +
+			`"valueElicitationPrompt":{"maxAttempts":2,"messages":[{"contentType":"PlainText","content":"Which kind?"}]}}],` +
+			`"fulfillmentActivity":{"type":"ReturnIntent"}}`)
+	}
+	return signedDo(client, s, http.MethodPut, path, "application/json", "lex", payload, name)
+}
+
+// iamUser is half of a CreateUser/DeleteUser pair: even n creates user
+// n/2 of connection conn, odd n deletes it.
+func iamUser(client *http.Client, s *signer, conn, n int) error {
+	name := fmt.Sprintf("load-%d-%d", conn, n/2)
+	action := "CreateUser"
+	if n%2 == 1 {
+		action = "DeleteUser"
+	}
+	payload := []byte("Action=" + action + "&Version=2010-05-08&UserName=" + name)
+	return signedDo(client, s, http.MethodPost, "/", "application/x-www-form-urlencoded; charset=utf-8", "iam", payload, action+"Response")
+}
+
+// signedDo signs and sends one request and checks that the 200 answer
+// contains want.
+func signedDo(client *http.Client, s *signer, method, path, contentType, service string, payload []byte, want string) error {
+	req, err := http.NewRequest(method, s.opts.Endpoint+path, bytes.NewReader(payload))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	sum := sha256.Sum256(payload)
 	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
-		req, hex.EncodeToString(sum[:]), "lex", "us-east-1", time.Now())
+		req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now())
 	if err != nil {
 		return err
 	}
@@ -338,8 +479,8 @@ func putSlotType(client *http.Client, s *signer, conn, n int) error {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(name)) {
-		return fmt.Errorf("PutSlotType %s: status %d: %.200s", name, resp.StatusCode, b)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
+		return fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, b)
 	}
 	return nil
 }

@@ -1,8 +1,15 @@
 // Command lextrail runs the lextrail server and administers its data.
 //
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
+//	                  [--delivery-interval 5m] [--digest-interval 1h] [--digest-key-rotation 480h]
+//	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
+//	                  [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
+//	lextrail logs     tail GROUP [--filter PATTERN]
+//	lextrail chat     BOT ALIAS   (a REPL over the Lex runtime's PostText)
+//	lextrail trail    flush NAME|ARN
+//	lextrail validate --trail-arn ARN --start-time T
 //
 // Every flag can also be given by the environment variable named in its
 // help text; a flag on the command line wins over the environment.
@@ -10,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -24,9 +33,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"lextrail/internal/accounts"
 	"lextrail/internal/server"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -54,6 +66,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = importZips(args[1:], stdout, stderr)
 	case "events":
 		err = events(args[1:], stdout, stderr)
+	case "logs":
+		err = logsCmd(args[1:], stdout, stderr)
+	case "chat":
+		err = chat(args[1:], stdout, stderr)
+	case "trail":
+		err = trailCmd(args[1:], stdout, stderr)
+	case "validate":
+		err = validateCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -67,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, errUsage) {
 		return 2
+	}
+	if errors.Is(err, errInvalid) {
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "lextrail:", err)
@@ -92,6 +115,18 @@ Usage:
                                 import Lex V1 exports (LEX format zips) into the database
   lextrail events [flags]       print the event history (CloudTrail records as JSON lines,
                                 newest first) from the data dir or database; see "lextrail events -h"
+  lextrail logs tail GROUP [--filter PATTERN] [--since 10m] [--follow=false]
+                                follow a CloudWatch Logs log group of a running lextrail
+                                (FilterLogEvents over its API; see "lextrail logs tail -h")
+  lextrail chat [flags] BOT ALIAS
+                                talk to a Lex bot from the terminal (PostText against a running
+                                server; see "lextrail chat -h")
+  lextrail trail flush [flags] NAME|ARN
+                                deliver a trail's pending events now (asks the running server;
+                                --offline delivers from this process)
+  lextrail validate [flags] --trail-arn ARN --start-time T
+                                validate a trail's log files and digests, from the data dir's
+                                local store or through an S3 / CloudTrail endpoint; see "lextrail validate -h"
 `)
 }
 
@@ -132,6 +167,11 @@ func (c *common) config() server.Config {
 	}
 }
 
+// quietLogger logs warnings and errors only, as text.
+func quietLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
@@ -154,10 +194,27 @@ func serve(args []string, stderr io.Writer) error {
 	listen := fs.String("listen", envOr("LEXTRAIL_LISTEN", "127.0.0.1:4566"), "address to listen on (env LEXTRAIL_LISTEN)")
 	logFormat := fs.String("log-format", envOr("LEXTRAIL_LOG_FORMAT", "text"), "log format: text or json (env LEXTRAIL_LOG_FORMAT)")
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
-	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	shutdown := fs.Duration("shutdown-timeout", envDuration("LEXTRAIL_SHUTDOWN_TIMEOUT", 30*time.Second), "how long shutdown waits for in-flight requests and background work (env LEXTRAIL_SHUTDOWN_TIMEOUT)")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	deliveryInterval := fs.Duration("delivery-interval", envDuration("LEXTRAIL_DELIVERY_INTERVAL", 5*time.Minute), "trail delivery window: one log file per account, region and window; at least 1s (env LEXTRAIL_DELIVERY_INTERVAL)")
+	digestInterval := fs.Duration("digest-interval", envDuration("LEXTRAIL_DIGEST_INTERVAL", time.Hour), "trail digest period, at least 1s (env LEXTRAIL_DIGEST_INTERVAL)")
+	keyRotation := fs.Duration("digest-key-rotation", envDuration("LEXTRAIL_DIGEST_KEY_ROTATION", 20*24*time.Hour), "how often each region's digest signing key is replaced; keys stay valid 1.5 times as long (env LEXTRAIL_DIGEST_KEY_ROTATION)")
+	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
+	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
+	lambdaEndpoint := fs.String("lambda-endpoint", os.Getenv("LEXTRAIL_LAMBDA_ENDPOINT"), "Lambda Invoke API endpoint for Lex code hooks (real AWS or any Lambda-compatible runtime; env LEXTRAIL_LAMBDA_ENDPOINT; credentials from LEXTRAIL_LAMBDA_ACCESS_KEY_ID/LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY)")
+	var functionURLs urlMap = map[string]string{}
+	if err := functionURLs.Set(os.Getenv("LEXTRAIL_LAMBDA_FUNCTION_URLS")); err != nil {
+		return fmt.Errorf("LEXTRAIL_LAMBDA_FUNCTION_URLS: %w", err)
+	}
+	fs.Var(functionURLs, "lambda-function-url", "ARN=URL: send the code hook events of that Lambda function ARN (or name) to a plain HTTP(S) URL instead; repeatable (env LEXTRAIL_LAMBDA_FUNCTION_URLS, comma-separated)")
+	var objects objectStoreFlags
+	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *deliveryInterval < time.Second || *digestInterval < time.Second || *keyRotation < time.Second {
+		return fmt.Errorf("--delivery-interval, --digest-interval and --digest-key-rotation must be at least 1s")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -178,7 +235,20 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
 	cfg.EventRetention = *retention
+	cfg.DeliveryInterval = *deliveryInterval
+	cfg.DigestInterval = *digestInterval
+	cfg.DigestKeyRotation = *keyRotation
+	if *publicURL != "" {
+		u, err := url.Parse(*publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url must be an http:// or https:// URL, not %q", *publicURL)
+		}
+		cfg.PublicURL = *publicURL
+	}
 	cfg.CredentialsOut = stderr
+	cfg.LexHooks = lexruntime.HookConfig{LambdaEndpoint: *lambdaEndpoint, FunctionURLs: functionURLs, LambdaRegion: os.Getenv("LEXTRAIL_LAMBDA_REGION"),
+		Credentials: aws.Credentials{AccessKeyID: os.Getenv("LEXTRAIL_LAMBDA_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY"),
+			SessionToken: os.Getenv("LEXTRAIL_LAMBDA_SESSION_TOKEN")}}
 	for _, p := range strings.Split(*proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
@@ -190,8 +260,26 @@ func serve(args []string, stderr io.Writer) error {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
 	}
 
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	store, err := objects.open(ctx)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		cfg.ObjectStore = store
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -306,4 +394,29 @@ func importZips(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	return lexmodels.ImportFiles(ctx, db, fs.Args(), lexmodels.ImportOptions{AccountID: *account, Region: *region, MergeStrategy: *merge, ResourceType: *rtype}, stdout)
+}
+
+// urlMap is a repeatable ARN=URL flag (also comma-separated).
+type urlMap map[string]string
+
+func (m urlMap) String() string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (m urlMap) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" || !(strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")) {
+			return fmt.Errorf("want ARN=http(s)://URL, got %q", p)
+		}
+		m[k] = v
+	}
+	return nil
 }

@@ -49,9 +49,17 @@ func ResourceAccount(r catalog.Resource) string {
 	if r.AccountID != "" {
 		return r.AccountID
 	}
-	parts := strings.SplitN(r.ARN, ":", 6)
-	if len(parts) == 6 {
-		return parts[4]
+	// arn:partition:service:region:account:resource
+	s := r.ARN
+	for i := 0; i < 4; i++ {
+		j := strings.IndexByte(s, ':')
+		if j < 0 {
+			return ""
+		}
+		s = s[j+1:]
+	}
+	if j := strings.IndexByte(s, ':'); j >= 0 {
+		return s[:j]
 	}
 	return ""
 }

@@ -141,16 +141,25 @@ func (a *Authorizer) Authorize(ctx context.Context, c *catalog.Call, action stri
 // keys beside the call's. It ignores NoAuthz: services that authorize
 // inside their handlers call it. It returns the service's AccessDenied.
 func (a *Authorizer) Check(ctx context.Context, c *catalog.Call, action string, resources []catalog.Resource, extra map[string][]string) error {
+	keys, derive := requestKeys(c, extra)
 	for _, r := range resourcesOrStar(c, resources) {
-		d, err := a.Decide(ctx, c, action, r, extra)
+		d, err := a.decide(ctx, c, action, r, keys, derive)
 		if err != nil {
 			return err
 		}
 		if !d.Allowed {
-			return DeniedBy(c, action, r.ARN, d)
+			return DeniedBy(c, action, deniedName(r), d)
 		}
 	}
 	return nil
+}
+
+// deniedName is how an AccessDenied message names r.
+func deniedName(r catalog.Resource) string {
+	if r.DeniedName != "" {
+		return r.DeniedName
+	}
+	return r.ARN
 }
 
 func resourcesOrStar(c *catalog.Call, resources []catalog.Resource) []catalog.Resource {
@@ -162,6 +171,11 @@ func resourcesOrStar(c *catalog.Call, resources []catalog.Resource) []catalog.Re
 
 // Decide evaluates one (action, resource) for the call's principal.
 func (a *Authorizer) Decide(ctx context.Context, c *catalog.Call, action string, r catalog.Resource, extra map[string][]string) (policy.Decision, error) {
+	keys, derive := requestKeys(c, extra)
+	return a.decide(ctx, c, action, r, keys, derive)
+}
+
+func (a *Authorizer) decide(ctx context.Context, c *catalog.Call, action string, r catalog.Resource, keys map[string][]string, derive func(string) []string) (policy.Decision, error) {
 	p := c.Principal
 	ident, err := a.identityPolicies(ctx, p)
 	if err != nil {
@@ -169,7 +183,7 @@ func (a *Authorizer) Decide(ctx context.Context, c *catalog.Call, action string,
 	}
 	in := policy.Input{
 		Request: &policy.Request{Action: action, Resource: r.ARN, Principal: PolicyPrincipal(p),
-			Context: RequestContext(c, extra)},
+			Context: keys, Keys: derive},
 		CallerAccount: p.AccountID,
 		Identity:      ident,
 		IsRoot:        p.IsRoot(),
@@ -314,17 +328,18 @@ func (v IdentityOnly) Authorize(ctx context.Context, c *catalog.Call, action str
 	if err != nil {
 		return awserr.Internal(err)
 	}
+	keys, derive := requestKeys(c, nil)
 	for _, r := range resourcesOrStar(c, resources) {
 		d := policy.Decide(policy.Input{
 			Request: &policy.Request{Action: action, Resource: r.ARN, Principal: PolicyPrincipal(p),
-				Context: RequestContext(c, nil)},
+				Context: keys, Keys: derive},
 			CallerAccount: p.AccountID,
 			Identity:      ident,
 			IsRoot:        p.IsRoot(),
 			Session:       v.a.sessionPolicies(p),
 		})
 		if !d.Allowed {
-			return DeniedBy(c, action, r.ARN, d)
+			return DeniedBy(c, action, deniedName(r), d)
 		}
 	}
 	return nil
@@ -355,46 +370,105 @@ func PrincipalType(p *identity.Principal) string {
 	return p.Type
 }
 
-// RequestContext returns the condition keys of a call (lower-cased names):
+// globalKeys are the global condition keys the authorizer derives from a
+// call (lower-cased), in the order RequestContext lists them.
+var globalKeys = []string{
+	"aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:userid", "aws:username",
+	"aws:multifactorauthpresent", "aws:tokenissuetime", "aws:currenttime", "aws:epochtime",
+	"aws:securetransport", "aws:requestedregion", "aws:sourceip",
+}
+
+// globalKey returns the value of one global condition key of the call (nil
+// when the call has none):
 // aws:PrincipalArn (the role ARN for role sessions), aws:PrincipalAccount,
 // aws:PrincipalType, aws:userid, aws:username (IAM users),
-// aws:MultiFactorAuthPresent (temporary credentials only, as AWS),
-// aws:TokenIssueTime, aws:CurrentTime, aws:EpochTime, aws:SecureTransport,
-// aws:RequestedRegion, aws:SourceIp, then the call's ConditionKeys and
-// extra (which override).
-func RequestContext(c *catalog.Call, extra map[string][]string) map[string][]string {
+// aws:MultiFactorAuthPresent and aws:TokenIssueTime (temporary credentials
+// only, as AWS), aws:CurrentTime, aws:EpochTime, aws:SecureTransport,
+// aws:RequestedRegion, aws:SourceIp. Service principals have only the
+// time, transport, region and address keys.
+func globalKey(c *catalog.Call, name string) []string {
 	p := c.Principal
-	m := make(map[string][]string, 14+len(c.ConditionKeys)+len(extra))
-	if p.Type != identity.TypeAWSService {
-		arn := p.ARN
+	person := p.Type != identity.TypeAWSService
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	switch name {
+	case "aws:principalarn":
+		if !person {
+			return nil
+		}
 		if p.Type == identity.TypeAssumedRole && p.Session != nil && p.Session.IssuerARN != "" {
-			arn = p.Session.IssuerARN
+			return one(p.Session.IssuerARN)
 		}
-		m["aws:principalarn"] = []string{arn}
-		m["aws:principalaccount"] = []string{p.AccountID}
-		m["aws:principaltype"] = []string{PrincipalType(p)}
-		if p.UserID != "" {
-			m["aws:userid"] = []string{p.UserID}
+		return one(p.ARN)
+	case "aws:principalaccount":
+		if person {
+			return one(p.AccountID)
 		}
-		if p.Type == identity.TypeIAMUser && p.UserName != "" {
-			m["aws:username"] = []string{p.UserName}
+	case "aws:principaltype":
+		if person {
+			return one(PrincipalType(p))
 		}
-		if p.Session != nil {
-			m["aws:multifactorauthpresent"] = []string{strconv.FormatBool(p.MFA)}
-			if !p.Session.CreationDate.IsZero() {
-				m["aws:tokenissuetime"] = []string{p.Session.CreationDate.UTC().Format(time.RFC3339)}
-			}
+	case "aws:userid":
+		if person {
+			return one(p.UserID)
+		}
+	case "aws:username":
+		if person && p.Type == identity.TypeIAMUser {
+			return one(p.UserName)
+		}
+	case "aws:multifactorauthpresent":
+		if person && p.Session != nil {
+			return one(strconv.FormatBool(p.MFA))
+		}
+	case "aws:tokenissuetime":
+		if person && p.Session != nil && !p.Session.CreationDate.IsZero() {
+			return one(p.Session.CreationDate.UTC().Format(time.RFC3339))
+		}
+	case "aws:currenttime":
+		return one(c.Now.UTC().Format(time.RFC3339))
+	case "aws:epochtime":
+		return one(strconv.FormatInt(c.Now.Unix(), 10))
+	case "aws:securetransport":
+		return one(strconv.FormatBool(c.Request != nil && c.Request.TLS != nil))
+	case "aws:requestedregion":
+		return one(c.Region)
+	case "aws:sourceip":
+		return one(c.SourceIP)
+	}
+	return nil
+}
+
+// requestKeys returns a call's condition keys as policy.Request wants
+// them: the call's ConditionKeys and extra (which override) in a map, nil
+// when there are none, and the global keys derived on demand (only the
+// keys a policy refers to are computed).
+func requestKeys(c *catalog.Call, extra map[string][]string) (map[string][]string, func(string) []string) {
+	var m map[string][]string
+	if n := len(c.ConditionKeys) + len(extra); n > 0 {
+		m = make(map[string][]string, n)
+		for k, v := range c.ConditionKeys {
+			m[strings.ToLower(k)] = v
+		}
+		for k, v := range extra {
+			m[strings.ToLower(k)] = v
 		}
 	}
-	now := c.Now.UTC()
-	m["aws:currenttime"] = []string{now.Format(time.RFC3339)}
-	m["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	m["aws:securetransport"] = []string{strconv.FormatBool(c.Request != nil && c.Request.TLS != nil)}
-	if c.Region != "" {
-		m["aws:requestedregion"] = []string{c.Region}
-	}
-	if c.SourceIP != "" {
-		m["aws:sourceip"] = []string{c.SourceIP}
+	return m, func(name string) []string { return globalKey(c, name) }
+}
+
+// RequestContext returns every condition key of a call in one map
+// (lower-cased names): the global keys globalKey derives, then the call's
+// ConditionKeys and extra (which override).
+func RequestContext(c *catalog.Call, extra map[string][]string) map[string][]string {
+	m := make(map[string][]string, len(globalKeys)+len(c.ConditionKeys)+len(extra))
+	for _, k := range globalKeys {
+		if v := globalKey(c, k); v != nil {
+			m[k] = v
+		}
 	}
 	for k, v := range c.ConditionKeys {
 		m[strings.ToLower(k)] = v

@@ -14,6 +14,7 @@ import (
 	"lextrail/internal/catalog"
 	"lextrail/internal/identity"
 	"lextrail/internal/policy"
+	"lextrail/internal/testenv/cputime"
 )
 
 var ctx = context.Background()
@@ -260,6 +261,7 @@ func BenchmarkDecision(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cputime.Report(b)()
 	for i := 0; i < b.N; i++ {
 		if err := a.Authorize(ctx, c, "svc9:Action9Get", r); err != nil {
 			b.Fatal(err)
@@ -268,3 +270,99 @@ func BenchmarkDecision(b *testing.B) {
 }
 
 var _ = policy.Allow
+
+// TestConditionKeys: every global condition key the authorizer derives
+// from a call (and the ones services add) decides a condition both ways,
+// through the real request context: one policy that its value satisfies
+// and one it does not.
+func TestConditionKeys(t *testing.T) {
+	alice := userP(acctA, "alice")
+	sess := sessionP(acctA, "deployer", "s1", "")
+	events := &identity.Principal{Type: identity.TypeAWSService, InvokedBy: "events.amazonaws.com"}
+	bot := "arn:aws:lex:us-east-1:" + acctA + ":bot:Shop"
+	topic := "arn:aws:sns:us-east-1:" + acctA + ":alerts"
+	roleARN := "arn:aws:iam::" + acctA + ":role/logs"
+	fromRule := func(c *catalog.Call) {
+		c.ConditionKeys = map[string][]string{"aws:SourceAccount": {acctA}, "aws:SourceArn": {"arn:aws:events:us-east-1:" + acctA + ":rule/r1"}}
+	}
+	cases := []struct {
+		key        string
+		p          *identity.Principal
+		setup      func(*catalog.Call)
+		pass, fail string
+		// service principals are decided by the resource policy
+		service  bool
+		passRole bool
+	}{
+		{key: "aws:SourceAccount", p: events, setup: fromRule, service: true,
+			pass: `{"StringEquals":{"aws:SourceAccount":"` + acctA + `"}}`, fail: `{"StringEquals":{"aws:SourceAccount":"` + acctB + `"}}`},
+		{key: "aws:SourceArn", p: events, setup: fromRule, service: true,
+			pass: `{"ArnLike":{"aws:SourceArn":"arn:aws:events:*:` + acctA + `:rule/*"}}`, fail: `{"ArnEquals":{"aws:SourceArn":"arn:aws:events:us-east-1:` + acctA + `:rule/r2"}}`},
+		{key: "aws:PrincipalArn (user)", p: alice,
+			pass: `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::` + acctA + `:user/alice"}}`, fail: `{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::` + acctA + `:user/bob"}}`},
+		{key: "aws:PrincipalArn (session: the role)", p: sess,
+			pass: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deployer"}}`, fail: `{"ArnLike":{"aws:PrincipalArn":"arn:aws:sts::*:assumed-role/deployer/*"}}`},
+		{key: "aws:PrincipalAccount", p: alice,
+			pass: `{"StringEquals":{"aws:PrincipalAccount":"` + acctA + `"}}`, fail: `{"StringEquals":{"aws:PrincipalAccount":"` + acctB + `"}}`},
+		{key: "aws:userid (user)", p: alice,
+			pass: `{"StringEquals":{"aws:userid":"AIDAEXAMPLE"}}`, fail: `{"StringEquals":{"aws:userid":"AIDAOTHER"}}`},
+		{key: "aws:userid (session)", p: sess,
+			pass: `{"StringLike":{"aws:userid":"AROA*:s1"}}`, fail: `{"StringLike":{"aws:userid":"AROA*:s2"}}`},
+		{key: "aws:username", p: alice,
+			pass: `{"StringEquals":{"aws:username":"alice"}}`, fail: `{"StringEquals":{"aws:username":"bob"}}`},
+		{key: "aws:username (absent for sessions)", p: sess,
+			pass: `{"Null":{"aws:username":"true"}}`, fail: `{"StringLike":{"aws:username":"*"}}`},
+		{key: "aws:MultiFactorAuthPresent (session)", p: sess,
+			pass: `{"Bool":{"aws:MultiFactorAuthPresent":"false"}}`, fail: `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`},
+		{key: "aws:MultiFactorAuthPresent (absent for long-term keys)", p: alice,
+			pass: `{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}`, fail: `{"Bool":{"aws:MultiFactorAuthPresent":"false"}}`},
+		{key: "aws:CurrentTime", p: alice,
+			pass: `{"DateGreaterThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}`, fail: `{"DateGreaterThan":{"aws:CurrentTime":"2027-01-01T00:00:00Z"}}`},
+		{key: "aws:SecureTransport (plain HTTP)", p: alice,
+			pass: `{"Bool":{"aws:SecureTransport":"false"}}`, fail: `{"Bool":{"aws:SecureTransport":"true"}}`},
+		{key: "aws:SecureTransport (TLS)", p: alice, setup: func(c *catalog.Call) { c.Request.TLS = new(tls.ConnectionState) },
+			pass: `{"Bool":{"aws:SecureTransport":"true"}}`, fail: `{"Bool":{"aws:SecureTransport":"false"}}`},
+		{key: "aws:RequestedRegion", p: alice,
+			pass: `{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}`, fail: `{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`},
+		{key: "iam:PassedToService", p: alice, passRole: true,
+			pass: `{"StringEquals":{"iam:PassedToService":"lex.amazonaws.com"}}`, fail: `{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}`},
+	}
+	for _, tc := range cases {
+		for _, side := range []struct {
+			name  string
+			cond  string
+			allow bool
+		}{{"pass", tc.pass, true}, {"fail", tc.fail, false}} {
+			t.Run(tc.key+"/"+side.name, func(t *testing.T) {
+				d := &docs{m: map[string][]string{}}
+				a := authz.New(authz.Config{Policies: d, Now: func() time.Time { return now }})
+				c := call(tc.p, "Op")
+				if tc.setup != nil {
+					tc.setup(c)
+				}
+				var err error
+				switch {
+				case tc.service:
+					doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":"` + topic + `","Condition":` + side.cond + `}]}`
+					a.RegisterResourcePolicies("sns", authz.ResourcePolicyFunc(func(context.Context, *catalog.Call, catalog.Resource) (*authz.ResourcePolicy, error) {
+						return &authz.ResourcePolicy{Document: doc}, nil
+					}))
+					err = a.Authorize(ctx, c, "sns:Publish", res(topic))
+				case tc.passRole:
+					d.set(acctA+"/user/alice", pol(stmt("Allow", "iam:PassRole", roleARN, side.cond)))
+					err = a.PassRole(ctx, c, roleARN, "lex.amazonaws.com")
+				default:
+					d.set(acctA+"/user/alice", pol(stmt("Allow", "lex:PutBot", "*", side.cond)))
+					d.set(acctA+"/role/deployer", pol(stmt("Allow", "lex:PutBot", "*", side.cond)))
+					err = a.Authorize(ctx, c, "lex:PutBot", res(bot))
+				}
+				if side.allow && err != nil {
+					t.Fatalf("denied: %v", err)
+				}
+				if !side.allow && (err == nil || !strings.Contains(err.Error(), "is not authorized to perform")) {
+					t.Fatalf("want AccessDenied, got %v", err)
+				}
+			})
+		}
+	}
+}

@@ -176,6 +176,10 @@ type Resource struct {
 	ARN       string
 	AccountID string
 	Type      string // "AWS::Lex::Bot"
+	// DeniedName is how AccessDenied messages name the resource when the
+	// service does not name it by ARN (IAM says "user bob", "role R" for
+	// calls on an existing user or role). Default: the ARN.
+	DeniedName string
 }
 
 // Call is the context of one API call, built by the gateway and handed to

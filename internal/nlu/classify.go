@@ -1,8 +1,9 @@
 package nlu
 
 import (
+	"cmp"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -227,8 +228,9 @@ func (m *Model) correct(w string) (string, bool) {
 		return "", false
 	}
 	best, bestD, bestP := "", d+1, 0
-	for _, k := range deletions(w, d) {
-		for _, cand := range m.deletes[k] {
+	deletionHashes(w, d, func(h uint64) {
+		for _, id := range m.deletes[h] {
+			cand := m.formWords[id]
 			if cand == best {
 				continue
 			}
@@ -241,7 +243,7 @@ func (m *Model) correct(w string) (string, bool) {
 				best, bestD, bestP = cand, dist, p
 			}
 		}
-	}
+	})
 	if best == "" || bestD > d {
 		return "", false
 	}
@@ -255,25 +257,49 @@ func (m *Model) Classify(utterance string, opt Options) []IntentScore {
 	return sc
 }
 
-// score returns the intent scores and, per intent, its templates' ids by
-// descending similarity (best few only).
-func (m *Model) score(u *utt, opt Options) ([]IntentScore, map[int]int) {
+// score returns the intent scores and, per intent, 1 + the id of its
+// best template (0: none scored).
+//
+// Only templates that can score are visited: those sharing a stem with
+// the utterance (found through the postings) and those with a slot
+// placeholder whose type was tagged in the utterance.
+func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 	eligible := m.eligible(opt)
-	acc := make([]float64, len(m.tmpls))
+	sc := m.scratch.Get().(*scoreScratch)
+	defer m.scratch.Put(sc)
+	if len(sc.acc) != len(m.tmpls) {
+		sc.acc = make([]float64, len(m.tmpls))
+	}
+	acc := sc.acc
+	visit := sc.visit[:0]
+	defer func() {
+		for _, id := range visit {
+			acc[id] = 0
+		}
+		sc.visit = visit
+	}()
 	cov := make([]float64, len(m.Intents))
-	seen := make(map[string]bool, len(u.stems))
 	covered := make([]bool, len(u.stems))
 	for i, st := range u.stems {
-		if seen[st] {
+		dup := false
+		for _, p := range u.stems[:i] {
+			if p == st {
+				dup = true
+				break
+			}
+		}
+		if dup {
 			continue
 		}
-		seen[st] = true
 		w := u.w[i]
 		if u.fuzzy[i] {
 			w *= 0.85
 		}
 		last := -1
 		for _, id := range m.postings[st] {
+			if acc[id] == 0 {
+				visit = append(visit, id)
+			}
 			acc[id] += w
 			if in := m.tmpls[id].intent; in != last {
 				last = in
@@ -282,48 +308,69 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, map[int]int) {
 			}
 		}
 	}
-	// tags explain their tokens for intents that have a slot of that type
-	typeOf := map[string][]int{}
+	// tags by slot type id
+	tagsOf := make([][]int, len(m.slotTypeNames))
+	anyTag := false
 	for ti, t := range u.tags {
-		typeOf[t.typ] = append(typeOf[t.typ], ti)
+		if id, ok := m.slotTypeID[t.typ]; ok {
+			tagsOf[id] = append(tagsOf[id], ti)
+			anyTag = true
+		}
 	}
-	best := make([]float64, len(m.Intents))
-	bestT := map[int]int{}
+	if anyTag {
+		for _, id := range m.slotTmpls {
+			if acc[id] != 0 {
+				continue // already visited
+			}
+			for _, ty := range m.tmpls[id].slotTypes {
+				if len(tagsOf[ty]) > 0 {
+					visit = append(visit, id)
+					break
+				}
+			}
+		}
+	}
+	// tags explain their tokens for intents that have a slot of that type
 	for in := range m.Intents {
 		if eligible != nil && !eligible[in] {
 			continue
 		}
-		ci := &m.Intents[in]
+		if u.total <= 0 {
+			continue
+		}
 		expl := 0.0
-		usedTok := make([]bool, len(u.stems))
-		for _, s := range ci.Slots {
-			for _, ti := range typeOf[s.Type] {
-				t := u.tags[ti]
-				for k := t.start; k < t.end; k++ {
-					if !covered[k] && !usedTok[k] {
-						usedTok[k] = true
-						expl += u.w[k]
+		if anyTag {
+			var usedTok []bool
+			for _, ty := range m.intentSlotTypes[in] {
+				for _, ti := range tagsOf[ty] {
+					t := u.tags[ti]
+					for k := t.start; k < t.end; k++ {
+						if usedTok == nil {
+							usedTok = make([]bool, len(u.stems))
+						}
+						if !covered[k] && !usedTok[k] {
+							usedTok[k] = true
+							expl += u.w[k]
+						}
 					}
 				}
 			}
 		}
-		if u.total > 0 {
-			cov[in] = min(1, (cov[in]+expl)/u.total)
-		}
+		cov[in] = min(1, (cov[in]+expl)/u.total)
 	}
-	for id, t := range m.tmpls {
+	best := make([]float64, len(m.Intents))
+	bestT := make([]int, len(m.Intents))
+	var used []int
+	for _, id := range visit {
+		t := m.tmpls[id]
 		in := t.intent
 		if eligible != nil && !eligible[in] {
 			continue
 		}
 		inter, wu := acc[id], u.total
-		var used []int
-		for _, e := range t.Elems {
-			if e.S == "" {
-				continue
-			}
-			typ := m.Intents[in].slotType(e.S)
-			for _, ti := range typeOf[typ] {
+		used = used[:0]
+		for _, ty := range t.slotTypes {
+			for _, ti := range tagsOf[ty] {
 				tg := u.tags[ti]
 				clash := false
 				for _, o := range used {
@@ -352,9 +399,9 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, map[int]int) {
 		if t.Weight+wu > 0 {
 			d = min(1, 2*inter/(t.Weight+wu))
 		}
-		if d > best[in] || bestT[in] == 0 && d >= best[in] {
+		if d > best[in] || d == best[in] && (bestT[in] == 0 || int(id)+1 < bestT[in]) {
 			best[in] = d
-			bestT[in] = id + 1
+			bestT[in] = int(id) + 1
 		}
 	}
 	out := make([]IntentScore, 0, len(m.Intents))
@@ -368,17 +415,23 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, map[int]int) {
 		}
 		out = append(out, IntentScore{Name: ci.Name, Confidence: round2(c)})
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].Confidence > out[b].Confidence })
+	slices.SortStableFunc(out, func(a, b IntentScore) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return out, bestT
+}
+
+// scoreScratch is score's reusable per-call memory.
+type scoreScratch struct {
+	acc   []float64
+	visit []int32
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
-func (m *Model) eligible(opt Options) map[int]bool {
+func (m *Model) eligible(opt Options) []bool {
 	if opt.Intents == nil {
 		return nil
 	}
-	e := map[int]bool{}
+	e := make([]bool, len(m.Intents))
 	for _, n := range opt.Intents {
 		if i, ok := m.intentIdx[n]; ok {
 			e[i] = true

@@ -7,12 +7,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
 // SchemaVersion identifies the serialised model layout; Load refuses
 // other versions (the caller recompiles from the spec).
-const SchemaVersion = 1
+const SchemaVersion = 2 // 2: compact templates
 
 // ModelSpec is the plain description of a bot version the build hands to
 // Compile.
@@ -82,10 +83,17 @@ type Model struct {
 	typeIdx   map[string]int
 	postings  map[string][]int32 // stem → template ids (global numbering)
 	tmpls     []*cTemplate
-	deletes   map[string][]string // deletion key → folded vocabulary words
+	deletes   map[uint64][]int32 // hash of a deletion variant → ids in formWords
+	formWords []string           // the folded vocabulary words (Forms' keys), sorted
 	typeRes   [][]*regexp.Regexp
 	valueStem map[string]bool // stems of custom slot values and synonyms
 	exactForm map[string]bool // folded words of custom slot values and synonyms
+	// slot types used by slots, densely numbered
+	slotTypeNames   []string
+	slotTypeID      map[string]int
+	slotTmpls       []int32 // templates with a slot placeholder
+	intentSlotTypes [][]int // per intent, the type ids of its slots
+	scratch         sync.Pool
 }
 
 type cIntent struct {
@@ -107,10 +115,13 @@ type cSlot struct {
 // sctx holds the words around a slot's placeholders in the intent's templates.
 type sctx struct{ left, left2, right map[string]bool }
 
+// cTemplate is serialised compactly: {"t":"want order {Item}","w":1.2}
+// (stems never hold spaces or braces).
 type cTemplate struct {
-	Elems  []elem  `json:"e"`
-	Weight float64 `json:"w"`
-	intent int
+	Elems     []elem  `json:"e"`
+	Weight    float64 `json:"w"`
+	intent    int
+	slotTypes []int // type ids of the slot placeholders, in order
 }
 
 // elem is a template word (its stem) or a slot placeholder.
@@ -280,6 +291,41 @@ func isAlpha(s string) bool {
 	return true
 }
 
+func (t cTemplate) MarshalJSON() ([]byte, error) {
+	parts := make([]string, len(t.Elems))
+	for i, e := range t.Elems {
+		if e.S != "" {
+			parts[i] = "{" + e.S + "}"
+		} else {
+			parts[i] = e.W
+		}
+	}
+	return json.Marshal(struct {
+		T string  `json:"t"`
+		W float64 `json:"w"`
+	}{strings.Join(parts, " "), t.Weight})
+}
+
+func (t *cTemplate) UnmarshalJSON(b []byte) error {
+	var v struct {
+		T string  `json:"t"`
+		W float64 `json:"w"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	fields := strings.Fields(v.T)
+	t.Elems, t.Weight = make([]elem, len(fields)), v.W
+	for i, f := range fields {
+		if len(f) > 2 && f[0] == '{' && f[len(f)-1] == '}' {
+			t.Elems[i].S = f[1 : len(f)-1]
+		} else {
+			t.Elems[i].W = f
+		}
+	}
+	return nil
+}
+
 func (m *Model) weigh(t *cTemplate) {
 	t.Weight = 0
 	seen := map[string]bool{}
@@ -351,6 +397,39 @@ func Load(data []byte) (*Model, error) {
 }
 
 func (m *Model) index() {
+	m.scratch.New = func() any { return &scoreScratch{} }
+	m.slotTypeID = map[string]int{}
+	m.slotTypeNames = nil
+	m.slotTmpls = nil
+	m.intentSlotTypes = make([][]int, len(m.Intents))
+	typeID := func(name string) int {
+		id, ok := m.slotTypeID[name]
+		if !ok {
+			id = len(m.slotTypeNames)
+			m.slotTypeID[name] = id
+			m.slotTypeNames = append(m.slotTypeNames, name)
+		}
+		return id
+	}
+	for i := range m.Intents {
+		ci := &m.Intents[i]
+		seen := map[int]bool{}
+		for _, s := range ci.Slots {
+			if id := typeID(s.Type); !seen[id] {
+				seen[id] = true
+				m.intentSlotTypes[i] = append(m.intentSlotTypes[i], id)
+			}
+		}
+		for j := range ci.Templates {
+			t := &ci.Templates[j]
+			t.slotTypes = t.slotTypes[:0]
+			for _, e := range t.Elems {
+				if e.S != "" {
+					t.slotTypes = append(t.slotTypes, typeID(ci.slotType(e.S)))
+				}
+			}
+		}
+	}
 	m.intentIdx = map[string]int{}
 	m.typeIdx = map[string]int{}
 	m.postings = map[string][]int32{}
@@ -368,7 +447,9 @@ func (m *Model) index() {
 			t.intent = i
 			id := int32(len(m.tmpls))
 			m.tmpls = append(m.tmpls, t)
-			seen := map[string]bool{}
+			if len(t.slotTypes) > 0 {
+				m.slotTmpls = append(m.slotTmpls, id)
+			}
 			for k, e := range t.Elems {
 				if e.S != "" {
 					c := ci.Ctx[e.S]
@@ -387,9 +468,8 @@ func (m *Model) index() {
 					continue
 				}
 				ci.Vocab[e.W] = true
-				if !seen[e.W] {
-					seen[e.W] = true
-					m.postings[e.W] = append(m.postings[e.W], id)
+				if p := m.postings[e.W]; len(p) == 0 || p[len(p)-1] != id {
+					m.postings[e.W] = append(p, id)
 				}
 			}
 		}
@@ -426,10 +506,53 @@ func (m *Model) index() {
 			m.typeRes[i] = append(m.typeRes[i], regexp.MustCompile(`^(?:`+re+`)$`))
 		}
 	}
-	m.deletes = map[string][]string{}
+	m.formWords = make([]string, 0, len(m.Forms))
 	for w := range m.Forms {
-		for _, d := range deletions(w, maxEdits(w)) {
-			m.deletes[d] = append(m.deletes[d], w)
+		m.formWords = append(m.formWords, w)
+	}
+	sort.Strings(m.formWords)
+	m.deletes = make(map[uint64][]int32, 16*len(m.formWords))
+	for id, w := range m.formWords {
+		deletionHashes(w, maxEdits(w), func(h uint64) {
+			if p := m.deletes[h]; len(p) == 0 || p[len(p)-1] != int32(id) {
+				m.deletes[h] = append(p, int32(id))
+			}
+		})
+	}
+}
+
+// deletionHashes calls fn with the hash of w and of every string obtained
+// by deleting up to d (≤ 2) of its runes (a variant may come twice). The
+// typo index keys vocabulary words by these hashes; a collision only adds
+// a candidate, which the edit distance check then rejects.
+func deletionHashes(w string, d int, fn func(uint64)) {
+	var buf [32]rune
+	r := buf[:0]
+	for _, c := range w {
+		r = append(r, c)
+	}
+	hash := func(skip1, skip2 int) uint64 {
+		h := uint64(14695981039346656037)
+		for i, c := range r {
+			if i == skip1 || i == skip2 {
+				continue
+			}
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
+		return h
+	}
+	fn(hash(-1, -1))
+	if d >= 1 {
+		for i := range r {
+			fn(hash(i, -1))
+		}
+	}
+	if d >= 2 {
+		for i := range r {
+			for j := i + 1; j < len(r); j++ {
+				fn(hash(i, j))
+			}
 		}
 	}
 }
@@ -445,29 +568,6 @@ func maxEdits(w string) int {
 		return 1
 	}
 	return 2
-}
-
-// deletions returns w and every string obtained by deleting up to d runes.
-func deletions(w string, d int) []string {
-	out := []string{w}
-	seen := map[string]bool{w: true}
-	frontier := []string{w}
-	for k := 0; k < d; k++ {
-		var next []string
-		for _, s := range frontier {
-			r := []rune(s)
-			for i := range r {
-				x := string(r[:i]) + string(r[i+1:])
-				if !seen[x] {
-					seen[x] = true
-					next = append(next, x)
-				}
-			}
-		}
-		out = append(out, next...)
-		frontier = next
-	}
-	return out
 }
 
 // IntentNames lists the model's intents in spec order.

@@ -163,3 +163,18 @@ func TestNLUQuality(t *testing.T) {
 		t.Errorf("slot F1 %.3f < floor %.2f", total.f1(), floorSlotF1)
 	}
 }
+
+// BenchmarkNLUQuality runs the evaluation set and reports intent accuracy
+// and slot F1 (in percent); the time is that of compiling, loading and
+// running the four evaluation bots:
+//
+//	go test -run '^$' -bench NLUQuality ./internal/nlu/
+func BenchmarkNLUQuality(b *testing.B) {
+	var total evalStats
+	for i := 0; i < b.N; i++ {
+		total, _ = evaluate(b, false)
+	}
+	b.ReportMetric(100*total.acc(), "intent-acc-%")
+	b.ReportMetric(100*total.f1(), "slot-F1-%")
+	b.ReportMetric(float64(total.n), "utterances")
+}

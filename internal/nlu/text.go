@@ -10,6 +10,8 @@ package nlu
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,6 +45,9 @@ type Token struct {
 // Spanish "año" and "ano" are different words) and ü is folded to u.
 // Apostrophes are removed, so "don't" and "dont" fold alike.
 func Fold(s string) string {
+	if f, ok := foldASCII(s); ok {
+		return f
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFD.String(strings.ToLower(s)) {
@@ -61,6 +66,35 @@ func Fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// foldASCII is Fold for ASCII text, without the Unicode normalisation.
+func foldASCII(s string) (string, bool) {
+	lower := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return "", false
+		}
+		if c >= 'A' && c <= 'Z' || c == '\'' {
+			lower = false
+		}
+	}
+	if lower {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), true
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
@@ -163,11 +197,31 @@ func Stem(w string, lang Lang) string {
 			return w
 		}
 	}
-	if lang == "es" {
-		return spanish.Stem(w, true)
+	key := string(lang) + "\x00" + w
+	if st, ok := stemMemo.m.Load(key); ok {
+		return st.(string)
 	}
-	return english.Stem(w, true)
+	var st string
+	if lang == "es" {
+		st = spanish.Stem(w, true)
+	} else {
+		st = english.Stem(w, true)
+	}
+	if stemMemo.n.Load() < maxStemMemo {
+		stemMemo.n.Add(1)
+		stemMemo.m.Store(key, st)
+	}
+	return st
 }
+
+// stemMemo remembers stems (a pure function of word and language),
+// bounded so that arbitrary input cannot grow it without limit.
+var stemMemo struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxStemMemo = 100000
 
 // stopWords are function words. They are never removed (so "to" in "from
 // Boston to Chicago" still anchors slots, and "not" keeps its meaning);

@@ -293,7 +293,7 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 
 // eval evaluates the condition against the request.
 func (c *condition) eval(r *Request) bool {
-	vals := r.Context[c.key]
+	vals := r.values(c.key)
 	present := len(vals) > 0
 	if c.op.fam == famNull {
 		for _, want := range c.nullWant {

@@ -16,6 +16,21 @@ type Request struct {
 	// "aws:currenttime", "aws:securetransport", "sts:externalid",
 	// "aws:principaltag/team". Policy variables are resolved from it too.
 	Context map[string][]string
+	// Keys, when set, answers the condition keys Context does not hold
+	// (name lower-cased), for callers that derive keys on demand rather
+	// than building a map per request. Optional.
+	Keys func(name string) []string
+}
+
+// values returns the values of condition key name (lower-cased).
+func (r *Request) values(name string) []string {
+	if vs, ok := r.Context[name]; ok {
+		return vs
+	}
+	if r.Keys != nil {
+		return r.Keys(name)
+	}
+	return nil
 }
 
 // Evaluate evaluates the policy against r: Deny if any Deny statement
@@ -29,8 +44,9 @@ func (p *Policy) Evaluate(r *Request) Effect {
 // statements (pmExact for identity policies, which name no principal).
 func (p *Policy) eval(r *Request) (Effect, pmatch) {
 	res, best := NoMatch, pmNone
-	for _, s := range p.Statements {
-		ok, pm := s.applies(r)
+	for _, i := range p.statementsFor(r.Action) {
+		s := p.Statements[i]
+		ok, pm := s.appliesToAction(r)
 		if !ok {
 			continue
 		}
@@ -45,19 +61,51 @@ func (p *Policy) eval(r *Request) (Effect, pmatch) {
 	return res, best
 }
 
-func (s *Statement) applies(r *Request) (bool, pmatch) {
+// matchesAction reports whether the statement's Action (or NotAction)
+// element admits action.
+func (s *Statement) matchesAction(action string) bool {
 	matched := false
 	for i := range s.actions {
-		if s.actions[i].match(r.Action) {
+		if s.actions[i].match(action) {
 			matched = true
 			break
 		}
 	}
-	if matched == s.notAction {
-		return false, pmNone
+	return matched != s.notAction
+}
+
+// maxActionCache bounds the actions a policy remembers its statements for
+// (actions come from the operation catalog, so the set is small).
+const maxActionCache = 512
+
+// statementsFor returns the indices of the statements whose Action or
+// NotAction element admits action, computed once per action and policy
+// (a policy is immutable): most statements of a caller's policies name
+// other actions, and matching a request's action against every action
+// pattern is most of an evaluation's cost.
+func (p *Policy) statementsFor(action string) []int {
+	if v, ok := p.byAction.Load(action); ok {
+		return v.([]int)
 	}
+	var idx []int
+	for i, s := range p.Statements {
+		if s.matchesAction(action) {
+			idx = append(idx, i)
+		}
+	}
+	if p.nActions.Load() < maxActionCache {
+		if _, loaded := p.byAction.LoadOrStore(action, idx); !loaded {
+			p.nActions.Add(1)
+		}
+	}
+	return idx
+}
+
+// appliesToAction reports whether a statement whose action element admits
+// r.Action applies to r, and how strongly its principal element matched.
+func (s *Statement) appliesToAction(r *Request) (bool, pmatch) {
 	if s.hasResource {
-		matched = false
+		matched := false
 		for _, rp := range s.resources {
 			if rp.match(r.Resource, r) {
 				matched = true

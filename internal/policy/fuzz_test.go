@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"lextrail/internal/testenv/cputime"
 )
 
 func FuzzParse(f *testing.F) {
@@ -94,9 +96,11 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	done := cputime.Report(b)
 	for b.Loop() {
 		Decide(in)
 	}
+	done()
 }
 
 func BenchmarkDecideWithResourcePolicy(b *testing.B) {
@@ -108,9 +112,11 @@ func BenchmarkDecideWithResourcePolicy(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	done := cputime.Report(b)
 	for b.Loop() {
 		Decide(in)
 	}
+	done()
 }
 
 func BenchmarkParse(b *testing.B) {

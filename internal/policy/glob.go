@@ -107,7 +107,7 @@ func hasVars(toks []tok) bool {
 
 // lookupVar returns the value of a policy variable for the request.
 func lookupVar(t *tok, r *Request) (string, bool) {
-	if vs := r.Context[t.s]; len(vs) > 0 {
+	if vs := r.values(t.s); len(vs) > 0 {
 		return vs[0], true
 	}
 	if t.hasDef {
@@ -172,10 +172,27 @@ type glob struct {
 	fold bool // ASCII/Unicode case folding (actions)
 	lit  string
 	toks []tok
+	// first is the pattern's first byte when it starts with an ASCII
+	// literal (lower-cased when folding), for a quick rejection of most
+	// non-matching strings; 0 otherwise.
+	first byte
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func compileGlob(toks []tok, fold bool) glob {
 	g := glob{fold: fold, toks: toks}
+	if len(toks) > 0 && toks[0].typ == tLit && toks[0].s != "" && toks[0].s[0] < utf8.RuneSelf {
+		g.first = toks[0].s[0]
+		if fold {
+			g.first = lowerASCII(g.first)
+		}
+	}
 	switch {
 	case len(toks) == 0:
 		g.mode = gExact
@@ -201,6 +218,22 @@ func eq(a, b string, fold bool) bool {
 }
 
 func (g *glob) match(s string) bool {
+	if g.first != 0 {
+		// A string starting with another ASCII byte cannot match (a
+		// non-ASCII first byte may still fold to it: no shortcut).
+		if s == "" {
+			return false
+		}
+		c := s[0]
+		if c < utf8.RuneSelf {
+			if g.fold {
+				c = lowerASCII(c)
+			}
+			if c != g.first {
+				return false
+			}
+		}
+	}
 	switch g.mode {
 	case gAny:
 		return true

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -122,7 +124,8 @@ func NonWhitespaceLen(doc string) int {
 }
 
 // Policy is a parsed, validated and compiled policy document. It is
-// immutable and safe for concurrent use.
+// immutable (callers must not change Statements) and safe for concurrent
+// use.
 type Policy struct {
 	Version    string // "" when the document has no Version element
 	ID         string
@@ -130,6 +133,10 @@ type Policy struct {
 	Statements []*Statement
 
 	vars bool // policy variables are substituted (Version 2012-10-17)
+	// byAction caches, per request action, the statements whose action
+	// element admits it (see statementsFor).
+	byAction sync.Map // string -> []int
+	nActions atomic.Int32
 }
 
 // Statement is one compiled statement.

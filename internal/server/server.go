@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -40,11 +42,18 @@ import (
 	"lextrail/internal/secrets"
 	"lextrail/internal/services/cloudtrail"
 	"lextrail/internal/services/iam"
+	"lextrail/internal/services/kms"
 	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/services/lexruntime"
+	logssvc "lextrail/internal/services/logs"
 	s3svc "lextrail/internal/services/s3"
+	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/speech"
 	"lextrail/internal/store"
+	"lextrail/internal/trail"
+	"lextrail/internal/trail/delivery"
+	"lextrail/internal/trail/digest"
 )
 
 // Config configures a Server. The zero value of each field is its
@@ -64,6 +73,10 @@ type Config struct {
 	Bootstrap accounts.Bootstrap
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// TLS, when set, makes Serve speak HTTPS on its listener (lextrail
+	// serve --tls-cert/--tls-key); audit records then carry tlsDetails.
+	// Default nil: plain HTTP.
+	TLS *tls.Config
 	// ShutdownTimeout bounds the wait for in-flight requests and workers on
 	// shutdown. Default 30s.
 	ShutdownTimeout time.Duration
@@ -85,6 +98,50 @@ type Config struct {
 	// ObjectStore holds S3 objects; default a localdir store at
 	// DataDir/objects (multipart parts are staged in DataDir/parts).
 	ObjectStore objstore.Store
+	// Logs holds the CloudWatch Logs service's options (its DB, clock,
+	// logger, authorizer and auditor are the server's).
+	Logs logssvc.Config
+	// DeliveryInterval is the trail delivery window. Default 5 minutes;
+	// at least 1 second.
+	DeliveryInterval time.Duration
+	// DigestInterval is the trail digest period. Default 1 hour.
+	DigestInterval time.Duration
+	// DigestKeyRotation is how often each region's digest signing key is
+	// replaced (keys stay valid 1.5 times as long). Default 20 days.
+	DigestKeyRotation time.Duration
+	// TrailRegions are the regions multi-region trails have digests for
+	// without log files. Default digest.DefaultRegions.
+	TrailRegions []string
+	// TrailHooks are for tests.
+	TrailHooks TrailHooks
+	// PublicURL is the base URL SNS subscribers reach lextrail at
+	// (SigningCertURL, SubscribeURL, UnsubscribeURL); default: the scheme
+	// and host of the Subscribe request.
+	PublicURL string
+	// SNSHTTPClient posts SNS deliveries; default: 15 s timeout, no
+	// redirects followed.
+	SNSHTTPClient *http.Client
+	// LexHooks says how Lex code hooks reach their Lambda functions
+	// (function URLs, a Lambda Invoke endpoint).
+	LexHooks lexruntime.HookConfig
+	// LexRuntime, when set, adjusts the Lex runtime's configuration
+	// (speech backend, turn observer, concurrency limits) before the
+	// service is built.
+	LexRuntime func(*lexruntime.Config)
+}
+
+// TrailHooks let tests stand in for SNS and KMS and inject failures into
+// trail delivery.
+type TrailHooks struct {
+	Topics    cloudtrail.Topics
+	Notifier  delivery.Notifier
+	Keys      cloudtrail.KeyResolver
+	FailPoint func(point string) error
+	// Owner names the delivery worker in leases.
+	Owner string
+	// Manual leaves the delivery worker out of the background workers:
+	// the test calls Server.Trails.Pass itself.
+	Manual bool
 }
 
 // Worker is background work that runs for the server's lifetime (trail
@@ -108,14 +165,29 @@ type Server struct {
 	Authz *authz.Authorizer
 	// IAM is the IAM service (role lookups for services handed a role).
 	IAM *iam.Service
+	// LexRuntime is the Lex runtime service.
+	LexRuntime *lexruntime.Service
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
+	// Trails is the trail delivery worker; SigningKeys the digest keys.
+	Trails      *delivery.Worker
+	SigningKeys *digest.Keys
+	// SNS is the SNS service (its Go API for trails: CheckPublishAccess,
+	// PublishAs).
+	SNS *sns.Service
+	// KMS is the KMS service; its Go API (ResolveKey, Authorize,
+	// GenerateDataKey, Decrypt) serves trails and conversation logs.
+	KMS *kms.Service
+	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
+	// writers: Append, SplitBatches).
+	Logs *logssvc.Service
 	// Speech recognises and speaks PostContent audio (tools detected at
 	// start-up; reported in the log and /readyz).
 	Speech   *speech.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
+	snsPublic  http.Handler
 	handler    http.Handler
 	workers    []Worker
 }
@@ -173,22 +245,53 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	if cfg.LexRuntime != nil {
+		cfg.LexRuntime(&rtCfg)
+	}
+	if s.LexRuntime, err = lexruntime.New(ctx, rtCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.AddWorker(s.LexRuntime.Sweeper())
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
 	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
-	trail := cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention})
+	// KMS keys: key policies are a resource-policy source of the authorizer.
+	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("kms", s.KMS)
+	s.AddWorker(s.KMS.Worker())
+	// CloudWatch Logs: log data encrypted at rest with KMS keys the logs
+	// service principal may use (unless the config brings its own Keys).
+	lc := cfg.Logs
+	lc.DB, lc.Now, lc.Logger, lc.Authorizer, lc.Auditor = db, cfg.Now, cfg.Logger, s.Authz, s.Audit
+	if lc.Keys == nil {
+		lc.Keys = logsKeys{s.KMS}
+	}
+	s.Logs = logssvc.New(lc)
+	s.AddWorker(s.Logs.PurgeWorker())
+	s.AddWorker(s.Logs.QueryWorker())
 	if err := s.objectServices(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.SNS = sns.New(sns.Config{DB: db, Sealer: sealer, PublicURL: cfg.PublicURL, HTTPClient: cfg.SNSHTTPClient, Now: cfg.Now, Logger: cfg.Logger})
+	s.Authz.RegisterResourcePolicies("sns", s.SNS)
+	s.AddWorker(s.SNS.Worker())
+	s.snsPublic = s.SNS.HTTPHandler()
+	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
 		stsSvc.Catalog(),
 		s.IAM.Catalog(),
 		lex.Catalog(),
+		s.LexRuntime.Catalog(),
 		trail.Catalog(),
+		s.KMS.Catalog(),
+		s.Logs.Catalog(),
+		s.SNS.Catalog(),
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -208,25 +311,127 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// objectServices builds the object store and the S3 service.
+// objectServices builds the object store and the S3 service. SSE-KMS
+// objects are encrypted at rest in the local directory (and multipart
+// parts in staging) with data keys from KMS; an external store gets the
+// SSE-KMS headers instead.
 func (s *Server) objectServices(ctx context.Context) error {
 	st := s.cfg.ObjectStore
 	if st == nil {
-		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Now: s.cfg.Now})
+		ld, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "objects"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 		if err != nil {
 			return fmt.Errorf("object store: %w", err)
 		}
 		st = ld
 	}
-	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Now: s.cfg.Now})
+	parts, err := localdir.Open(localdir.Config{Root: filepath.Join(s.cfg.DataDir, "parts"), Keys: s.KMS.StoreKeys(), Now: s.cfg.Now})
 	if err != nil {
 		return fmt.Errorf("multipart staging: %w", err)
 	}
 	if err := s3svc.EnsurePartsBucket(ctx, parts); err != nil {
 		return err
 	}
-	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Now: s.cfg.Now, Logger: s.log})
+	s.S3 = s3svc.New(s3svc.Config{DB: s.DB, Store: st, Parts: parts, Identity: s.Authz.IdentityOnly(), Keys: s.KMS.S3(), Now: s.cfg.Now, Logger: s.log})
 	return nil
+}
+
+// logsKeys lets CloudWatch Logs wrap its data keys with KMS as the logs
+// service principal (logs.REGION.amazonaws.com), which the key policy must
+// allow, as on AWS; aws:SourceAccount and aws:SourceArn (the log group) are
+// set for key-policy conditions.
+type logsKeys struct{ k *kms.Service }
+
+func (l logsKeys) use(tx *store.Tx, accountID, region, keyARN string, ec map[string]string) kms.Use {
+	return kms.Use{Principal: kms.ServicePrincipal("logs." + region + ".amazonaws.com"), KeyID: keyARN, AccountID: accountID, Region: region,
+		EncryptionContext: ec, Tx: tx,
+		ConditionKeys: map[string][]string{"aws:SourceAccount": {accountID}, "aws:SourceArn": {ec[logssvc.EncryptionContextKey]}}}
+}
+
+func (l logsKeys) GenerateDataKey(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, ec map[string]string) ([]byte, []byte, error) {
+	dk, err := l.k.GenerateDataKey(ctx, l.use(tx, accountID, region, keyARN, ec))
+	return dk.Plaintext, dk.CiphertextBlob, err
+}
+
+func (l logsKeys) Decrypt(ctx context.Context, tx *store.Tx, accountID, region, keyARN string, wrapped []byte, ec map[string]string) ([]byte, error) {
+	plain, _, err := l.k.Decrypt(ctx, l.use(tx, accountID, region, keyARN, ec), wrapped)
+	return plain, err
+}
+
+// trails builds the CloudTrail service with the Trails API and the
+// delivery worker (log files, notices, digests), on S3, SNS and KMS (or
+// the test hooks standing in for them).
+func (s *Server) trails(sealer *secrets.Sealer) *cloudtrail.Service {
+	cfg, h := s.cfg, s.cfg.TrailHooks
+	if h.Owner == "" {
+		h.Owner = nodeID(cfg.DataDir, s.log)
+	}
+	var topics cloudtrail.Topics = trailSNS{s.SNS}
+	var notifier delivery.Notifier = trailSNS{s.SNS}
+	var keys cloudtrail.KeyResolver = trailKMS{s.KMS}
+	if h.Topics != nil {
+		topics = h.Topics
+	}
+	if h.Notifier != nil {
+		notifier = h.Notifier
+	}
+	if h.Keys != nil {
+		keys = h.Keys
+	}
+	s.SigningKeys = digest.NewKeys(digest.KeysConfig{DB: s.DB, Sealer: sealer, Rotation: cfg.DigestKeyRotation, Now: cfg.Now})
+	digests := digest.NewWriter(digest.WriterConfig{DB: s.DB, Keys: s.SigningKeys, Objects: s.S3, Interval: cfg.DigestInterval,
+		Regions: cfg.TrailRegions, Now: cfg.Now, Logger: s.log})
+	s.Trails = delivery.New(delivery.Config{DB: s.DB, Buckets: s.S3, Notifier: notifier, Keys: keys, Digests: digests,
+		Interval: cfg.DeliveryInterval, Owner: h.Owner, Now: cfg.Now, Logger: s.log, FailPoint: h.FailPoint})
+	if !h.Manual {
+		s.AddWorker(s.Trails)
+	}
+	return cloudtrail.New(cloudtrail.Config{Now: cfg.Now, LookupRate: cfg.LookupEventsRate, Retention: cfg.EventRetention,
+		Buckets: s.S3, Topics: topics, Keys: keys, SigningKeys: s.SigningKeys})
+}
+
+// trailSNS is SNS as trails use it: topic checks and notices published as
+// the CloudTrail principal for the trail.
+type trailSNS struct{ s *sns.Service }
+
+func (t trailSNS) CheckPublish(ctx context.Context, topicARN, sourceARN, sourceAccount string) error {
+	return t.s.CheckPublishAccess(ctx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount})
+}
+
+func (t trailSNS) Publish(ctx context.Context, tx *store.Tx, topicARN, message, sourceARN, sourceAccount string) error {
+	_, err := t.s.PublishAs(ctx, tx, topicARN, sns.ServiceCaller{Service: trail.ServicePrincipal, SourceARN: sourceARN, SourceAccount: sourceAccount},
+		sns.ServiceMessage{Message: message})
+	return err
+}
+
+// trailKMS is KMS as trails use it: key resolution and the key policy's
+// say on the CloudTrail principal (encryption context aws:cloudtrail:arn).
+type trailKMS struct{ k *kms.Service }
+
+func (t trailKMS) ResolveKey(ctx context.Context, tx *store.Tx, keyID, account, region string) (string, error) {
+	info, err := t.k.ResolveKey(ctx, account, region, keyID)
+	return info.ARN, err
+}
+
+func (t trailKMS) AuthorizeTrail(ctx context.Context, tx *store.Tx, keyARN, trailARN, account, region string) error {
+	_, err := t.k.Authorize(ctx, kms.Use{Principal: kms.ServicePrincipal(trail.ServicePrincipal), KeyID: keyARN, AccountID: account, Region: region,
+		EncryptionContext: map[string]string{"aws:cloudtrail:arn": trailARN},
+		ConditionKeys:     map[string][]string{"aws:sourcearn": {trailARN}, "aws:sourceaccount": {account}}, Tx: tx}, "kms:GenerateDataKey")
+	return err
+}
+
+// nodeID names this node in trail leases: an ID kept in the data dir, so
+// that a node restarted after a crash takes its own leases back at once
+// (other nodes, with data dirs of their own, wait for them to expire).
+func nodeID(dataDir string, log *slog.Logger) string {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	id := "node-" + uuid.NewString()
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		log.Warn("cannot keep the node ID; trail leases will wait for expiry after a restart", "err", err)
+	}
+	return id
 }
 
 // Codecs returns the protocol codecs by protocol.
@@ -295,6 +500,12 @@ func (s *Server) routes() http.Handler {
 			s.lexExports.ServeHTTP(w, r)
 			return
 		}
+		// SNS's signing certificate, SubscribeURL and UnsubscribeURL
+		// (unsigned, like SNS's own).
+		if strings.HasPrefix(r.URL.Path, sns.HTTPPathPrefix) {
+			s.snsPublic.ServeHTTP(w, r)
+			return
+		}
 		if r.Method == http.MethodGet && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
 			switch r.URL.Path {
 			case "/healthz":
@@ -339,9 +550,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { s.RunWorkers(workCtx); close(workersDone) }()
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
+	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "tls", s.cfg.TLS != nil, "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
 
 	var serveErr error
 	select {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -257,5 +258,31 @@ func TestLexExportURLServed(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 403 {
 		t.Fatalf("tampered URL: %d", resp.StatusCode)
+	}
+}
+
+// TestReadyzUnavailable: /readyz answers 503 once the database cannot be
+// reached, while /healthz (the process) stays 200.
+func TestReadyzUnavailable(t *testing.T) {
+	srv, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), CredentialsOut: io.Discard,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w.Code, w.Body.String()
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"database":"sqlite"`) {
+		t.Fatalf("ready: %d %s", code, body)
+	}
+	srv.DB.Close()
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"status":"unavailable"`) {
+		t.Fatalf("database closed: %d %s", code, body)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
 	}
 }

@@ -109,9 +109,11 @@ const (
 //     (current common-errors pages), so 403; the query family (IAM, STS)
 //     documents IncompleteSignature as 400, so 400; S3 uses 400 for
 //     AuthorizationHeaderMalformed and AuthorizationQueryParametersError.
-//   - RequestExpired: AWS documents RequestExpired (query) as 400 and some
-//     JSON services answer InvalidSignatureException with 400; the project
-//     rule makes both 403. S3's RequestTimeTooSkewed is 403 anyway.
+//   - RequestExpired (skew) and PresignExpired: JSON services answer
+//     InvalidSignatureException ("Signature expired: ..."), sometimes with
+//     400; the query family (STS, IAM, SNS) answers SignatureDoesNotMatch
+//     with the same text (EC2's RequestExpired code is not theirs); the
+//     project rule makes both 403. S3's RequestTimeTooSkewed is 403 anyway.
 //   - S3 InvalidToken and ExpiredToken are 400 on real S3; 403 here (project
 //     rule: token failures are authentication failures).
 //   - ContentHashMismatch: S3's XAmzContentSHA256Mismatch is 400 (kept);
@@ -183,10 +185,12 @@ func (e *Error) awsQuery() *awserr.Error {
 		return mk(http.StatusBadRequest, "IncompleteSignature", e.msgOr("The request signature does not conform to AWS standards."))
 	case SignatureMismatch, ContentHashMismatch:
 		return mk(forbidden, "SignatureDoesNotMatch", msgSigMismatchAWS+e.mismatchDetail())
-	case RequestExpired:
-		return mk(forbidden, "RequestExpired", e.msgOr("Request has expired."))
-	case PresignExpired:
-		return mk(forbidden, "RequestExpired", e.msgOr("Request has expired."))
+	case RequestExpired, PresignExpired:
+		// STS, IAM and SNS answer a skewed or expired signature with
+		// SignatureDoesNotMatch and the "Signature expired: ..." text (what
+		// the AWS CLI prints for a wrong clock), not EC2's RequestExpired;
+		// the SDKs' clock-skew correction keys on SignatureDoesNotMatch.
+		return mk(forbidden, "SignatureDoesNotMatch", e.msgOr("Request has expired."))
 	case ChecksumMismatch:
 		return mk(http.StatusBadRequest, "InvalidParameterValue", e.msgOr("The checksum you specified did not match the calculated checksum."))
 	case IncompleteBody:

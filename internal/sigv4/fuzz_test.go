@@ -49,14 +49,25 @@ func FuzzParse(f *testing.F) {
 			}
 			e := err.(*Error)
 			for _, fl := range []Flavor{FlavorJSON, FlavorQuery, FlavorS3} {
-				if ae := e.AWS(fl); ae.Code == "" || ae.Status < 400 {
+				if ae := e.AWS(fl); ae.Code == "" || ae.Status < 400 || ae.Status >= 500 {
 					t.Fatalf("bad mapping %+v", ae)
 				}
 			}
 			return
 		}
-		_ = a.Verify(r, "secret", body)
-		_ = a.Verify(r, "secret", nil)
+		for _, b := range [][]byte{body, nil} {
+			if err := a.Verify(r, "secret", b); err != nil {
+				e, ok := err.(*Error)
+				if !ok {
+					t.Fatalf("Verify: non-*Error %T %v", err, err)
+				}
+				for _, fl := range []Flavor{FlavorJSON, FlavorQuery, FlavorS3} {
+					if ae := e.AWS(fl); ae.Code == "" || ae.Status < 400 || ae.Status >= 500 {
+						t.Fatalf("bad mapping %+v", ae)
+					}
+				}
+			}
+		}
 	})
 }
 

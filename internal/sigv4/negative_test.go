@@ -55,7 +55,7 @@ var (
 	wMalS3     = want{"AuthorizationHeaderMalformed", 400}
 	wMalS3Q    = want{"AuthorizationQueryParametersError", 400}
 	wSkewJSON  = want{"InvalidSignatureException", 403}
-	wSkewQuery = want{"RequestExpired", 403}
+	wSkewQuery = want{"SignatureDoesNotMatch", 403}
 	wSkewS3    = want{"RequestTimeTooSkewed", 403}
 )
 
@@ -144,7 +144,7 @@ func negativeCases() []negCase {
 			mutate: func(r *http.Request, _ *[]byte) { r.Header.Set("X-Amz-Content-Sha256", "abc") },
 			kind:   Malformed, json: wMalJSON, query: wMalQuery, s3: wMalS3},
 		{name: "presigned past expiry", shape: presignS3Shape(), signAt: -6 * time.Minute, kind: PresignExpired,
-			json: wSigJSON, query: want{"RequestExpired", 403}, s3: want{"AccessDenied", 403}},
+			json: wSigJSON, query: wSigQuery, s3: want{"AccessDenied", 403}},
 		{name: "presigned too far in the future", shape: presignS3Shape(), signAt: 16 * time.Minute, kind: RequestExpired,
 			json: wSkewJSON, query: wSkewQuery, s3: wSkewS3},
 		{name: "presigned bad algorithm", shape: presignS3Shape(), mutate: replaceQuery("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"),

@@ -14,8 +14,8 @@ import (
 // name order, each in its own transaction, recorded in schema_migrations.
 // Files are never edited once landed; a change is a new file. Ranges by area:
 // 0001-0099 core, 0100-0199 IAM/STS, 0200-0299 audit, 0300-0399 Lex models,
-// 0400-0499 object storage/SNS, 0500-0599 trails, 0600-0699 Lex runtime,
-// 0700-0799 logs.
+// 0400-0499 S3, 0500-0599 SNS, 0600-0699 KMS, 0700-0799 trails,
+// 0800-0899 Lex runtime, 0900-0999 CloudWatch Logs, 1000-1099 conversation logs.
 //
 //go:embed migrations/*.sql
 var migrationFS embed.FS

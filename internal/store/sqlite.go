@@ -31,7 +31,8 @@ func sqliteDSN(path string, params url.Values) string {
 }
 
 // openSQLite opens one write connection (BEGIN IMMEDIATE) and a read pool on
-// the same file in WAL mode.
+// the same file in WAL mode, each connection caching its compiled
+// statements (sqlitestmts.go).
 //
 // Verified against modernc.org/sqlite v1.60.1 (see store_test.go): _pragma
 // values run on every new connection (busy_timeout first), and
@@ -58,11 +59,16 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	pragmas.Add("_pragma", "journal_mode(WAL)")
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	pragmas.Add("_pragma", "foreign_keys(ON)")
+	// Statement journals and the savepoint journals of group-committed
+	// writes (batch.go) stay in memory: by default they spill to a
+	// temporary file past 64 KiB, a system call per page.
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	pragmas.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", sqliteDSN(path, pragmas))
+	wc, err := newStmtConnector(sqliteDSN(path, pragmas))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -75,11 +81,13 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
-	r, err := sql.Open("sqlite", sqliteDSN(path, rp))
+	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
+	rc, err := newStmtConnector(sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	r := sql.OpenDB(rc)
 	n := cfg.MaxReadConns
 	if n <= 0 {
 		n = 8
@@ -91,5 +99,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
 	}
-	return &DB{driver: DriverSQLite, write: w, read: r}, nil
+	db := &DB{driver: DriverSQLite, write: w, read: r}
+	db.batch = newBatcher(db)
+	return db, nil
 }

@@ -3,6 +3,8 @@ package builtin
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -460,10 +462,33 @@ func init() {
 	}
 }
 
+// canonMemo remembers canon's answers for words outside canonCache (a
+// pure function of word and language), bounded so that arbitrary input
+// cannot grow it without limit.
+var canonMemo struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxCanonMemo = 50000
+
 func canon(w, lang string) string {
 	if c, ok := canonCache[lang][w]; ok {
 		return c
 	}
+	key := lang + "\x00" + w
+	if c, ok := canonMemo.m.Load(key); ok {
+		return c.(string)
+	}
+	c := canonSlow(w, lang)
+	if canonMemo.n.Load() < maxCanonMemo {
+		canonMemo.n.Add(1)
+		canonMemo.m.Store(key, c)
+	}
+	return c
+}
+
+func canonSlow(w, lang string) string {
 	n := utf8.RuneCountInString(w)
 	if n < 5 {
 		return w

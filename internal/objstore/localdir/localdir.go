@@ -72,7 +72,15 @@ type Config struct {
 	Now func() time.Time
 	// NoSync skips fsync (benchmarks on slow disks only).
 	NoSync bool
+	// ReadOnly opens the store for reading beside the process that owns
+	// it (lextrail validate): no crash cleanup when a bucket is first
+	// read, and every write fails with ErrReadOnly. Listings show the
+	// objects present when the bucket was first read.
+	ReadOnly bool
 }
+
+// ErrReadOnly is returned by writes to a store opened ReadOnly.
+var ErrReadOnly = errors.New("localdir: store opened read-only")
 
 // Store is a local-directory object store.
 type Store struct {
@@ -103,7 +111,11 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Root, "buckets"), 0o700); err != nil {
+	if cfg.ReadOnly {
+		if _, err := os.Stat(filepath.Join(cfg.Root, "buckets")); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(filepath.Join(cfg.Root, "buckets"), 0o700); err != nil {
 		return nil, err
 	}
 	return &Store{cfg: cfg, idx: map[string]*bucketIndex{}}, nil
@@ -120,6 +132,9 @@ func (s *Store) bucketDir(bucket string) (string, error) {
 
 // CreateBucket implements objstore.Store.
 func (s *Store) CreateBucket(_ context.Context, bucket string) error {
+	if s.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	dir, err := s.bucketDir(bucket)
 	if err != nil {
 		return fmt.Errorf("localdir: invalid bucket name %q", bucket)
@@ -143,6 +158,9 @@ func (s *Store) CreateBucket(_ context.Context, bucket string) error {
 
 // DeleteBucket implements objstore.Store.
 func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
+	if s.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	bi, err := s.index(bucket)
 	if err != nil {
 		return err
@@ -184,9 +202,11 @@ func (s *Store) index(bucket string) (*bucketIndex, error) {
 // load reads every metadata file of a bucket and removes temp and orphan
 // data files left by a crash.
 func (s *Store) load(dir string, bi *bucketIndex) error {
-	os.RemoveAll(filepath.Join(dir, "tmp"))
-	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
-		return err
+	if !s.cfg.ReadOnly {
+		os.RemoveAll(filepath.Join(dir, "tmp"))
+		if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
+			return err
+		}
 	}
 	subs, err := os.ReadDir(filepath.Join(dir, "o"))
 	if err != nil {
@@ -217,7 +237,7 @@ func (s *Store) load(dir string, bi *bucketIndex) error {
 			bi.keys[m.Key] = entry{size: m.Size, etag: m.ETag, mtime: time.UnixMilli(m.MTime).UTC()}
 		}
 		for _, d := range datas {
-			if !live[d] {
+			if !live[d] && !s.cfg.ReadOnly {
 				os.Remove(filepath.Join(sd, d))
 			}
 		}
@@ -288,6 +308,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b 
 
 // Put implements objstore.Store.
 func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts objstore.PutOptions) (objstore.Info, error) {
+	if s.cfg.ReadOnly {
+		return objstore.Info{}, ErrReadOnly
+	}
 	if err := objstore.ValidateKey(key); err != nil {
 		return objstore.Info{}, err
 	}
@@ -523,6 +546,9 @@ type readCloser struct {
 
 // Delete implements objstore.Store.
 func (s *Store) Delete(_ context.Context, bucket, key string) error {
+	if s.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	if err := objstore.ValidateKey(key); err != nil {
 		return err
 	}

@@ -1,9 +1,19 @@
 package awsjson
 
 import (
+	"lextrail/internal/awserr"
 	"net/http/httptest"
 	"testing"
 )
+
+// clientError fails unless err is an AWS-shaped 4xx error: malformed input
+// must never become a 500.
+func clientError(t *testing.T, stage string, err error) {
+	t.Helper()
+	if e := awserr.As(err); e.Status < 400 || e.Status >= 500 || e.Code == "" {
+		t.Fatalf("%s: %d %s: %v", stage, e.Status, e.Code, err)
+	}
+}
 
 func FuzzAWSJSONDecode(f *testing.F) {
 	f.Add(prefix+".LookupEvents", []byte(`{"StartTime":1494360160.133,"MaxResults":5,"TagsList":[{"Key":"a"}],"Nested":{"Nested":{"Flag":true}}}`))
@@ -17,10 +27,12 @@ func FuzzAWSJSONDecode(f *testing.F) {
 		r.Header.Set("X-Amz-Target", target)
 		op, labels, err := Codec{}.Route(testSvc, r, body)
 		if err != nil {
+			clientError(t, "Route", err)
 			return
 		}
 		in := op.NewInput()
 		if err := (Codec{}).Decode(op, r, labels, body, in); err != nil {
+			clientError(t, "Decode", err)
 			return
 		}
 		rec := httptest.NewRecorder()

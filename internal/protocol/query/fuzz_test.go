@@ -1,10 +1,20 @@
 package query
 
 import (
+	"lextrail/internal/awserr"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 )
+
+// clientError fails unless err is an AWS-shaped 4xx error: malformed input
+// must never become a 500.
+func clientError(t *testing.T, stage string, err error) {
+	t.Helper()
+	if e := awserr.As(err); e.Status < 400 || e.Status >= 500 || e.Code == "" {
+		t.Fatalf("%s: %d %s: %v", stage, e.Status, e.Code, err)
+	}
+}
 
 func FuzzQueryDecode(f *testing.F) {
 	f.Add("Action=AssumeRole&Version=2011-06-15&RoleArn=a&DurationSeconds=900&Tags.member.1.Key=k&Tags.member.1.Value=v")
@@ -18,8 +28,11 @@ func FuzzQueryDecode(f *testing.F) {
 		body := []byte(form)
 		op, labels, err := Codec{}.Route(testSvc, r, body)
 		if err != nil {
+			clientError(t, "Route", err)
 			return
 		}
-		_ = Codec{}.Decode(op, r, labels, body, op.NewInput())
+		if err := (Codec{}).Decode(op, r, labels, body, op.NewInput()); err != nil {
+			clientError(t, "Decode", err)
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package restjson
 
 import (
+	"lextrail/internal/awserr"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -8,6 +9,15 @@ import (
 
 	"lextrail/internal/catalog"
 )
+
+// clientError fails unless err is an AWS-shaped 4xx error: malformed input
+// must never become a 500.
+func clientError(t *testing.T, stage string, err error) {
+	t.Helper()
+	if e := awserr.As(err); e.Status < 400 || e.Status >= 500 || e.Code == "" {
+		t.Fatalf("%s: %d %s: %v", stage, e.Status, e.Code, err)
+	}
+}
 
 func request(method, target string) (*http.Request, bool) {
 	u, err := url.ParseRequestURI(target)
@@ -38,8 +48,12 @@ func FuzzRestJSONRoute(f *testing.F) {
 			if op == nil || labels == nil {
 				t.Fatalf("nil op or labels without error")
 			}
+		} else {
+			clientError(t, "Route", err)
 		}
-		_, _, _ = Codec{}.Route(runtime, r, nil)
+		if _, _, err := (Codec{}).Route(runtime, r, nil); err != nil {
+			clientError(t, "Route", err)
+		}
 	})
 }
 
@@ -62,13 +76,16 @@ func FuzzRestJSONDecode(f *testing.F) {
 		for _, svc := range []*catalog.Service{models, runtime} {
 			op, labels, err := Codec{}.Route(svc, r, nil)
 			if err != nil {
+				clientError(t, "Route", err)
 				continue
 			}
 			b := body
 			if op.RawBody {
 				b = nil
 			}
-			_ = Codec{}.Decode(op, r, labels, b, op.NewInput())
+			if err := (Codec{}).Decode(op, r, labels, b, op.NewInput()); err != nil {
+				clientError(t, "Decode", err)
+			}
 		}
 	})
 }

@@ -1,11 +1,21 @@
 package restxml
 
 import (
+	"lextrail/internal/awserr"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 )
+
+// clientError fails unless err is an AWS-shaped 4xx error: malformed input
+// must never become a 500.
+func clientError(t *testing.T, stage string, err error) {
+	t.Helper()
+	if e := awserr.As(err); e.Status < 400 || e.Status >= 500 || e.Code == "" {
+		t.Fatalf("%s: %d %s: %v", stage, e.Status, e.Code, err)
+	}
+}
 
 func FuzzRestXMLRoute(f *testing.F) {
 	for _, s := range []string{
@@ -29,12 +39,18 @@ func FuzzRestXMLRoute(f *testing.F) {
 		r.Header.Set("X-Amz-Meta-A", body)
 		op, labels, err := Codec{}.Route(s3svc, r, nil)
 		if err != nil {
+			// S3 answers what it does not implement with 501 NotImplemented.
+			if e := awserr.As(err); e.Code != "NotImplemented" {
+				clientError(t, "Route", err)
+			}
 			return
 		}
 		var b []byte
 		if !op.RawBody {
 			b = []byte(body)
 		}
-		_ = Codec{}.Decode(op, r, labels, b, op.NewInput())
+		if err := (Codec{}).Decode(op, r, labels, b, op.NewInput()); err != nil {
+			clientError(t, "Decode", err)
+		}
 	})
 }

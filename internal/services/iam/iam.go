@@ -83,10 +83,12 @@ func (s *Service) Catalog() *catalog.Service {
 				return nil
 			}
 		}
-		return []catalog.Resource{{ARN: s.userARN(c, name), AccountID: c.AccountID(), Type: "AWS::IAM::User"}}
+		// IAM's AccessDenied messages name an existing user "user <name>".
+		return []catalog.Resource{{ARN: s.userARN(c, name), AccountID: c.AccountID(), Type: "AWS::IAM::User", DeniedName: "user " + name}}
 	}
 	role := func(c *catalog.Call, in any) []catalog.Resource {
-		return []catalog.Resource{{ARN: s.roleARN(c, fieldString(in, "RoleName")), AccountID: c.AccountID(), Type: "AWS::IAM::Role"}}
+		name := fieldString(in, "RoleName")
+		return []catalog.Resource{{ARN: s.roleARN(c, name), AccountID: c.AccountID(), Type: "AWS::IAM::Role", DeniedName: "role " + name}}
 	}
 	op := func(name string, readOnly bool, res func(*catalog.Call, any) []catalog.Resource) catalog.Operation {
 		return catalog.Operation{Name: name, ReadOnly: readOnly, Audited: true, Resources: res}
@@ -128,11 +130,16 @@ func (s *Service) Catalog() *catalog.Service {
 	})
 }
 
-// accountResource is the resource of List calls: every entity of the
-// account ("arn:aws:iam::<acct>:user/*").
+// accountResource is the resource of List calls, as AWS authorizes them:
+// the path prefix listed ("arn:aws:iam::<acct>:user/" for all users,
+// "arn:aws:iam::<acct>:user/team/" with PathPrefix /team/).
 func (s *Service) accountResource(kind string) func(c *catalog.Call, in any) []catalog.Resource {
 	return func(c *catalog.Call, in any) []catalog.Resource {
-		return []catalog.Resource{{ARN: "arn:aws:iam::" + c.AccountID() + ":" + kind + "/*", AccountID: c.AccountID()}}
+		prefix := fieldString(in, "PathPrefix")
+		if !strings.HasPrefix(prefix, "/") {
+			prefix = "/"
+		}
+		return []catalog.Resource{{ARN: "arn:aws:iam::" + c.AccountID() + ":" + kind + prefix, AccountID: c.AccountID()}}
 	}
 }
 

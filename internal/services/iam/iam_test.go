@@ -305,12 +305,14 @@ func TestOnlyGetCallerIdentity(t *testing.T) {
 		t.Fatalf("identity %+v", id)
 	}
 	_, err = iam.NewFromConfig(cfg).ListUsers(ctx, &iam.ListUsersInput{})
-	want := "User: arn:aws:iam::" + e.AccountID + ":user/carol is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + e.AccountID + ":user/* because no identity-based policy allows the iam:ListUsers action"
+	want := "User: arn:aws:iam::" + e.AccountID + ":user/carol is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + e.AccountID + ":user/ because no identity-based policy allows the iam:ListUsers action"
 	if code(err) != "AccessDenied" || message(err) != want {
 		t.Fatalf("ListUsers: %v\nwant %s", err, want)
 	}
+	// IAM names an existing user "user <name>" in the message.
 	_, err = iam.NewFromConfig(cfg).GetUser(ctx, &iam.GetUserInput{})
-	if code(err) != "AccessDenied" {
+	want = "User: arn:aws:iam::" + e.AccountID + ":user/carol is not authorized to perform: iam:GetUser on resource: user carol because no identity-based policy allows the iam:GetUser action"
+	if code(err) != "AccessDenied" || message(err) != want {
 		t.Fatalf("GetUser self: %v", err)
 	}
 	_, err = sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + e.AccountID + ":role/x"), RoleSessionName: aws.String("s1")})

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+	"github.com/aws/smithy-go"
 
+	"lextrail/internal/nlu"
 	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
@@ -92,6 +95,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 	}
 	_, err = c.GetBots(ctx, &lm.GetBotsInput{})
 	ok("GetBots", 200, err)
+	if f.rec.last.path != "/bots" { // botocore sends /bots/ (TestBoto3AllOperations)
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	_, err = c.GetBotVersions(ctx, &lm.GetBotVersionsInput{Name: aws.String("OrderFlowersBot")})
 	ok("GetBotVersions", 200, err)
 
@@ -151,6 +157,18 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 	_, err = c.StartMigration(ctx, &lm.StartMigrationInput{V1BotName: aws.String("OrderFlowersBot"), V1BotVersion: aws.String("1"),
 		V2BotName: aws.String("OrderFlowersV2"), V2BotRole: aws.String("arn:aws:iam::123456789012:role/LexV2"), MigrationStrategy: types.MigrationStrategyCreateNew})
 	fails("StartMigration", "BadRequestException", err)
+	if ae := (smithy.APIError)(nil); !errors.As(err, &ae) || ae.ErrorMessage() != lexmodels.ErrNoLexV2 {
+		t.Fatalf("StartMigration says %v, want why: %q", err, lexmodels.ErrNoLexV2)
+	}
+	_, err = c.StartMigration(ctx, &lm.StartMigrationInput{V1BotName: aws.String("NoSuchBot"), V1BotVersion: aws.String("1"),
+		V2BotName: aws.String("OrderFlowersV2"), V2BotRole: aws.String("arn:aws:iam::123456789012:role/LexV2"), MigrationStrategy: types.MigrationStrategyCreateNew})
+	wantCode(t, err, "NotFoundException")
+	if out := must(c.GetMigrations(ctx, &lm.GetMigrationsInput{})).ok(t); len(out.MigrationSummaries) != 0 || out.NextToken != nil {
+		t.Fatalf("GetMigrations after refused migrations: %+v", out)
+	}
+	if out := must(c.GetBotChannelAssociations(ctx, &lm.GetBotChannelAssociationsInput{BotName: aws.String("OrderFlowersBot"), BotAlias: aws.String("prod")})).ok(t); len(out.BotChannelAssociations) != 0 {
+		t.Fatalf("channel associations: %+v", out.BotChannelAssociations)
+	}
 
 	exp, err := c.GetExport(ctx, &lm.GetExportInput{Name: aws.String("OrderFlowersBot"), Version: aws.String("1"), ResourceType: types.ResourceTypeBot, ExportType: types.ExportTypeLex})
 	ok("GetExport", 200, err)
@@ -179,6 +197,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 
 	imp, err := c.StartImport(ctx, &lm.StartImportInput{Payload: zipBytes, ResourceType: types.ResourceTypeBot, MergeStrategy: types.MergeStrategyFailOnConflict})
 	ok("StartImport", 201, err)
+	if f.rec.last.path != "/imports" {
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	if imp.ImportStatus != types.ImportStatusInProgress || aws.ToString(imp.Name) != "OrderFlowersBot" {
 		t.Fatalf("StartImport %+v", imp)
 	}
@@ -373,11 +394,17 @@ func testModelArtefact(t *testing.T, drv lexmodels.TestDriver) {
 		if err != nil {
 			return err
 		}
-		if m == nil || len(m.Intents) != 1 || len(m.Intents[0].Templates) != 3 || len(m.SlotTypes) != 1 || m.SlotTypes[0].Values[1].Norm[1] != "tulip" {
+		if m == nil || len(m.Intents) != 1 || len(m.SlotTypes) != 1 || m.SlotTypes[0].Values[1].Norm[1] != "tulip" || len(m.NLU) == 0 {
 			t.Fatalf("model %+v", m)
 		}
-		if got := m.Intents[0].Templates[0].Text; got != "i would like to order {FlowerType}" {
-			t.Fatalf("template %q", got)
+		// the compiled language model is stored with it
+		lang, err := nlu.Load(m.NLU)
+		if err != nil {
+			t.Fatalf("nlu.Load: %v", err)
+		}
+		r := lang.Parse("i would like to order tulips", nlu.Options{})
+		if len(r.Intents) == 0 || r.Intents[0].Name != "OrderFlowers" || r.Intents[0].Slots["FlowerType"].Resolved != "tulips" {
+			t.Fatalf("stored language model parses %+v", r)
 		}
 		return nil
 	})

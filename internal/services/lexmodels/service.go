@@ -8,7 +8,9 @@
 // It owns the lex_* tables (migrations 0300–0399) and the build worker that
 // compiles bot versions into the model artefact (package build) the
 // runtime loads from lex_models. It must not touch other services' tables;
-// the runtime writes utterances only through RecordUtterance.
+// the runtime reads bots only through runtime.go (ResolveRuntime,
+// LoadRuntimeModel, RuntimeStatements) and writes utterances only through
+// RecordUtterance.
 //
 // Files: one per resource (slottypes.go, intents.go, bots.go, aliases.go),
 // put.go (the checksum table and versions), list.go (paging), worker.go

@@ -19,10 +19,10 @@ const utteranceWindow = 15 * 24 * time.Hour
 // runtime calls it inside its own transaction; it is the only writer of
 // lex_utterances besides DeleteUtterances.
 func RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO lex_utterances (account_id, region, bot_name, bot_version, user_id, utterance, missed, uttered_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		accountID, region, bot, botVersion, userID, text, missed, store.Millis(at))
-	return err
+	return (*RuntimeStatements)(nil).RecordUtterance(ctx, tx, accountID, region, bot, botVersion, userID, text, missed, at)
 }
+
+const recordUtteranceQuery = `INSERT INTO lex_utterances (account_id, region, bot_name, bot_version, user_id, utterance, missed, uttered_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`
 
 // GetUtterancesViewInput is GET /bots/{botname}/utterances?view=aggregation.
 type GetUtterancesViewInput struct {

@@ -2,6 +2,8 @@ package lexmodels
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -167,19 +169,24 @@ func (w *Worker) runBuild(ctx context.Context, j buildJob) error {
 		}
 	}
 	now := w.s.cfg.Now()
+	modelID := ""
+	if model != nil {
+		sum := sha256.Sum256(model)
+		modelID = hex.EncodeToString(sum[:16])
+	}
 	return db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE lex_resources SET status=$1, failure_reason=$2, build_owner='', build_lease_ms=0, build_ready_ms=$3
+		res, err := tx.Exec(ctx, `UPDATE lex_resources SET status=$1, failure_reason=$2, build_owner='', build_lease_ms=0, build_ready_ms=$3, model_id=$10
 			WHERE account_id=$4 AND region=$5 AND kind='bot' AND name=$6 AND version=$7 AND build_gen=$8 AND build_owner=$9 AND status='BUILDING'`,
-			status, reason, store.Millis(now.Add(w.s.cfg.ReadyDelay)), j.acct, j.region, j.name, j.version, j.gen, w.id)
+			status, reason, store.Millis(now.Add(w.s.cfg.ReadyDelay)), j.acct, j.region, j.name, j.version, j.gen, w.id, modelID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 || model == nil {
 			return nil // superseded, or failed: nothing to store
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO lex_models (account_id, region, bot_name, bot_version, build_gen, model, built_ms) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (account_id, region, bot_name, bot_version) DO UPDATE SET build_gen=excluded.build_gen, model=excluded.model, built_ms=excluded.built_ms`,
-			j.acct, j.region, j.name, j.version, j.gen, string(model), store.Millis(now))
+		_, err = tx.Exec(ctx, `INSERT INTO lex_models (account_id, region, bot_name, bot_version, build_gen, model, built_ms, model_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+			ON CONFLICT (account_id, region, bot_name, bot_version) DO UPDATE SET build_gen=excluded.build_gen, model=excluded.model, built_ms=excluded.built_ms, model_id=excluded.model_id`,
+			j.acct, j.region, j.name, j.version, j.gen, string(model), store.Millis(now), modelID)
 		return err
 	})
 }

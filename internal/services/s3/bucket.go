@@ -374,14 +374,18 @@ func (s *Service) putBucketEncryption(ctx context.Context, c *catalog.Call, in *
 			return nil, awserr.New(http.StatusBadRequest, "InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms")
 		}
 	case "aws:kms":
-		if s.cfg.Keys != nil {
-			arn, err := s.cfg.Keys.AuthorizeKeyUse(ctx, c, d.KMSMasterKeyID, "kms:DescribeKey")
+		// A default key is checked and stored as its ARN; none means the
+		// account's aws/s3 key, made on first use.
+		if s.cfg.Keys != nil && d.KMSMasterKeyID != "" {
+			b, err := s.bucket(ctx, c, in.Bucket)
 			if err != nil {
 				return nil, err
 			}
-			if d.KMSMasterKeyID != "" {
-				d.KMSMasterKeyID = arn
+			arn, err := s.cfg.Keys.AuthorizeKeyUse(ctx, c, b.Region, d.KMSMasterKeyID, "kms:DescribeKey", nil)
+			if err != nil {
+				return nil, storeErr(err, in.Bucket, "")
 			}
+			d.KMSMasterKeyID = arn
 		}
 	default:
 		return nil, awserr.New(http.StatusBadRequest, "InvalidArgument", "Invalid SSEAlgorithm: %s", d.SSEAlgorithm)

@@ -66,7 +66,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, c *catalog.Call, in
 	if err != nil {
 		return nil, err
 	}
-	sse, err := s.sseFor(ctx, c, b, in.SSE, in.SSEKMSKeyID)
+	sse, err := s.sseFor(ctx, c, b, in.Key, in.SSE, in.SSEKMSKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,12 @@ func (s *Service) uploadPart(ctx context.Context, c *catalog.Call, in *UploadPar
 	if err != nil {
 		return nil, err
 	}
-	info, err := s.cfg.Parts.Put(ctx, partsBucket, partKey(in.UploadID, in.PartNumber), body(c, MaxPartSize), objstore.PutOptions{})
+	// Parts of an SSE-KMS upload are staged encrypted under the same key.
+	var partOpts objstore.PutOptions
+	if u.opts.SSE.Algorithm == "aws:kms" && s.cfg.Keys != nil {
+		partOpts.SSE = u.opts.SSE
+	}
+	info, err := s.cfg.Parts.Put(ctx, partsBucket, partKey(in.UploadID, in.PartNumber), body(c, MaxPartSize), partOpts)
 	if err != nil {
 		return nil, storeErr(err, in.Bucket, in.Key)
 	}

@@ -53,9 +53,35 @@ func storeErr(err error, bucket, key string) error {
 	}
 	var ae *awserr.Error
 	if errors.As(err, &ae) {
-		return ae
+		return kmsErr(ae)
 	}
 	return err
+}
+
+// kmsErr turns a KMS error met during an S3 request into S3's form:
+// KMS's client errors keep their code with a "KMS." prefix, as S3 reports
+// them (400 KMS.NotFoundException, KMS.DisabledException, ...).
+func kmsErr(e *awserr.Error) *awserr.Error {
+	switch e.Code {
+	case "NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException",
+		"InvalidCiphertextException", "IncorrectKeyException", "ValidationException", "UnsupportedOperationException":
+		return awserr.New(http.StatusBadRequest, "KMS."+e.Code, "%s", e.Message)
+	}
+	return e
+}
+
+// encryptionContext is the KMS encryption context S3 uses for an object.
+func encryptionContext(bucket, key string) map[string]string {
+	return map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket + "/" + key}
+}
+
+// authorizeKey checks KMS key use for an S3 request on bucket b's key.
+func (s *Service) authorizeKey(ctx context.Context, c *catalog.Call, b *bucket, objKey, keyID, action string) (string, error) {
+	arn, err := s.cfg.Keys.AuthorizeKeyUse(ctx, c, b.Region, keyID, action, encryptionContext(b.Name, objKey))
+	if err != nil {
+		return "", storeErr(err, b.Name, objKey)
+	}
+	return arn, nil
 }
 
 func keyErr(key string) error {
@@ -114,9 +140,10 @@ type PutObjectOutput struct {
 	Copy     *CopyObjectResult `location:"payload"`
 }
 
-// sseFor resolves the SSE of a write: the request's headers, else the
-// bucket default; for aws:kms the caller must be allowed to use the key.
-func (s *Service) sseFor(ctx context.Context, c *catalog.Call, b *bucket, alg, keyID string) (objstore.SSE, error) {
+// sseFor resolves the SSE of a write of objKey: the request's headers,
+// else the bucket default; for aws:kms the key must exist and the caller
+// must be allowed to use it (kms:GenerateDataKey).
+func (s *Service) sseFor(ctx context.Context, c *catalog.Call, b *bucket, objKey, alg, keyID string) (objstore.SSE, error) {
 	sse := objstore.SSE{Algorithm: alg, KMSKeyID: keyID}
 	if alg == "" {
 		sse = b.defaultSSE()
@@ -129,7 +156,7 @@ func (s *Service) sseFor(ctx context.Context, c *catalog.Call, b *bucket, alg, k
 	case "aws:kms", "aws:kms:dsse":
 		sse.Algorithm = "aws:kms"
 		if s.cfg.Keys != nil {
-			arn, err := s.cfg.Keys.AuthorizeKeyUse(ctx, c, sse.KMSKeyID, "kms:GenerateDataKey")
+			arn, err := s.authorizeKey(ctx, c, b, objKey, sse.KMSKeyID, "kms:GenerateDataKey")
 			if err != nil {
 				return sse, err
 			}
@@ -181,7 +208,7 @@ func (s *Service) putObject(ctx context.Context, c *catalog.Call, in *PutObjectI
 	if size != nil && *size > MaxPutSize {
 		return nil, storeErr(errTooLarge, in.Bucket, in.Key)
 	}
-	sse, err := s.sseFor(ctx, c, b, in.SSE, in.SSEKMSKeyID)
+	sse, err := s.sseFor(ctx, c, b, in.Key, in.SSE, in.SSEKMSKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +256,7 @@ func (s *Service) copyObject(ctx context.Context, c *catalog.Call, in *PutObject
 	} else if sb == in.Bucket && sk == in.Key && in.SSE == "" {
 		return nil, awserr.New(http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	if opts.SSE, err = s.sseFor(ctx, c, dst, in.SSE, in.SSEKMSKeyID); err != nil {
+	if opts.SSE, err = s.sseFor(ctx, c, dst, in.Key, in.SSE, in.SSEKMSKeyID); err != nil {
 		return nil, err
 	}
 	out, err := s.st.Put(ctx, in.Bucket, in.Key, rc, opts)
@@ -247,7 +274,7 @@ func (s *Service) open(ctx context.Context, c *catalog.Call, b *bucket, key stri
 		return nil, info, storeErr(err, b.Name, key)
 	}
 	if info.SSE.Algorithm == "aws:kms" && s.cfg.Keys != nil && c != nil {
-		if _, err := s.cfg.Keys.AuthorizeKeyUse(ctx, c, info.SSE.KMSKeyID, "kms:Decrypt"); err != nil {
+		if _, err := s.authorizeKey(ctx, c, b, key, info.SSE.KMSKeyID, "kms:Decrypt"); err != nil {
 			return nil, info, err
 		}
 	}
@@ -439,6 +466,13 @@ func (s *Service) Put(ctx context.Context, bucketName, key string, r io.Reader, 
 	}
 	if opts.SSE.Algorithm == "" {
 		opts.SSE = b.defaultSSE()
+	}
+	if opts.SSE.Algorithm == "aws:kms" && s.cfg.Keys != nil {
+		arn, err := s.cfg.Keys.ResolveKey(ctx, nil, b.AccountID, b.Region, opts.SSE.KMSKeyID)
+		if err != nil {
+			return objstore.Info{}, storeErr(err, bucketName, key)
+		}
+		opts.SSE.KMSKeyID = arn
 	}
 	info, err := s.st.Put(ctx, bucketName, key, r, opts)
 	return info, storeErr(err, bucketName, key)

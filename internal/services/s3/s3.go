@@ -39,13 +39,21 @@ type IdentityAuthorizer interface {
 }
 
 // Keys resolves KMS key IDs for SSE-KMS and checks that a principal may
-// use a key (the kms service implements it). Nil disables SSE-KMS checks.
+// use a key (internal/services/kms implements it, as kms.S3Keys). Nil
+// disables SSE-KMS checks (aws:kms is then recorded, not enforced).
 type Keys interface {
 	// AuthorizeKeyUse checks the key policy for action ("kms:GenerateDataKey",
-	// "kms:Decrypt") by the caller and returns the key's ARN. keyID may be
-	// an ID, ARN, alias name or alias ARN; "" means the account's
-	// aws/s3 default key.
-	AuthorizeKeyUse(ctx context.Context, c *catalog.Call, keyID, action string) (keyARN string, err error)
+	// "kms:Decrypt") by the caller with the encryption context and returns
+	// the key's ARN. keyID may be an ID, ARN, alias name or alias ARN
+	// (resolved in the caller's account and in region, the bucket's); ""
+	// means the account's aws/s3 key, created on first use. Errors carry
+	// KMS's codes (NotFoundException, DisabledException, ...) or the call's
+	// AccessDenied.
+	AuthorizeKeyUse(ctx context.Context, c *catalog.Call, region, keyID, action string, encCtx map[string]string) (keyARN string, err error)
+	// ResolveKey resolves keyID in accountID and region without
+	// authorization, for lextrail's own writes ("" as above). tx, when
+	// set, is the caller's transaction.
+	ResolveKey(ctx context.Context, tx *store.Tx, accountID, region, keyID string) (keyARN string, err error)
 }
 
 // Config configures the service.
@@ -117,10 +125,12 @@ func (s *Service) Catalog() *catalog.Service {
 		return catalog.Operation{Name: name, HTTP: http, Action: action, ReadOnly: readOnly, Audited: true, NoAuthz: true, Resources: bucketRes}
 	}
 	data := func(name, http, action string) catalog.Operation {
-		return catalog.Operation{Name: name, HTTP: http, Action: action, DataEvent: true, NoAuthz: true, NoTx: true, Resources: objectRes}
+		// Object-level calls are recorded as data events: never in event
+		// history, delivered by the trails whose selectors ask for them.
+		return catalog.Operation{Name: name, HTTP: http, Action: action, Audited: true, DataEvent: true, NoAuthz: true, NoTx: true, Resources: objectRes}
 	}
 	list := func(name, http string) catalog.Operation {
-		return catalog.Operation{Name: name, HTTP: http, Action: "s3:ListBucket", DataEvent: true, NoAuthz: true, NoTx: true, Resources: bucketRes}
+		return catalog.Operation{Name: name, HTTP: http, Action: "s3:ListBucket", ReadOnly: true, Audited: true, DataEvent: true, NoAuthz: true, NoTx: true, Resources: bucketRes}
 	}
 	ops := []*catalog.Operation{
 		catalog.Define(catalog.Operation{Name: "ListBuckets", HTTP: "GET /", Action: "s3:ListAllMyBuckets", ReadOnly: true, Audited: true, NoAuthz: true}, s.listBuckets),
@@ -137,7 +147,7 @@ func (s *Service) Catalog() *catalog.Service {
 		catalog.Define(mgmt("DeleteBucketEncryption", "DELETE /{Bucket}?encryption", "s3:PutEncryptionConfiguration", false), s.deleteBucketEncryption),
 		catalog.Define(list("ListObjects", "GET /{Bucket}"), s.listObjects),
 		catalog.Define(list("ListObjectsV2", "GET /{Bucket}?list-type=2"), s.listObjectsV2),
-		catalog.Define(catalog.Operation{Name: "DeleteObjects", HTTP: "POST /{Bucket}?delete", Action: "s3:DeleteObject", DataEvent: true, NoAuthz: true, NoTx: true, Resources: bucketRes}, s.deleteObjects),
+		catalog.Define(catalog.Operation{Name: "DeleteObjects", HTTP: "POST /{Bucket}?delete", Action: "s3:DeleteObject", Audited: true, DataEvent: true, NoAuthz: true, NoTx: true, Resources: bucketRes}, s.deleteObjects),
 		withRaw(catalog.Define(data("PutObject", "PUT /{Bucket}/{Key+}", "s3:PutObject"), s.putObject)),
 		catalog.Define(data("GetObject", "GET /{Bucket}/{Key+}", "s3:GetObject"), s.getObject),
 		catalog.Define(data("HeadObject", "HEAD /{Bucket}/{Key+}", "s3:GetObject"), s.headObject),
@@ -149,8 +159,11 @@ func (s *Service) Catalog() *catalog.Service {
 		catalog.Define(data("ListParts", "GET /{Bucket}/{Key+}?uploadId", "s3:ListMultipartUploadParts"), s.listParts),
 	}
 	for _, o := range ops {
-		if o.Name == "DeleteObject" || o.Name == "AbortMultipartUpload" {
+		switch o.Name {
+		case "DeleteObject", "AbortMultipartUpload":
 			o.Status = http.StatusNoContent
+		case "GetObject", "HeadObject", "ListParts":
+			o.ReadOnly = true // recorded readOnly: true (NoTx still decides the transaction)
 		}
 	}
 	return catalog.NewService(&catalog.Service{

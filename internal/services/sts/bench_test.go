@@ -9,6 +9,7 @@ import (
 
 	"lextrail/internal/server"
 	"lextrail/internal/testenv"
+	"lextrail/internal/testenv/cputime"
 )
 
 // BenchmarkAssumeRoleHTTP: AssumeRole through the SDK over loopback HTTP
@@ -27,6 +28,7 @@ func BenchmarkAssumeRoleHTTP(b *testing.B) {
 	}
 	b.SetParallelism(8)
 	b.ResetTimer()
+	done := cputime.Report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := client.AssumeRole(ctx, in); err != nil {
@@ -35,5 +37,6 @@ func BenchmarkAssumeRoleHTTP(b *testing.B) {
 			}
 		}
 	})
+	done() // client (SDK signing and parsing) and server together
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "assumes/s")
 }

@@ -72,8 +72,10 @@ func (s *Service) Catalog() *catalog.Service {
 		AccessDeniedCode: "AccessDenied",
 		Ops: []*catalog.Operation{
 			// GetCallerIdentity needs no permission: AWS answers it even
-			// when a policy denies it explicitly.
-			catalog.Define(catalog.Operation{Name: "GetCallerIdentity", ReadOnly: true, Audited: true, NoAuthz: true}, s.getCallerIdentity),
+			// when a policy denies it explicitly. It reads nothing from the
+			// database (the principal is the call's), so it opens no
+			// transaction.
+			catalog.Define(catalog.Operation{Name: "GetCallerIdentity", ReadOnly: true, NoTx: true, Audited: true, NoAuthz: true}, s.getCallerIdentity),
 			catalog.Define(catalog.Operation{Name: "AssumeRole", Audited: true, RecordResponse: true, Resources: assumeRoleResources}, s.assumeRole),
 			// GetSessionToken needs no permission (AWS: "No permissions are
 			// required for users to perform this operation").

@@ -2,16 +2,19 @@ package sts_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/server"
 	"lextrail/internal/store"
 	"lextrail/internal/testenv"
 )
@@ -161,9 +164,10 @@ func TestAssumeRoleTrustAndSessionPolicy(t *testing.T) {
 	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("ok"), Policy: aws.String(bad)}); code(err) != "MalformedPolicyDocument" {
 		t.Fatalf("bad session policy: %v", err)
 	}
-	// Role chaining is limited to one hour.
-	if _, err := sts.NewFromConfig(e.Config(sess)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("chain"), DurationSeconds: aws.Int32(3601)}); code(err) != "AccessDenied" && code(err) != "ValidationError" {
-		t.Fatalf("chained: %v", err)
+	// The session itself is not in the role's trust policy (chaining is
+	// TestRoleChaining's).
+	if _, err := sts.NewFromConfig(e.Config(sess)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("chain")}); code(err) != "AccessDenied" {
+		t.Fatalf("session not trusted: %v", err)
 	}
 }
 
@@ -281,6 +285,13 @@ func TestGetSessionToken(t *testing.T) {
 	if d := root.Credentials.Expiration.Sub(time.Now()); d > time.Hour+time.Minute {
 		t.Fatalf("root session longer than an hour: %v", d)
 	}
+	// A root session is the root user.
+	rc := aws.Credentials{AccessKeyID: *root.Credentials.AccessKeyId, SecretAccessKey: *root.Credentials.SecretAccessKey, SessionToken: *root.Credentials.SessionToken}
+	rid := must(sts.NewFromConfig(e.Config(rc)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	if *rid.Arn != "arn:aws:iam::"+e.AccountID+":root" || *rid.UserId != e.AccountID || *rid.Account != e.AccountID ||
+		!strings.HasPrefix(*root.Credentials.AccessKeyId, "ASIA") {
+		t.Fatalf("root session identity %+v", rid)
+	}
 }
 
 // TestAuditRecordsNoSecrets: AssumeRole and CreateAccessKey are recorded
@@ -322,5 +333,147 @@ func TestAuditRecordsNoSecrets(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %s in records", want)
 		}
+	}
+}
+
+// TestRoleChaining: a role session may assume another role its trust
+// policy admits, for at most one hour, as on AWS.
+func TestRoleChaining(t *testing.T) {
+	e := testenv.New(t)
+	alice := user(t, e, e.Creds(), "alice")
+	first := role(t, e, e.Creds(), "First", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"), allowAssume)
+	second := role(t, e, e.Creds(), "Second", trustAWS("arn:aws:iam::"+e.AccountID+":role/First"), iamRead)
+	out := must(sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(first), RoleSessionName: aws.String("hop1")}))
+	sc := sts.NewFromConfig(e.Config(sessionCreds(out)))
+	_, err := sc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3601)})
+	if code(err) != "ValidationError" || message(err) != "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining." {
+		t.Fatalf("chained over an hour: %v", err)
+	}
+	out2, err := sc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3600)})
+	if err != nil {
+		t.Fatalf("chained: %v", err)
+	}
+	id := must(sts.NewFromConfig(e.Config(sessionCreds(out2))).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	if *id.Arn != "arn:aws:sts::"+e.AccountID+":assumed-role/Second/hop2" {
+		t.Fatalf("chained identity %s", *id.Arn)
+	}
+	// Alice herself is not in Second's trust policy.
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("s")}); code(err) != "AccessDenied" {
+		t.Fatalf("alice into Second: %v", err)
+	}
+}
+
+// TestUpdateAssumeRolePolicy: a new trust policy takes effect at once.
+func TestUpdateAssumeRolePolicy(t *testing.T) {
+	e := testenv.New(t)
+	alice := user(t, e, e.Creds(), "alice")
+	bob := user(t, e, e.Creds(), "bob")
+	arn := role(t, e, e.Creds(), "R", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"))
+	assume := func(c aws.Credentials) error {
+		_, err := sts.NewFromConfig(e.Config(c)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")})
+		return err
+	}
+	if err := assume(alice); err != nil {
+		t.Fatal(err)
+	}
+	if code(assume(bob)) != "AccessDenied" {
+		t.Fatal("bob allowed before the update")
+	}
+	must(iam.NewFromConfig(e.Config()).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("R"),
+		PolicyDocument: aws.String(trustAWS("arn:aws:iam::" + e.AccountID + ":user/bob"))}))
+	if err := assume(bob); err != nil {
+		t.Fatalf("bob after the update: %v", err)
+	}
+	if code(assume(alice)) != "AccessDenied" {
+		t.Fatal("alice still allowed after the update")
+	}
+	got := must(iam.NewFromConfig(e.Config()).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("R")}))
+	if !strings.Contains(*got.Role.AssumeRolePolicyDocument, "user%2Fbob") {
+		t.Fatalf("GetRole trust policy %s", *got.Role.AssumeRolePolicyDocument)
+	}
+}
+
+// TestInactiveKeyCannotAssume: with the server's key cache on (as in
+// production), deactivating a key refuses it at SigV4 at once, for
+// AssumeRole as for every call, and deleting it too.
+func TestInactiveKeyCannotAssume(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Configure: func(c *server.Config) { c.KeyCacheTTL = time.Hour }})
+	alice := user(t, e, e.Creds(), "alice")
+	arn := role(t, e, e.Creds(), "R", trustAWS("arn:aws:iam::"+e.AccountID+":user/alice"))
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("s1")}
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); err != nil {
+		t.Fatal(err) // the key is now cached
+	}
+	root := iam.NewFromConfig(e.Config())
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID), Status: "Inactive"}))
+	_, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in)
+	if code(err) != "InvalidClientTokenId" || message(err) != "The security token included in the request is invalid." {
+		t.Fatalf("inactive key: %v", err)
+	}
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID), Status: "Active"}))
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); err != nil {
+		t.Fatalf("reactivated: %v", err)
+	}
+	must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(alice.AccessKeyID)}))
+	if _, err := sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, in); code(err) != "InvalidClientTokenId" {
+		t.Fatalf("deleted key: %v", err)
+	}
+}
+
+// TestWhoActed: the CloudTrail userIdentity of calls made by a real IAM
+// user and by a real AssumeRole session (read back with LookupEvents) has
+// every field cloudtrail.md §1.3 lists, with the values IAM and STS issued.
+func TestWhoActed(t *testing.T) {
+	e := testenv.New(t)
+	acct := e.AccountID
+	alice := user(t, e, e.Creds(), "alice")
+	arn := role(t, e, e.Creds(), "Deployer", trustAWS("arn:aws:iam::"+acct+":user/alice"))
+	roleOut := must(iam.NewFromConfig(e.Config()).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("Deployer")}))
+	userOut := must(iam.NewFromConfig(e.Config()).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}))
+	before := time.Now().UTC().Truncate(time.Second)
+	out := must(sts.NewFromConfig(e.Config(alice)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("deploy")}))
+	sess := sessionCreds(out)
+	must(sts.NewFromConfig(e.Config(sess)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+
+	type identity struct {
+		Type, PrincipalID, Arn, AccountID, AccessKeyID, UserName string
+		SessionContext                                           *struct {
+			SessionIssuer struct{ Type, PrincipalID, Arn, AccountID, UserName string }
+			Attributes    struct{ CreationDate, MfaAuthenticated string }
+		}
+	}
+	events := must(cloudtrail.NewFromConfig(e.Config()).LookupEvents(ctx, &cloudtrail.LookupEventsInput{}))
+	got := map[string]identity{}
+	for _, ev := range events.Events {
+		var rec struct {
+			EventName    string
+			UserIdentity identity
+		}
+		if err := json.Unmarshal([]byte(*ev.CloudTrailEvent), &rec); err != nil {
+			t.Fatal(err)
+		}
+		got[rec.EventName+"/"+rec.UserIdentity.Type] = rec.UserIdentity
+	}
+	u := got["AssumeRole/IAMUser"]
+	if u.PrincipalID != *userOut.User.UserId || u.Arn != "arn:aws:iam::"+acct+":user/alice" || u.AccountID != acct ||
+		u.AccessKeyID != alice.AccessKeyID || u.UserName != "alice" || u.SessionContext != nil {
+		t.Errorf("IAMUser identity %+v", u)
+	}
+	s := got["GetCallerIdentity/AssumedRole"]
+	if s.PrincipalID != *roleOut.Role.RoleId+":deploy" || s.Arn != "arn:aws:sts::"+acct+":assumed-role/Deployer/deploy" ||
+		s.AccountID != acct || s.AccessKeyID != sess.AccessKeyID || s.SessionContext == nil {
+		t.Fatalf("AssumedRole identity %+v", s)
+	}
+	si := s.SessionContext.SessionIssuer
+	if si.Type != "Role" || si.PrincipalID != *roleOut.Role.RoleId || si.Arn != arn || si.AccountID != acct || si.UserName != "Deployer" {
+		t.Errorf("sessionIssuer %+v", si)
+	}
+	created, err := time.Parse(time.RFC3339, s.SessionContext.Attributes.CreationDate)
+	if err != nil || created.Before(before) || created.After(time.Now().Add(time.Second)) || s.SessionContext.Attributes.MfaAuthenticated != "false" {
+		t.Errorf("attributes %+v (%v)", s.SessionContext.Attributes, err)
+	}
+	r := got["CreateRole/Root"]
+	if r.PrincipalID != acct || r.Arn != "arn:aws:iam::"+acct+":root" || r.AccountID != acct || r.AccessKeyID != e.Root.AccessKeyID {
+		t.Errorf("Root identity %+v", r)
 	}
 }

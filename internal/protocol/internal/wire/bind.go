@@ -355,8 +355,15 @@ func EncodeLocated(info *Info, v reflect.Value, h http.Header) (status int, err 
 				h.Set(f.Name, s)
 			}
 		case Headers:
+			// Prefix headers go out lower-case, as S3 sends them (the key
+			// is set directly, so net/http does not canonicalize it):
+			// botocore takes a user metadata key from the header name as
+			// received, so "X-Amz-Meta-Signature" would reach it as
+			// "Signature" and validate-logs would not find "signature".
 			for k, val := range fv.Interface().(map[string]string) {
-				h.Set(f.Name+k, val)
+				name := strings.ToLower(f.Name + k)
+				h.Del(name)
+				h[name] = []string{val}
 			}
 		case StatusCode:
 			if fv.Kind() == reflect.Pointer {

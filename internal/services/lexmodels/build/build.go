@@ -7,8 +7,11 @@
 //
 // build is pure: it reads definitions handed to it (the stored JSON
 // documents) and returns the model; it knows nothing of the database, the
-// API or the worker that runs it. The runtime extends what is compiled
-// (classifier features, slot resolvers) by adding fields to Model.
+// API or the worker that runs it. The language model the runtime
+// classifies with (package nlu: templates, classifier weights, slot
+// resolvers, typo index) is compiled here too and carried in Model.NLU, so
+// a runtime node only decodes it (nlu.Load) and never re-tokenises sample
+// utterances per request.
 package build
 
 import (
@@ -17,11 +20,14 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"lextrail/internal/nlu"
 )
 
 // SchemaVersion identifies the artefact layout. Bump it when Model changes
 // incompatibly; the runtime rebuilds models with an older version.
-const SchemaVersion = 1
+// Version 2 added NLU.
+const SchemaVersion = 2
 
 // Resource is one stored definition handed to the compiler.
 type Resource struct {
@@ -49,6 +55,9 @@ type Model struct {
 	Definition    json.RawMessage `json:"definition"`
 	Intents       []Intent        `json:"intents"`
 	SlotTypes     []SlotType      `json:"slotTypes"`
+	// NLU is the compiled language model (nlu.Model.Marshal); the runtime
+	// restores it with nlu.Load.
+	NLU json.RawMessage `json:"nlu,omitempty"`
 }
 
 // Intent is a compiled intent.
@@ -57,8 +66,10 @@ type Intent struct {
 	Version    string          `json:"version"`
 	Parent     string          `json:"parentIntentSignature,omitempty"`
 	Definition json.RawMessage `json:"definition"`
-	Templates  []Template      `json:"templates"`
-	Slots      []Slot          `json:"slots"`
+	// Templates are the normalized sample utterances; the stored artefact
+	// leaves them out (the language model in Model.NLU has its own).
+	Templates []Template `json:"-"`
+	Slots     []Slot     `json:"slots"`
 }
 
 // Slot is a compiled slot.
@@ -68,7 +79,7 @@ type Slot struct {
 	TypeVersion string     `json:"typeVersion,omitempty"`
 	Required    bool       `json:"required"`
 	Priority    int        `json:"priority"`
-	Templates   []Template `json:"templates,omitempty"`
+	Templates   []Template `json:"-"`
 }
 
 // Template is a normalized sample utterance.
@@ -291,7 +302,44 @@ func Compile(in Input) (*Model, error) {
 	if len(fail) > 0 {
 		return nil, &Error{Reasons: fail}
 	}
+	lm, err := nlu.Compile(NLUSpec(m))
+	if err != nil {
+		return nil, &Error{Reasons: []string{"The bot's language model could not be compiled: " + strings.TrimPrefix(err.Error(), "nlu: ") + "."}}
+	}
+	if m.NLU, err = lm.Marshal(); err != nil {
+		return nil, fmt.Errorf("build: marshal language model: %w", err)
+	}
 	return m, nil
+}
+
+// NLUSpec is the language-model description of a compiled bot: every
+// intent's sample utterances (a built-in-derived intent without any gets
+// the built-in's), its slots with their types, priorities and slot-level
+// utterances, and the custom slot types with values, synonyms, selection
+// strategy and regexes.
+func NLUSpec(m *Model) nlu.ModelSpec {
+	spec := nlu.ModelSpec{Locale: m.Locale}
+	for _, in := range m.Intents {
+		var d intentDef
+		_ = json.Unmarshal(in.Definition, &d) // validated by Compile
+		is := nlu.IntentSpec{Name: in.Name, Parent: in.Parent, SampleUtterances: d.SampleUtterances}
+		for _, sl := range d.Slots {
+			ss := nlu.SlotSpec{Name: sl.Name, Type: sl.SlotType, Required: sl.SlotConstraint == "Required", SampleUtterances: sl.SampleUtterances}
+			if sl.Priority != nil {
+				ss.Priority = *sl.Priority
+			}
+			is.Slots = append(is.Slots, ss)
+		}
+		spec.Intents = append(spec.Intents, is)
+	}
+	for _, st := range m.SlotTypes {
+		ts := nlu.SlotTypeSpec{Name: st.Name, Strategy: st.Strategy, Regexes: st.Regexes, Parent: st.Parent}
+		for _, v := range st.Values {
+			ts.Values = append(ts.Values, nlu.ValueSpec{Value: v.Value, Synonyms: v.Synonyms})
+		}
+		spec.SlotTypes = append(spec.SlotTypes, ts)
+	}
+	return spec
 }
 
 func key(name, version string) string { return name + "\x00" + version }

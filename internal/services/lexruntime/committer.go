@@ -1,0 +1,120 @@
+package lexruntime
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"lextrail/internal/store"
+)
+
+// turnWrite is one turn's commit: the session CAS and, maybe, its
+// utterance statistic.
+type turnWrite struct {
+	k     sessionKey
+	sess  *session
+	prev  int64
+	now   time.Time
+	utter *utteranceRecord
+	err   error
+	done  chan struct{}
+}
+
+type utteranceRecord struct {
+	version, text string
+	missed        bool
+}
+
+// committer writes turns. On SQLite, where writes are serialized on one
+// connection anyway, concurrent turns are committed together in one
+// transaction (group commit: up to maxBatch turns share one BEGIN/COMMIT
+// and its WAL pages); each turn's request still waits for its own
+// commit, and a lost CAS fails only that turn (409). On PostgreSQL each
+// turn commits in its own transaction, in parallel.
+type committer struct {
+	db    *store.DB
+	st    *statements
+	group bool
+	once  sync.Once
+	ch    chan *turnWrite
+}
+
+const maxBatch = 64
+
+func newCommitter(db *store.DB, st *statements) *committer {
+	return &committer{db: db, st: st, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+}
+
+// commit writes w and waits for it.
+func (c *committer) commit(ctx context.Context, w *turnWrite) error {
+	if !c.group {
+		return c.db.Write(ctx, func(tx *store.Tx) error {
+			if err := c.apply(ctx, tx, w); err != nil {
+				return err
+			}
+			return w.err
+		})
+	}
+	c.once.Do(func() { go c.loop() })
+	w.done = make(chan struct{})
+	select {
+	case c.ch <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-w.done // once queued, the turn is committed or failed; wait for which
+	return w.err
+}
+
+func (c *committer) loop() {
+	batch := make([]*turnWrite, 0, maxBatch)
+	for w := range c.ch {
+		batch = append(batch[:0], w)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case w2 := <-c.ch:
+				batch = append(batch, w2)
+			default:
+				break drain
+			}
+		}
+		c.write(batch)
+	}
+}
+
+// write commits a batch in one transaction.
+func (c *committer) write(batch []*turnWrite) {
+	err := c.db.Write(context.Background(), func(tx *store.Tx) error {
+		for _, w := range batch {
+			w.err = nil
+			if err := c.apply(context.Background(), tx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, w := range batch {
+		if err != nil {
+			w.err = err
+		}
+		close(w.done)
+	}
+}
+
+// apply runs one turn's statements; a lost CAS sets w.err (409) without
+// failing the transaction.
+func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error {
+	ok, err := c.st.saveSession(ctx, tx, w.k, w.sess, w.prev, w.now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		w.err = conflict()
+		return nil
+	}
+	if u := w.utter; u != nil {
+		return c.st.models.RecordUtterance(ctx, tx, w.k.acct, w.k.region, w.k.bot, u.version, w.k.user, u.text, u.missed, w.now)
+	}
+	return nil
+}

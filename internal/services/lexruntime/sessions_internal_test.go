@@ -1,0 +1,117 @@
+package lexruntime
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"lextrail/internal/awserr"
+	"lextrail/internal/dialog"
+	"lextrail/internal/services/lexmodels"
+	"lextrail/internal/store"
+	"lextrail/internal/store/pgtest"
+)
+
+// TestSessionCAS: the session write is a compare-and-swap on the turn
+// counter, so of several nodes racing to commit a turn of one session
+// exactly one wins (the others answer 409), on both drivers.
+func TestSessionCAS(t *testing.T) {
+	for _, drv := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "db.sqlite") }},
+		{"postgres", func(t *testing.T) string { return pgtest.Start(t) }},
+	} {
+		t.Run(drv.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, store.Config{URL: drv.url(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			st, err := prepare(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
+			now := time.Now()
+			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: now, Expires: now.Add(time.Minute)}
+			save := func(prev int64) bool {
+				t.Helper()
+				var ok bool
+				if err := db.Write(ctx, func(tx *store.Tx) error {
+					var err error
+					ok, err = st.saveSession(ctx, tx, k, s, prev, now)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if !save(-1) || save(-1) {
+				t.Fatal("creating a session twice from 'no row' must fail the second time")
+			}
+			if !save(0) || save(0) {
+				t.Fatal("a stale turn must not commit")
+			}
+			var got *session
+			db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err })
+			if got.Turn != 1 || got.ID != "s1" || !got.live(now) || got.live(now.Add(2*time.Minute)) {
+				t.Fatalf("loaded %+v", got)
+			}
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					db.Write(ctx, func(tx *store.Tx) error {
+						ok, err := st.saveSession(ctx, tx, k, s, 1, now)
+						if ok {
+							wins.Add(1)
+						}
+						return err
+					})
+				}()
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Fatalf("%d of 8 racing writers committed", wins.Load())
+			}
+			var ok bool
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 1); return err })
+			if ok {
+				t.Fatal("delete with a stale turn succeeded")
+			}
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 2); return err })
+			if !ok {
+				t.Fatal("delete failed")
+			}
+		})
+	}
+}
+
+// TestBotStatus: what each build status of the version answers.
+func TestBotStatus(t *testing.T) {
+	s := &Service{}
+	for _, tc := range []struct {
+		rb   lexmodels.RuntimeBot
+		code string
+	}{
+		{lexmodels.RuntimeBot{Status: "BUILDING"}, "BadGatewayException"},
+		{lexmodels.RuntimeBot{Status: "READY"}, "BadGatewayException"}, // READY but the model row is being replaced
+		{lexmodels.RuntimeBot{Status: "NOT_BUILT"}, "BadRequestException"},
+		{lexmodels.RuntimeBot{Status: "FAILED", FailureReason: "no intents"}, "BadRequestException"},
+		{lexmodels.RuntimeBot{Status: ""}, "NotFoundException"},
+	} {
+		cv := &conv{k: sessionKey{bot: "B"}, rb: &tc.rb}
+		err := s.load(context.Background(), cv)
+		if e := awserr.As(err); e == nil || e.Code != tc.code {
+			t.Errorf("status %q: %v, want %s", tc.rb.Status, err, tc.code)
+		}
+	}
+}

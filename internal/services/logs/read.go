@@ -1,0 +1,416 @@
+package logs
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"runtime"
+	"sync"
+
+	"lextrail/internal/logs/filter"
+	"lextrail/internal/store"
+)
+
+// maxBatchSpan is the longest time span of one block (a PutLogEvents
+// batch): it bounds range scans on min_ts / max_ts.
+const maxBatchSpan = 24 * 60 * 60 * 1000
+
+// pos is an event's place in read order: (timestamp, stream, seq). A cut
+// pos splits events into those before it (key < cut) and the rest.
+type pos struct {
+	ts, stream, seq int64
+}
+
+func (a pos) less(b pos) bool {
+	if a.ts != b.ts {
+		return a.ts < b.ts
+	}
+	if a.stream != b.stream {
+		return a.stream < b.stream
+	}
+	return a.seq < b.seq
+}
+
+// blockMeta is a listed block (without its bytes).
+type blockMeta struct {
+	streamID, firstSeq int64
+	minTS, maxTS       int64
+	events, rawBytes   int64
+	ingest             int64
+	dek, flags         int64
+}
+
+// scan describes what a reader wants.
+type scan struct {
+	groupID  int64
+	streamID int64          // non-zero: one stream (its own indexes)
+	streams  map[int64]bool // allowed streams (nil: every stream read returns)
+	lo, hi   int64          // inclusive timestamp bounds
+	reverse  bool
+	cut      pos // forward: key >= cut; reverse: key < cut
+	pattern  *filter.Pattern
+	// scanLimit stops after examining this many events (0: no limit).
+	scanLimit int
+}
+
+// outEvent is an event a reader returns.
+type outEvent struct {
+	pos
+	ingest int64
+	msg    []byte
+}
+
+// reader merges the events of the blocks a scan covers, in key order
+// (descending for reverse scans), loading blocks lazily and filtering them
+// on several cores.
+type reader struct {
+	s   *Service
+	tx  *store.Tx
+	sc  *scan
+	ctx context.Context
+
+	listed  []blockMeta // listed, not yet activated
+	listEnd bool        // no more blocks to list
+	// listing cursor
+	lastMin    int64
+	lastStream int64
+	lastSeq    int64
+	listedAny  bool
+
+	h        curHeap
+	examined int
+	limited  bool
+	err      error
+}
+
+func (s *Service) newReader(ctx context.Context, tx *store.Tx, sc *scan) *reader {
+	r := &reader{s: s, tx: tx, sc: sc, ctx: ctx}
+	r.h.reverse = sc.reverse
+	if sc.reverse {
+		r.lastMin = math.MaxInt64
+	} else {
+		r.lastMin = math.MinInt64
+	}
+	return r
+}
+
+// listPage lists the next page of candidate blocks, ordered by min_ts
+// (forward) or max_ts descending (reverse).
+func (r *reader) listPage() error {
+	const page = 1000
+	sc := r.sc
+	lo, hi := sc.lo, sc.hi
+	if !sc.reverse && sc.cut.ts > lo {
+		lo = sc.cut.ts
+	}
+	if sc.reverse && sc.cut.ts < hi {
+		hi = sc.cut.ts
+	}
+	col, id := "group_id", sc.groupID
+	if sc.streamID != 0 {
+		col, id = "stream_id", sc.streamID
+	}
+	var q string
+	var args []any
+	if !sc.reverse {
+		// Blocks overlapping [lo, hi]: min_ts <= hi and max_ts >= lo, so
+		// min_ts >= lo - span.
+		q = `SELECT stream_id, first_seq, min_ts, max_ts, events, raw_bytes, ingest_ms, dek_id, flags FROM logs_blocks
+			WHERE ` + col + ` = $1 AND min_ts >= $2 AND min_ts <= $3 AND max_ts >= $4`
+		args = []any{id, sat(lo - maxBatchSpan), hi, lo}
+		if r.listedAny {
+			q += ` AND (min_ts > $5 OR (min_ts = $5 AND (stream_id > $6 OR (stream_id = $6 AND first_seq > $7))))`
+			args = append(args, r.lastMin, r.lastStream, r.lastSeq)
+		}
+		q += ` ORDER BY min_ts, stream_id, first_seq LIMIT 1000`
+	} else {
+		q = `SELECT stream_id, first_seq, min_ts, max_ts, events, raw_bytes, ingest_ms, dek_id, flags FROM logs_blocks
+			WHERE ` + col + ` = $1 AND max_ts <= $2 AND max_ts >= $3 AND min_ts <= $4`
+		args = []any{id, addSat(hi, maxBatchSpan), lo, hi}
+		if r.listedAny {
+			q += ` AND (max_ts < $5 OR (max_ts = $5 AND (stream_id < $6 OR (stream_id = $6 AND first_seq < $7))))`
+			args = append(args, r.lastMin, r.lastStream, r.lastSeq)
+		}
+		q += ` ORDER BY max_ts DESC, stream_id DESC, first_seq DESC LIMIT 1000`
+	}
+	rows, err := r.tx.Query(r.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var b blockMeta
+		if err := rows.Scan(&b.streamID, &b.firstSeq, &b.minTS, &b.maxTS, &b.events, &b.rawBytes, &b.ingest, &b.dek, &b.flags); err != nil {
+			return err
+		}
+		n++
+		if sc.reverse {
+			r.lastMin = b.maxTS
+		} else {
+			r.lastMin = b.minTS
+		}
+		r.lastStream, r.lastSeq, r.listedAny = b.streamID, b.firstSeq, true
+		if sc.streams != nil && !sc.streams[b.streamID] {
+			continue
+		}
+		r.listed = append(r.listed, b)
+	}
+	if n < page {
+		r.listEnd = true
+	}
+	return rows.Err()
+}
+
+// addSat is a + b, saturating at math.MaxInt64 (b >= 0).
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func sat(v int64) int64 {
+	if v < 0 {
+		return 0
+	}
+	return v
+}
+
+// frontier is the key of the first listed block not yet activated (its
+// min_ts, or max_ts for reverse scans), and whether there is one.
+func (r *reader) frontier() (int64, bool) {
+	for len(r.listed) == 0 && !r.listEnd {
+		if r.err = r.listPage(); r.err != nil {
+			return 0, false
+		}
+	}
+	if len(r.listed) == 0 {
+		return 0, false
+	}
+	if r.sc.reverse {
+		return r.listed[0].maxTS, true
+	}
+	return r.listed[0].minTS, true
+}
+
+// next returns the next event, or false at the end (or on error: check
+// r.err) or when the scan limit stopped it (r.stopped).
+func (r *reader) next() (outEvent, bool) {
+	for {
+		f, more := r.frontier()
+		if r.err != nil {
+			return outEvent{}, false
+		}
+		if more && (r.h.Len() == 0 || (!r.sc.reverse && f <= r.h.top().ts) || (r.sc.reverse && f >= r.h.top().ts)) {
+			if r.sc.scanLimit > 0 && r.examined >= r.sc.scanLimit {
+				r.limited = true
+				return outEvent{}, false
+			}
+			if r.err = r.activate(); r.err != nil {
+				return outEvent{}, false
+			}
+			continue
+		}
+		if r.h.Len() == 0 {
+			return outEvent{}, false
+		}
+		return r.h.pop(), true
+	}
+}
+
+// stopped reports whether the reader ended because of the scan limit with
+// events possibly left (resume from resumeCut).
+func (r *reader) stopped() bool { return r.limited }
+
+// resumeCut is where a scan stopped by its limit continues: before the
+// first block not yet activated (events already loaded but not returned
+// sort after it, so they are read again, never skipped).
+func (r *reader) resumeCut() pos {
+	f, _ := r.frontier()
+	if r.sc.reverse {
+		return pos{ts: f + 1}
+	}
+	return pos{ts: f}
+}
+
+// activeBatch is how many blocks are loaded and filtered together.
+var activeBatch = max(4, 2*runtime.GOMAXPROCS(0))
+
+// activate loads the next blocks (the frontier block and a few after it),
+// filters them in parallel and pushes their matching events.
+func (r *reader) activate() error {
+	n := min(activeBatch, len(r.listed))
+	batch := r.listed[:n]
+	r.listed = r.listed[n:]
+	type loaded struct {
+		meta  blockMeta
+		bloom []byte
+		data  []byte
+		evs   []event
+		err   error
+	}
+	work := make([]loaded, len(batch))
+	// Fetch sequentially (one transaction); decompress, decode and filter
+	// each block on another core as soon as it is fetched, while the next
+	// one is read.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	defer wg.Wait()
+	for i, b := range batch {
+		work[i].meta = b
+		r.examined += int(b.events)
+		var bloom, data []byte
+		fetchData := true
+		if p := r.sc.pattern; p != nil && p.Hint() != nil {
+			if err := r.tx.QueryRow(r.ctx, `SELECT bloom FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&bloom); err != nil {
+				return err
+			}
+			if b.flags&flagEncrypted != 0 && len(bloom) > 0 {
+				a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
+				if err != nil {
+					return err
+				}
+				if bloom, err = open(a, bloom, blockAAD(b.streamID, b.firstSeq, 'b')); err != nil {
+					return errCorruptBlock
+				}
+			}
+			jsonOK := b.flags&flagAlnumEscape == 0
+			tokens := b.flags&flagTokens != 0
+			if !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bloom, h.Lit, h.Whole, tokens) }, jsonOK) {
+				fetchData = false
+			}
+		}
+		if !fetchData {
+			continue
+		}
+		if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&data); err != nil {
+			return err
+		}
+		if b.flags&flagEncrypted != 0 {
+			a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
+			if err != nil {
+				return err
+			}
+			if data, err = open(a, data, blockAAD(b.streamID, b.firstSeq, 'd')); err != nil {
+				return errCorruptBlock
+			}
+		}
+		work[i].data = data
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(w *loaded) {
+			defer func() { <-sem; wg.Done() }()
+			r.filterBlock(w.meta, w.data, &w.evs, &w.err)
+		}(&work[i])
+	}
+	wg.Wait()
+	for i := range work {
+		w := &work[i]
+		if w.err != nil {
+			return w.err
+		}
+		if len(w.evs) == 0 {
+			continue
+		}
+		c := &cursor{streamID: w.meta.streamID, ingest: w.meta.ingest, evs: w.evs}
+		if r.sc.reverse {
+			c.i = len(c.evs) - 1
+		}
+		heap.Push(&r.h, c)
+	}
+	return nil
+}
+
+// filterBlock decompresses and decodes a fetched block and keeps the
+// events in the scan's range, past its cut, matching its pattern.
+func (r *reader) filterBlock(meta blockMeta, data []byte, out *[]event, errp *error) {
+	if meta.flags&flagS2 != 0 {
+		var err error
+		if data, err = decompressBlock(data); err != nil {
+			*errp = err
+			return
+		}
+	}
+	evs, err := decodeBlock(nil, data, meta.minTS, meta.firstSeq)
+	if err != nil {
+		*errp = err
+		return
+	}
+	sc := r.sc
+	match := func([]byte) bool { return true }
+	if sc.pattern != nil && !sc.pattern.MatchesAll() {
+		m := sc.pattern.NewMatcher()
+		match = m.Match
+		if meta.flags&flagAlnumEscape == 0 {
+			match = m.MatchUnescaped // checked once at ingest
+		}
+	}
+	kept := evs[:0]
+	for _, e := range evs {
+		if e.ts < sc.lo || e.ts > sc.hi {
+			continue
+		}
+		k := pos{e.ts, meta.streamID, e.seq}
+		if !sc.reverse && k.less(sc.cut) || sc.reverse && !k.less(sc.cut) {
+			continue
+		}
+		if !match(e.msg) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	*out = kept
+}
+
+// cursor walks one block's kept events.
+type cursor struct {
+	streamID int64
+	ingest   int64
+	evs      []event
+	i        int
+}
+
+func (c *cursor) key() pos {
+	e := c.evs[c.i]
+	return pos{e.ts, c.streamID, e.seq}
+}
+
+type curHeap struct {
+	reverse bool
+	cs      []*cursor
+}
+
+func (h *curHeap) Len() int { return len(h.cs) }
+func (h *curHeap) Less(i, j int) bool {
+	if h.reverse {
+		return h.cs[j].key().less(h.cs[i].key())
+	}
+	return h.cs[i].key().less(h.cs[j].key())
+}
+func (h *curHeap) Swap(i, j int) { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
+func (h *curHeap) Push(v any)    { h.cs = append(h.cs, v.(*cursor)) }
+func (h *curHeap) Pop() any {
+	v := h.cs[len(h.cs)-1]
+	h.cs = h.cs[:len(h.cs)-1]
+	return v
+}
+
+func (h *curHeap) top() pos { return h.cs[0].key() }
+
+func (h *curHeap) pop() outEvent {
+	c := h.cs[0]
+	e := c.evs[c.i]
+	out := outEvent{pos: pos{e.ts, c.streamID, e.seq}, ingest: c.ingest, msg: e.msg}
+	if h.reverse {
+		c.i--
+	} else {
+		c.i++
+	}
+	if c.i < 0 || c.i >= len(c.evs) {
+		heap.Pop(h)
+	} else {
+		heap.Fix(h, 0)
+	}
+	return out
+}
