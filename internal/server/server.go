@@ -50,6 +50,7 @@ import (
 	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
 	"lextrail/internal/speech"
+	"lextrail/internal/speech/lexvoice"
 	"lextrail/internal/store"
 	"lextrail/internal/trail"
 	"lextrail/internal/trail/delivery"
@@ -101,6 +102,10 @@ type Config struct {
 	// Logs holds the CloudWatch Logs service's options (its DB, clock,
 	// logger, authorizer and auditor are the server's).
 	Logs logssvc.Config
+	// Speech holds PostContent audio's options (tool PATH, model
+	// directory, concurrency, queue, timeout, audio limits); CacheDir
+	// defaults to DataDir/speech and Logger to the server's.
+	Speech speech.Config
 	// DeliveryInterval is the trail delivery window. Default 5 minutes;
 	// at least 1 second.
 	DeliveryInterval time.Duration
@@ -239,13 +244,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
 
-	s.Speech = speech.New(speech.Config{CacheDir: filepath.Join(cfg.DataDir, "speech"), Logger: cfg.Logger})
+	sc := cfg.Speech
+	if sc.CacheDir == "" {
+		sc.CacheDir = filepath.Join(cfg.DataDir, "speech")
+	}
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	s.Speech = speech.New(sc)
 	s.Speech.LogCapabilities()
 
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Speech: lexvoice.New(s.Speech)}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}

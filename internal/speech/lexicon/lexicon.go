@@ -141,12 +141,53 @@ func Pronounce(word, lang string, cmu *CMU) (prons []string, byRule bool) {
 		return Spanish(word), true
 	}
 	if p := cmu.Lookup(word); len(p) > 0 {
-		return p, false
+		return withYod(word, p), false
 	}
 	if p := English(word); p != "" {
 		return []string{p}, true
 	}
 	return nil, true
+}
+
+// withYod adds the "yod" variant of an American pronunciation: tulip,
+// tune, new, duty with T/D/N/S/L + Y UW besides T/D/N/S/L + UW (CMU
+// drops the yod after these consonants; British English and espeak-ng's
+// en-us voice keep it — "tulips" was heard as "lilies" without it). Only
+// for words spelled with u, eu or ew after the consonant.
+func withYod(word string, prons []string) []string {
+	spelled := false
+	for _, c := range []string{"tu", "du", "nu", "su", "lu", "thu", "tew", "dew", "new", "neu", "deu", "teu"} {
+		if strings.Contains(word, c) {
+			spelled = true
+			break
+		}
+	}
+	if !spelled {
+		return prons
+	}
+	out := prons
+	seen := map[string]bool{}
+	for _, p := range prons {
+		seen[p] = true
+	}
+	for _, p := range prons {
+		f := strings.Fields(p)
+		for i := 1; i < len(f); i++ {
+			if f[i] != "UW" {
+				continue
+			}
+			switch f[i-1] {
+			case "T", "D", "N", "S", "L", "TH":
+				v := strings.Join(append(append(append([]string{}, f[:i]...), "Y"), f[i:]...), " ")
+				if !seen[v] {
+					seen[v] = true
+					out = append(out, v)
+				}
+			}
+			break
+		}
+	}
+	return out
 }
 
 // letters keeps the lower-case letters of w (accents folded except ñ for

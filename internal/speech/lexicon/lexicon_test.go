@@ -167,6 +167,16 @@ func TestReadCMU(t *testing.T) {
 	if p, byRule := lexicon.Pronounce("zorbix", "en", c); !byRule || len(p) != 1 {
 		t.Errorf("oov: %q %v", p, byRule)
 	}
+	c2, _ := lexicon.ReadCMU(strings.NewReader("tulips T UW L AH P S\nnew N UW\nnew(2) N Y UW\nboot B UW T\n"))
+	if p, _ := lexicon.Pronounce("tulips", "en", c2); len(p) != 2 || p[1] != "T Y UW L AH P S" {
+		t.Errorf("yod: %q", p)
+	}
+	if p, _ := lexicon.Pronounce("new", "en", c2); len(p) != 2 {
+		t.Errorf("yod already there: %q", p)
+	}
+	if p, _ := lexicon.Pronounce("boot", "en", c2); len(p) != 1 {
+		t.Errorf("no yod after B: %q", p)
+	}
 	if p, byRule := lexicon.Pronounce("world", "en", c); byRule || p[0] != "W ER L D" {
 		t.Errorf("in vocabulary: %q %v", p, byRule)
 	}
