@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -100,4 +101,37 @@ func TestPostContentBoto3(t *testing.T) {
 	if s, _ := answers[1]["slots"].(map[string]any); s["FlowerType"] != "roses" {
 		t.Errorf("slots %v", answers[1]["slots"])
 	}
+}
+
+// TestPostContentCLI: the AWS CLI's lex-runtime post-content with a WAV
+// file espeak-ng wrote (the README's example) and an MP3 reply file.
+func TestPostContentCLI(t *testing.T) {
+	requireSpeech(t)
+	cli := testenv.LookTool(t, "aws", "LEXTRAIL_REQUIRE_AWSCLI")
+	v := newEnv(t, nil)
+	v.deploy(orderFlowers)
+	dir := t.TempDir()
+	wav := dir + "/q.wav"
+	if err := exec.Command("espeak-ng", "-v", "en-us", "-w", wav, "i would like to order some flowers").Run(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cli, "lex-runtime", "post-content", "--endpoint-url", v.e.URL, "--bot-name", "OrderFlowersVoice", "--bot-alias", "$LATEST",
+		"--user-id", "cli", "--content-type", "audio/l16; rate=16000; channels=1", "--accept", "audio/mpeg", "--input-stream", wav, dir+"/reply.mp3")
+	cmd.Env = v.e.CLIEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws: %v: %s", err, out)
+	}
+	var r map[string]any
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r["dialogState"] != "ElicitSlot" || r["slotToElicit"] != "FlowerType" || r["inputTranscript"] != "i would like to order some flowers" || r["contentType"] != "audio/mpeg" {
+		t.Errorf("answer %v", r)
+	}
+	body, err := os.ReadFile(dir + "/reply.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReply(t, "cli", "audio/mpeg", "audio/mpeg", body, "What type of flowers would you like to order?")
 }
