@@ -254,10 +254,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Speech = speech.New(sc)
 	s.Speech.LogCapabilities()
 
-	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Speech: lexvoice.New(s.Speech)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Speech: lexvoice.New(s.Speech, db)}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}

@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lextrail/internal/awserr"
@@ -85,6 +86,7 @@ type Service struct {
 	mu       sync.Mutex
 	grammars map[string]*grammarEntry
 	order    []string // LRU, oldest first
+	compiles atomic.Int64
 }
 
 type grammarEntry struct {

@@ -22,6 +22,7 @@ import (
 // keyed by asr.Key(spec)). Without the recogniser's dictionary English
 // words are spelled by rules.
 func (s *Service) Compile(spec nlu.ModelSpec) (*asr.Grammar, error) {
+	s.compiles.Add(1)
 	var cmu *lexicon.CMU
 	if s.caps.Recognition && asr.LangOf(spec.Locale) == "en" {
 		c, err := lexicon.Shared(s.dictPath)
@@ -55,6 +56,18 @@ func (s *Service) Grammar(spec nlu.ModelSpec) (*asr.Grammar, error) {
 		s.mu.Unlock()
 	}
 	return e.g, e.err
+}
+
+// Compiles is how many grammars this service has compiled.
+func (s *Service) Compiles() int64 { return s.compiles.Load() }
+
+// HasGrammar says whether the grammar keyed key (asr.Key) is in the
+// cache, or being compiled for it.
+func (s *Service) HasGrammar(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.grammars[key]
+	return ok
 }
 
 // AddGrammar puts a grammar compiled elsewhere (loaded from the build's

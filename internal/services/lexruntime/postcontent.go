@@ -219,7 +219,7 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 	ts.run = func(cv *conv) (*dialog.Response, error) {
 		if speech {
 			rr := RecognizeRequest{Audio: bytes.NewReader(body), ContentType: in.ContentType, Locale: cv.bot.Locale,
-				BotName: cv.bot.Name, BotVersion: cv.bot.Version, Phrases: cv.bot.Phrases(), Spec: cv.bot.Spec,
+				AccountID: cv.k.acct, Region: cv.k.region, BotName: cv.bot.Name, BotVersion: cv.bot.Version, Phrases: cv.bot.Phrases(), Spec: cv.bot.Spec,
 				FollowUp: cv.state.FollowUp != nil}
 			if a := cv.state.Action; a != nil {
 				rr.DialogState, rr.IntentName, rr.SlotToElicit = a.Type, a.IntentName, a.SlotToElicit

@@ -48,7 +48,9 @@ type RecognizeRequest struct {
 	ContentType string
 	// Locale is the bot's locale (en-US, es-ES, …).
 	Locale string
-	// BotName and BotVersion identify the bot (for caching a grammar).
+	// AccountID, Region, BotName and BotVersion identify the bot version
+	// (whose build may carry a compiled grammar; see lexmodels.LoadPart).
+	AccountID, Region   string
 	BotName, BotVersion string
 	// Phrases are the bot's sample utterances, for recognisers that
 	// build a grammar from them.

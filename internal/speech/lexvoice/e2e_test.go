@@ -22,11 +22,14 @@ import (
 	rt "github.com/aws/aws-sdk-go/service/lexruntimeservice"
 
 	"lextrail/internal/server"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/services/lexruntime"
 	"lextrail/internal/speech"
+	"lextrail/internal/speech/asr"
 	"lextrail/internal/speech/audio"
 	"lextrail/internal/speech/lexvoice"
 	"lextrail/internal/speech/speechtest"
+	"lextrail/internal/store"
 	"lextrail/internal/testenv"
 )
 
@@ -109,9 +112,13 @@ func (v *env) deploy(b botDef) {
 		}
 		intents = append(intents, lmtypes.Intent{IntentName: aws.String(in.name), IntentVersion: aws.String("$LATEST")})
 	}
+	var voice *string
+	if b.voice != "" {
+		voice = aws.String(b.voice)
+	}
 	_, err := v.lm.PutBot(ctx, &lm.PutBotInput{Name: aws.String(b.name), Locale: lmtypes.Locale(b.locale), ChildDirected: aws.Bool(false),
 		Intents: intents, ClarificationPrompt: prompt(b.clarify), AbortStatement: &lmtypes.Statement{Messages: msg("Sorry, I could not understand. Goodbye.")},
-		VoiceId: aws.String(b.voice), ProcessBehavior: lmtypes.ProcessBehaviorBuild, IdleSessionTTLInSeconds: aws.Int32(300)})
+		VoiceId: voice, ProcessBehavior: lmtypes.ProcessBehaviorBuild, IdleSessionTTLInSeconds: aws.Int32(300)})
 	if err != nil {
 		v.t.Fatalf("PutBot %s: %v", b.name, err)
 	}
@@ -293,6 +300,70 @@ func TestPostContentConversation(t *testing.T) {
 	})
 }
 
+// TestGrammarCompiledAtBuild: building a voice bot (one with a voiceId)
+// compiles its recognition grammar into the build; its first audio turn
+// uses that grammar instead of compiling one. A text bot's build has no
+// grammar.
+func TestGrammarCompiledAtBuild(t *testing.T) {
+	requireSpeech(t)
+	v := newEnv(t, nil)
+	sp := v.e.Server.Speech
+	v.deploy(orderFlowers)
+	if n := sp.Compiles(); n != 1 {
+		t.Fatalf("%d grammars compiled by the voice bot's build, want 1", n)
+	}
+	var data []byte
+	err := v.e.Server.DB.Read(context.Background(), func(tx *store.Tx) error {
+		var err error
+		data, err = lexmodels.LoadPart(context.Background(), tx, v.e.AccountID, "us-east-1", "OrderFlowersVoice", "$LATEST", lexvoice.PartName)
+		return err
+	})
+	if err != nil || data == nil {
+		t.Fatalf("no grammar stored with the build: %v", err)
+	}
+	if _, err := asr.Load(data); err != nil {
+		t.Fatalf("stored grammar does not load: %v", err)
+	}
+	v.talk("OrderFlowersVoice", "ann", "audio/mpeg", []turn{
+		{voice: "en-us", say: "I would like to order some flowers", state: "ElicitSlot", intent: "OrderFlowers", slot: "FlowerType"},
+	})
+	if n := sp.Compiles(); n != 1 {
+		t.Errorf("%d grammars compiled after the first audio turn, want 1 (the build's)", n)
+	}
+
+	v.deploy(textCopy(orderFlowers, "OrderFlowersText"))
+	err = v.e.Server.DB.Read(context.Background(), func(tx *store.Tx) error {
+		var err error
+		data, err = lexmodels.LoadPart(context.Background(), tx, v.e.AccountID, "us-east-1", "OrderFlowersText", "$LATEST", lexvoice.PartName)
+		return err
+	})
+	if err != nil || data != nil {
+		t.Errorf("a text bot's build has a grammar (%d bytes, %v)", len(data), err)
+	}
+}
+
+// textCopy is b without a voice, with its own intent and slot type names.
+func textCopy(b botDef, name string) botDef {
+	const sfx = "Text"
+	c := botDef{name: name, locale: b.locale, clarify: b.clarify, types: map[string][][]string{}}
+	for t, vs := range b.types {
+		c.types[t+sfx] = vs
+	}
+	for _, in := range b.intents {
+		ci := in
+		ci.name += sfx
+		ci.slots = nil
+		for _, sl := range in.slots {
+			if _, custom := b.types[sl.typ]; custom {
+				sl.typ += sfx
+			}
+			ci.slots = append(ci.slots, sl)
+		}
+		c.intents = append(c.intents, ci)
+	}
+	return c
+}
+
 func awsCode(err error) (string, int) {
 	var rf v1err.RequestFailure
 	if errors.As(err, &rf) {
@@ -357,7 +428,7 @@ func TestPostContentWithoutTools(t *testing.T) {
 	dir := t.TempDir()
 	v := newEnv(t, func(c *server.Config) {
 		c.LexRuntime = func(rc *lexruntime.Config) {
-			rc.Speech = lexvoice.New(speech.New(speech.Config{Path: dir, ModelDir: dir}))
+			rc.Speech = lexvoice.New(speech.New(speech.Config{Path: dir, ModelDir: dir}), nil)
 		}
 	})
 	v.deploy(orderFlowers)

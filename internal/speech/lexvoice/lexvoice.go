@@ -16,19 +16,78 @@ import (
 	"strings"
 
 	"lextrail/internal/awserr"
+	"lextrail/internal/nlu"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/services/lexruntime"
 	"lextrail/internal/speech"
+	"lextrail/internal/speech/asr"
+	"lextrail/internal/store"
 )
 
 // Voice implements lexruntime.Speech.
 type Voice struct {
 	S *speech.Service
+	// DB, when set, is where the grammars compiled at build time are read
+	// (GrammarPart); without it, or for a version built without one, the
+	// grammar is compiled on the first audio turn.
+	DB *store.DB
 }
 
 var _ lexruntime.Speech = Voice{}
 
 // New returns the runtime's speech backend.
-func New(s *speech.Service) Voice { return Voice{S: s} }
+func New(s *speech.Service, db *store.DB) Voice { return Voice{S: s, DB: db} }
+
+// PartName is the build part holding a bot version's grammar.
+const PartName = "speech-grammar"
+
+// GrammarPart compiles a voice bot's recognition grammar when the bot
+// version is built (lexmodels.PartCompiler), so that its first audio turn
+// does not pay for the compile. A bot with a voiceId is a voice bot; for
+// others (and where recognition is not available) nothing is compiled at
+// build time and a grammar is made on the first audio turn, if one comes.
+type GrammarPart struct{ S *speech.Service }
+
+var _ lexmodels.PartCompiler = GrammarPart{}
+
+// Part names the part.
+func (GrammarPart) Part() string { return PartName }
+
+// Wants is true for voice bots when the recogniser is installed.
+func (g GrammarPart) Wants(b lexmodels.BuildSettings) bool {
+	return b.VoiceID != "" && g.S.Capabilities().Recognition
+}
+
+// CompilePart compiles the grammar of a bot version's spec.
+func (g GrammarPart) CompilePart(spec nlu.ModelSpec) ([]byte, error) {
+	gr, err := g.S.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return gr.Marshal(), nil
+}
+
+// buildGrammar puts the grammar the bot version's build compiled in the
+// recogniser's cache, when there is one for this spec and it is not
+// cached yet. Problems only mean the grammar is compiled now instead.
+func (v Voice) buildGrammar(ctx context.Context, r lexruntime.RecognizeRequest, spec nlu.ModelSpec) {
+	key := asr.Key(spec)
+	if v.DB == nil || v.S.HasGrammar(key) {
+		return
+	}
+	var data []byte
+	err := v.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		data, err = lexmodels.LoadPart(ctx, tx, r.AccountID, r.Region, r.BotName, r.BotVersion, PartName)
+		return err
+	})
+	if err != nil || data == nil {
+		return
+	}
+	if g, err := asr.Load(data); err == nil && g.Key == key {
+		v.S.AddGrammar(g)
+	}
+}
 
 // Focus maps the dialog action the bot answered last to the recogniser's
 // focus: ElicitSlot listens for that slot's answers (or an intent),
@@ -47,7 +106,8 @@ func Focus(r lexruntime.RecognizeRequest) string {
 }
 
 // Recognize transcribes the request's audio against the bot version's
-// grammar (compiled on first use and kept, keyed by the version's spec).
+// grammar (the one its build compiled, else compiled on first use; kept
+// in memory, keyed by the version's spec).
 // No match is an empty transcript: the engine then answers as for
 // unrecognised input. Errors are AWS-shaped; those the runtime has
 // sentinels for also wrap them.
@@ -59,6 +119,7 @@ func (v Voice) Recognize(ctx context.Context, r lexruntime.RecognizeRequest) (st
 	if spec.Locale == "" {
 		spec.Locale = r.Locale
 	}
+	v.buildGrammar(ctx, r, spec)
 	g, err := v.S.Grammar(spec)
 	if err != nil {
 		return "", awserr.New(http.StatusBadRequest, "BadRequestException", "the bot has nothing to recognise speech against: %v", err)
