@@ -48,6 +48,9 @@ type Config struct {
 	// ExportURLTTL is how long a GetExport download URL stays valid.
 	// Default 10 minutes.
 	ExportURLTTL time.Duration
+	// Parts compile extra parts of bot builds (the speech recogniser's
+	// grammar); default none.
+	Parts []PartCompiler
 	// ConversationLogs validates PutBotAlias's conversationLogs
 	// (internal/convlogs). Nil: they are stored as given.
 	ConversationLogs LogsValidator
