@@ -18,6 +18,7 @@
 //	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
 //	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
+//	go run ./cmd/lextrail-load -op PostText -convlogs   # the alias logs every turn's text (conversation logs)
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -77,6 +78,8 @@ func main() {
 	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
+	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
+	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -114,14 +117,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
 	}
+	if *ab > 0 && *op == "PostText" {
+		out, err := RunAB(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Print(out)
+		return
+	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v, connections %d, rate %v\n", *op, *audited, *conns, *rate)
+	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
+	if *convlogs && *op == "PostText" {
+		fmt.Println(convLogsDelivery(*endpoint, 60*time.Second))
+	}
 }
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
@@ -196,6 +212,13 @@ type Options struct {
 	Rate float64
 	// Users is PostText's conversations per connection (default 50).
 	Users int
+	// ConvLogs gives PostText's alias text conversation logs.
+	ConvLogs bool
+	// Alias is PostText's alias (default "load"), UserPrefix what its user
+	// IDs start with (default "user"), Starts the deployed bot's
+	// intent-starting utterances (nil: Run deploys the bot).
+	Alias, UserPrefix string
+	Starts            []string
 }
 
 // Result is a run's outcome.
@@ -278,12 +301,14 @@ func Run(o Options) (Result, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	defer transport.CloseIdleConnections()
-	var starts []string
+	starts := o.Starts
 	var ts *turnSigner
 	if o.Op == "PostText" {
 		var err error
-		if starts, err = setupPostText(o); err != nil {
-			return Result{}, err
+		if starts == nil {
+			if starts, err = setupPostText(o); err != nil {
+				return Result{}, err
+			}
 		}
 		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
 		if o.Users <= 0 {
@@ -326,7 +351,7 @@ func Run(o Options) (Result, error) {
 				}
 				var err error
 				if o.Op == "PostText" {
-					err = postTextTurn(client, ts, starts, i, n%o.Users, n/o.Users)
+					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
 				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
 					err = putLex(client, sg, o.Op, i, n)

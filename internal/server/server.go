@@ -31,6 +31,7 @@ import (
 	"lextrail/internal/audit"
 	"lextrail/internal/authz"
 	"lextrail/internal/catalog"
+	"lextrail/internal/convlogs"
 	"lextrail/internal/gateway"
 	"lextrail/internal/objstore"
 	"lextrail/internal/objstore/localdir"
@@ -133,6 +134,9 @@ type Config struct {
 	// (speech backend, turn observer, concurrency limits) before the
 	// service is built.
 	LexRuntime func(*lexruntime.Config)
+	// ConvLogs holds Lex conversation logs' delivery options (its DB,
+	// clock and logger are the server's).
+	ConvLogs convlogs.Config
 }
 
 // TrailHooks let tests stand in for SNS and KMS and inject failures into
@@ -186,6 +190,9 @@ type Server struct {
 	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
 	// writers: Append, SplitBatches).
 	Logs *logssvc.Service
+	// ConvLogs is Lex conversation logs (validation, queue, delivery
+	// worker, Status).
+	ConvLogs *convlogs.Service
 	// Speech recognises and speaks PostContent audio (tools detected at
 	// start-up; reported in the log and /readyz).
 	Speech   *speech.Service
@@ -241,8 +248,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz = authz.New(authz.Config{CacheTTL: cfg.KeyCacheTTL, Now: cfg.Now})
 	s.IAM = iam.New(iam.Config{DB: db, Accounts: s.Accounts, Changed: s.Authz.Invalidate, Now: cfg.Now})
 	s.Authz.SetPolicies(s.IAM)
-	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
+	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Authorizer: s.Authz, Auditor: s.Audit, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
+
+	// Lex conversation logs: validated by PutBotAlias, queued in each
+	// turn's transaction, delivered by a worker (its services are bound
+	// below, once built).
+	clc := cfg.ConvLogs
+	clc.DB, clc.Now, clc.Logger = db, cfg.Now, cfg.Logger
+	if s.ConvLogs, err = convlogs.New(ctx, clc); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	sc := cfg.Speech
 	if sc.CacheDir == "" {
@@ -254,10 +272,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Speech = speech.New(sc)
 	s.Speech.LogCapabilities()
 
-	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
+	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, ConversationLogs: s.ConvLogs,
+		Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Speech: lexvoice.New(s.Speech, db)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks),
+		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db)}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
@@ -269,7 +289,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
-	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	// KMS keys: key policies are a resource-policy source of the authorizer.
 	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
@@ -293,6 +312,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz.RegisterResourcePolicies("sns", s.SNS)
 	s.AddWorker(s.SNS.Worker())
 	s.snsPublic = s.SNS.HTTPHandler()
+	s.ConvLogs.Bind(convlogs.Deps{Roles: s.IAM, Authorizer: s.Authz, Sessions: stsSvc, Logs: s.Logs, Buckets: s.S3, Keys: s.KMS})
+	s.AddWorker(s.ConvLogs.Worker())
 	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
@@ -307,6 +328,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.ConvLogs.Collectors()...)
 	s.Gateway = gateway.New(gateway.Config{
 		Catalog:        s.Catalog,
 		Codecs:         Codecs(),

@@ -4,8 +4,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"lextrail/internal/services/lexmodels"
 )
@@ -21,10 +25,17 @@ func testAliasConversationLogs(t *testing.T, drv lexmodels.TestDriver) {
 	c, ctx, acct := f.c, f.ctx, f.env.AccountID
 	f.orderFlowers("OrderFlowersBot")
 	must(c.CreateBotVersion(ctx, &lm.CreateBotVersionInput{Name: aws.String("OrderFlowersBot")})).ok(t)
+	// PutBotAlias checks that the role, log group, bucket and key exist
+	// (internal/convlogs tests every rule)
+	cfg := f.env.Config()
+	must(iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("LexLogs"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lex.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})).ok(t)
+	must(cloudwatchlogs.NewFromConfig(cfg).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("lex")})).ok(t)
+	must(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lex-audio")})).ok(t)
+	key := must(kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})).ok(t)
 	logs := &types.ConversationLogsRequest{IamRoleArn: aws.String("arn:aws:iam::" + acct + ":role/LexLogs"), LogSettings: []types.LogSettingsRequest{
 		{LogType: types.LogTypeText, Destination: types.DestinationCloudwatchLogs, ResourceArn: aws.String("arn:aws:logs:us-east-1:" + acct + ":log-group:lex")},
-		{LogType: types.LogTypeAudio, Destination: types.DestinationS3, ResourceArn: aws.String("arn:aws:s3:::lex-audio"),
-			KmsKeyArn: aws.String("arn:aws:kms:us-east-1:" + acct + ":key/1234abcd-12ab-34cd-56ef-1234567890ab")},
+		{LogType: types.LogTypeAudio, Destination: types.DestinationS3, ResourceArn: aws.String("arn:aws:s3:::lex-audio"), KmsKeyArn: key.KeyMetadata.Arn},
 	}}
 	check := func(what string, got *types.ConversationLogsResponse, version string) {
 		t.Helper()

@@ -204,7 +204,7 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 	if err != nil {
 		return nil, err
 	}
-	ts := turnSpec{op: "PostContent", class: "PostContent", record: true, mode: "Text", requestAttrs: in.RequestAttributes}
+	ts := &turnSpec{op: "PostContent", class: "PostContent", record: true, mode: "Text", requestAttrs: in.RequestAttributes}
 	if speech {
 		ts.mode, ts.audio, ts.audioType = "Speech", body, in.ContentType
 	} else {
