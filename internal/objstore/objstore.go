@@ -69,14 +69,28 @@ type Info struct {
 	ETag         string // quoted, as S3 sends it: "\"<md5 hex>\"" or "\"<md5>-N\""
 	LastModified time.Time
 	ContentType  string
+	// Headers are the object's other system metadata.
+	Headers Headers
 	// Metadata are the user metadata (x-amz-meta-*), keys lower-case.
 	Metadata map[string]string
 	SSE      SSE
 }
 
+// Headers are the standard HTTP headers S3 stores with an object beside
+// its Content-Type (system metadata) and answers GetObject and HeadObject
+// with. Values are kept as given; empty means absent.
+type Headers struct {
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+}
+
 // PutOptions are the settings of a Put.
 type PutOptions struct {
 	ContentType string
+	Headers     Headers
 	Metadata    map[string]string
 	SSE         SSE
 	// IfNoneMatch makes the Put a conditional create: ErrExists if the key

@@ -252,12 +252,37 @@ type meta struct {
 	ETag     string            `json:"etag"`
 	MTime    int64             `json:"mtime"`
 	CType    string            `json:"ctype,omitempty"`
+	Headers  *headers          `json:"hdr,omitempty"`
 	Meta     map[string]string `json:"meta,omitempty"`
 	SSE      objstore.SSE      `json:"sse"`
 	Data     string            `json:"data"`
 	Enc      *encInfo          `json:"enc,omitempty"`
 	Version  int               `json:"v"`
 	Checksum string            `json:"sum,omitempty"`
+}
+
+// headers are objstore.Headers as stored (absent when all are empty).
+type headers struct {
+	Encoding    string `json:"enc,omitempty"`
+	Disposition string `json:"disp,omitempty"`
+	Language    string `json:"lang,omitempty"`
+	Cache       string `json:"cache,omitempty"`
+	Expires     string `json:"exp,omitempty"`
+}
+
+func newHeaders(h objstore.Headers) *headers {
+	if h == (objstore.Headers{}) {
+		return nil
+	}
+	return &headers{h.ContentEncoding, h.ContentDisposition, h.ContentLanguage, h.CacheControl, h.Expires}
+}
+
+func (h *headers) objstore() objstore.Headers {
+	if h == nil {
+		return objstore.Headers{}
+	}
+	return objstore.Headers{ContentEncoding: h.Encoding, ContentDisposition: h.Disposition, ContentLanguage: h.Language,
+		CacheControl: h.Cache, Expires: h.Expires}
 }
 
 type encInfo struct {
@@ -327,7 +352,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		}
 	}
 	dir, _ := s.bucketDir(bucket)
-	m := &meta{Key: key, CType: opts.ContentType, Meta: opts.Metadata, SSE: opts.SSE, Version: 1}
+	m := &meta{Key: key, CType: opts.ContentType, Headers: newHeaders(opts.Headers), Meta: opts.Metadata, SSE: opts.SSE, Version: 1}
 	var enc *segmentWriter
 	if opts.SSE.Algorithm == "aws:kms" && s.cfg.Keys != nil {
 		ectx := map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket + "/" + key}
@@ -450,7 +475,7 @@ func (bi *bucketIndex) set(key string, e entry) {
 
 func (m *meta) info() objstore.Info {
 	return objstore.Info{Key: m.Key, Size: m.Size, ETag: m.ETag, LastModified: time.UnixMilli(m.MTime).UTC(),
-		ContentType: m.CType, Metadata: m.Meta, SSE: m.SSE}
+		ContentType: m.CType, Headers: m.Headers.objstore(), Metadata: m.Meta, SSE: m.SSE}
 }
 
 type ctxReader struct {

@@ -72,8 +72,10 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store, opts ...Optio
 		s := newStore(t)
 		must(t, s.CreateBucket(ctx, "bkt"))
 		body := "hello, objects"
+		hdr := objstore.Headers{ContentEncoding: "gzip", ContentDisposition: `attachment; filename="a.txt"`,
+			ContentLanguage: "en-US", CacheControl: "no-cache", Expires: "Thu, 01 Dec 1994 16:00:00 GMT"}
 		info, err := s.Put(ctx, "bkt", "dir/a b+c.txt", strings.NewReader(body), objstore.PutOptions{
-			ContentType: "text/plain", Metadata: map[string]string{"color": "blue", "x-y": "z"},
+			ContentType: "text/plain", Headers: hdr, Metadata: map[string]string{"color": "blue", "x-y": "z"},
 			SSE: objstore.SSE{Algorithm: "AES256"},
 		})
 		must(t, err)
@@ -87,12 +89,12 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store, opts ...Optio
 		got, _ := io.ReadAll(rc)
 		rc.Close()
 		if string(got) != body || gi.ETag != wantETag || gi.ContentType != "text/plain" || gi.Metadata["color"] != "blue" ||
-			gi.Metadata["x-y"] != "z" || gi.SSE.Algorithm != "AES256" || gi.LastModified.IsZero() {
+			gi.Metadata["x-y"] != "z" || gi.SSE.Algorithm != "AES256" || gi.LastModified.IsZero() || gi.Headers != hdr {
 			t.Fatalf("get %q %+v", got, gi)
 		}
 		hi, err := s.Head(ctx, "bkt", "dir/a b+c.txt")
 		must(t, err)
-		if hi.Size != int64(len(body)) || hi.ETag != wantETag || hi.Metadata["color"] != "blue" {
+		if hi.Size != int64(len(body)) || hi.ETag != wantETag || hi.Metadata["color"] != "blue" || hi.Headers != hdr {
 			t.Fatalf("head %+v", hi)
 		}
 		if _, err := s.Head(ctx, "bkt", "missing"); !errors.Is(err, objstore.ErrNotFound) {
@@ -107,8 +109,8 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store, opts ...Optio
 		if got := get(t, s, "bkt", "dir/a b+c.txt", nil); got != "v2" {
 			t.Fatalf("after overwrite %q", got)
 		}
-		if hi, _ := s.Head(ctx, "bkt", "dir/a b+c.txt"); len(hi.Metadata) != 0 {
-			t.Fatalf("metadata survived overwrite: %v", hi.Metadata)
+		if hi, _ := s.Head(ctx, "bkt", "dir/a b+c.txt"); len(hi.Metadata) != 0 || hi.Headers != (objstore.Headers{}) {
+			t.Fatalf("metadata survived overwrite: %v %+v", hi.Metadata, hi.Headers)
 		}
 		// Empty object.
 		put(t, s, "bkt", "empty", "")

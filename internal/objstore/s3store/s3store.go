@@ -39,6 +39,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,9 +69,16 @@ const (
 	metaSSE  = "lextrail-sse"        // "AES256", "aws:kms" or "none"
 	metaKMS  = "lextrail-kms-key-id" // the key lextrail named, or "-"
 	metaKeys = "lextrail-meta"       // the user metadata keys, comma-separated, or "-"
+	// metaHeaders is the JSON of the object's objstore.Headers, or "-".
+	// They are also sent as the headers themselves, but not every store
+	// keeps them all (gofakes3 drops Cache-Control), and S3 keeps any
+	// Expires text where the SDK sends and reads a date.
+	metaHeaders = "lextrail-headers"
 )
 
-func reserved(k string) bool { return k == metaSSE || k == metaKMS || k == metaKeys }
+func reserved(k string) bool {
+	return k == metaSSE || k == metaKMS || k == metaKeys || k == metaHeaders
+}
 
 // Config configures a Store. The zero value of each optional field is its
 // documented default.
@@ -405,7 +413,11 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		}
 	}
 	sort.Strings(names)
-	meta[metaKeys], meta[metaSSE], meta[metaKMS] = "-", "none", "-"
+	meta[metaKeys], meta[metaSSE], meta[metaKMS], meta[metaHeaders] = "-", "none", "-", "-"
+	if opts.Headers != (objstore.Headers{}) {
+		h, _ := json.Marshal(opts.Headers)
+		meta[metaHeaders] = string(h)
+	}
 	if len(names) > 0 {
 		meta[metaKeys] = strings.Join(names, ",")
 	}
@@ -414,7 +426,9 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		ctype = "binary/octet-stream" // what S3 gives an object put without one
 	}
 	in := &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.dir(bucket) + key), Body: body, ContentLength: aws.Int64(size),
-		ContentType: aws.String(ctype)}
+		ContentType: aws.String(ctype), ContentEncoding: optString(opts.Headers.ContentEncoding),
+		ContentDisposition: optString(opts.Headers.ContentDisposition), ContentLanguage: optString(opts.Headers.ContentLanguage),
+		CacheControl: optString(opts.Headers.CacheControl)}
 	switch opts.SSE.Algorithm {
 	case "AES256":
 		in.ServerSideEncryption = types.ServerSideEncryptionAes256
@@ -449,7 +463,21 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		etag = `"` + hex.EncodeToString(sum) + `"`
 	}
 	return objstore.Info{Key: key, Size: size, ETag: etag, LastModified: s.cfg.Now().UTC().Truncate(time.Second),
-		ContentType: opts.ContentType, Metadata: opts.Metadata, SSE: opts.SSE}, nil
+		ContentType: opts.ContentType, Headers: opts.Headers, Metadata: opts.Metadata, SSE: opts.SSE}, nil
+}
+
+// headers are an object's system metadata from a response's.
+func headers(encoding, disposition, language, cache *string) objstore.Headers {
+	return objstore.Headers{ContentEncoding: aws.ToString(encoding), ContentDisposition: aws.ToString(disposition),
+		ContentLanguage: aws.ToString(language), CacheControl: aws.ToString(cache)}
+}
+
+// optString is nil for "" (an absent header).
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
 }
 
 // mapErr maps a store error on an object of bucket to objstore's.
@@ -474,9 +502,9 @@ func (s *Store) mapErr(ctx context.Context, err error, bucket string) error {
 }
 
 // info builds an object's Info from a response's headers.
-func (s *Store) info(key string, size int64, etag *string, mtime *time.Time, ctype *string, meta map[string]string,
-	sse types.ServerSideEncryption, kmsKey *string) objstore.Info {
-	in := objstore.Info{Key: key, Size: size, ETag: aws.ToString(etag), ContentType: aws.ToString(ctype)}
+func (s *Store) info(key string, size int64, etag *string, mtime *time.Time, ctype *string, hdr objstore.Headers,
+	meta map[string]string, sse types.ServerSideEncryption, kmsKey *string) objstore.Info {
+	in := objstore.Info{Key: key, Size: size, ETag: aws.ToString(etag), ContentType: aws.ToString(ctype), Headers: hdr}
 	if mtime != nil {
 		in.LastModified = mtime.UTC()
 	}
@@ -499,6 +527,12 @@ func (s *Store) info(key string, size int64, etag *string, mtime *time.Time, cty
 	}
 	if in.SSE.Algorithm != "aws:kms" {
 		in.SSE.KMSKeyID = ""
+	}
+	if v, ok := lower[metaHeaders]; ok {
+		in.Headers = objstore.Headers{}
+		if v != "-" {
+			_ = json.Unmarshal([]byte(v), &in.Headers) // unreadable: as if absent
+		}
 	}
 	var keep map[string]bool // nil: every non-reserved key (objects other tools wrote)
 	if v, ok := lower[metaKeys]; ok {
@@ -533,7 +567,8 @@ func (s *Store) Head(ctx context.Context, bucket, key string) (objstore.Info, er
 	if err != nil {
 		return objstore.Info{}, s.mapErr(ctx, err, bucket)
 	}
-	return s.info(key, aws.ToInt64(out.ContentLength), out.ETag, out.LastModified, out.ContentType, out.Metadata,
+	hdr := headers(out.ContentEncoding, out.ContentDisposition, out.ContentLanguage, out.CacheControl)
+	return s.info(key, aws.ToInt64(out.ContentLength), out.ETag, out.LastModified, out.ContentType, hdr, out.Metadata,
 		out.ServerSideEncryption, out.SSEKMSKeyId), nil
 }
 
@@ -578,7 +613,8 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objstore.Range
 			}
 		}
 	}
-	return out.Body, s.info(key, size, out.ETag, out.LastModified, out.ContentType, out.Metadata,
+	hdr := headers(out.ContentEncoding, out.ContentDisposition, out.ContentLanguage, out.CacheControl)
+	return out.Body, s.info(key, size, out.ETag, out.LastModified, out.ContentType, hdr, out.Metadata,
 		out.ServerSideEncryption, out.SSEKMSKeyId), nil
 }
 

@@ -71,11 +71,14 @@ func delivered(t *testing.T, e *trailEnv, bucket, prefix string, hist []histEven
 	}
 	count := map[string]int{}
 	for _, o := range e.objects(bucket, prefix) {
+		if o.Type != "application/json" || o.Encoding != "gzip" {
+			t.Errorf("%s: Content-Type %q, Content-Encoding %q", o.Key, o.Type, o.Encoding)
+		}
 		if strings.Contains(o.Key, "CloudTrail-Digest/") {
 			continue
 		}
-		if o.Type != "application/json" || o.SSE != "AES256" {
-			t.Errorf("%s: Content-Type %q, SSE %q", o.Key, o.Type, o.SSE)
+		if o.SSE != "AES256" {
+			t.Errorf("%s: SSE %q", o.Key, o.SSE)
 		}
 		m := logKeyRE.FindStringSubmatch(o.Key)
 		for _, raw := range logRecords(t, o) {

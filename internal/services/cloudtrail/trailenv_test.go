@@ -158,6 +158,7 @@ type object struct {
 	Metadata map[string]string
 	SSE      string
 	Type     string
+	Encoding string
 }
 
 // objects lists and reads every object under prefix.
@@ -178,7 +179,8 @@ func (e *trailEnv) objects(bucket, prefix string) []object {
 			}
 			b, _ := io.ReadAll(g.Body)
 			g.Body.Close()
-			out = append(out, object{Key: *o.Key, Body: b, Metadata: g.Metadata, SSE: string(g.ServerSideEncryption), Type: aws.ToString(g.ContentType)})
+			out = append(out, object{Key: *o.Key, Body: b, Metadata: g.Metadata, SSE: string(g.ServerSideEncryption), Type: aws.ToString(g.ContentType),
+				Encoding: aws.ToString(g.ContentEncoding)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

@@ -34,12 +34,17 @@ const (
 
 // CreateMultipartUploadInput is its input.
 type CreateMultipartUploadInput struct {
-	Bucket      string            `location:"uri" locationName:"Bucket"`
-	Key         string            `location:"uri" locationName:"Key"`
-	ContentType string            `location:"header" locationName:"Content-Type"`
-	Metadata    map[string]string `location:"headers" locationName:"x-amz-meta-"`
-	SSE         string            `location:"header" locationName:"x-amz-server-side-encryption"`
-	SSEKMSKeyID string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
+	Bucket             string            `location:"uri" locationName:"Bucket"`
+	Key                string            `location:"uri" locationName:"Key"`
+	ContentType        string            `location:"header" locationName:"Content-Type"`
+	ContentEncoding    string            `location:"header" locationName:"Content-Encoding"`
+	ContentDisposition string            `location:"header" locationName:"Content-Disposition"`
+	ContentLanguage    string            `location:"header" locationName:"Content-Language"`
+	CacheControl       string            `location:"header" locationName:"Cache-Control"`
+	Expires            string            `location:"header" locationName:"Expires"`
+	Metadata           map[string]string `location:"headers" locationName:"x-amz-meta-"`
+	SSE                string            `location:"header" locationName:"x-amz-server-side-encryption"`
+	SSEKMSKeyID        string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
 }
 
 func (o *CreateMultipartUploadInput) bucketName() string { return o.Bucket }
@@ -57,6 +62,7 @@ type CreateMultipartUploadOutput struct {
 
 type uploadOptions struct {
 	ContentType string            `json:"ct,omitempty"`
+	Headers     *objstore.Headers `json:"hdr,omitempty"`
 	Metadata    map[string]string `json:"meta,omitempty"`
 	SSE         objstore.SSE      `json:"sse"`
 }
@@ -73,7 +79,12 @@ func (s *Service) createMultipartUpload(ctx context.Context, c *catalog.Call, in
 	id := make([]byte, 24)
 	rand.Read(id)
 	uploadID := hex.EncodeToString(id)
-	opts, _ := json.Marshal(uploadOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse})
+	uo := uploadOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse}
+	if h := (objstore.Headers{ContentEncoding: storedEncoding(in.ContentEncoding), ContentDisposition: in.ContentDisposition,
+		ContentLanguage: in.ContentLanguage, CacheControl: in.CacheControl, Expires: in.Expires}); h != (objstore.Headers{}) {
+		uo.Headers = &h
+	}
+	opts, _ := json.Marshal(uo)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO s3_uploads (upload_id, bucket, object_key, account_id, created_ms, options) VALUES ($1, $2, $3, $4, $5, $6)`,
 			uploadID, in.Bucket, in.Key, c.AccountID(), store.Millis(c.Now), string(opts))
@@ -259,8 +270,11 @@ func (s *Service) completeMultipartUpload(ctx context.Context, c *catalog.Call, 
 		keys = append(keys, k)
 	}
 	etag := fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sums.Sum(nil)), len(keys))
-	info, err := s.st.Put(ctx, in.Bucket, in.Key, &partsReader{ctx: ctx, s: s.cfg.Parts, keys: keys}, objstore.PutOptions{
-		ContentType: u.opts.ContentType, Metadata: u.opts.Metadata, SSE: u.opts.SSE, ETag: etag})
+	po := objstore.PutOptions{ContentType: u.opts.ContentType, Metadata: u.opts.Metadata, SSE: u.opts.SSE, ETag: etag}
+	if u.opts.Headers != nil {
+		po.Headers = *u.opts.Headers
+	}
+	info, err := s.st.Put(ctx, in.Bucket, in.Key, &partsReader{ctx: ctx, s: s.cfg.Parts, keys: keys}, po)
 	if err != nil {
 		return nil, storeErr(err, in.Bucket, in.Key)
 	}

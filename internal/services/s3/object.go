@@ -110,17 +110,43 @@ func (s *Service) objectAccess(ctx context.Context, c *catalog.Call, bucketName,
 // PutObjectInput is PutObject's (and CopyObject's) input; the body is
 // read raw.
 type PutObjectInput struct {
-	Bucket        string            `location:"uri" locationName:"Bucket"`
-	Key           string            `location:"uri" locationName:"Key"`
-	ContentType   string            `location:"header" locationName:"Content-Type"`
-	ContentLength *int64            `location:"header" locationName:"Content-Length"`
-	DecodedLength *int64            `location:"header" locationName:"x-amz-decoded-content-length"`
-	Metadata      map[string]string `location:"headers" locationName:"x-amz-meta-"`
-	SSE           string            `location:"header" locationName:"x-amz-server-side-encryption"`
-	SSEKMSKeyID   string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
-	IfNoneMatch   string            `location:"header" locationName:"If-None-Match"`
-	CopySource    string            `location:"header" locationName:"x-amz-copy-source"`
-	Directive     string            `location:"header" locationName:"x-amz-metadata-directive"`
+	Bucket             string            `location:"uri" locationName:"Bucket"`
+	Key                string            `location:"uri" locationName:"Key"`
+	ContentType        string            `location:"header" locationName:"Content-Type"`
+	ContentEncoding    string            `location:"header" locationName:"Content-Encoding"`
+	ContentDisposition string            `location:"header" locationName:"Content-Disposition"`
+	ContentLanguage    string            `location:"header" locationName:"Content-Language"`
+	CacheControl       string            `location:"header" locationName:"Cache-Control"`
+	Expires            string            `location:"header" locationName:"Expires"`
+	ContentLength      *int64            `location:"header" locationName:"Content-Length"`
+	DecodedLength      *int64            `location:"header" locationName:"x-amz-decoded-content-length"`
+	Metadata           map[string]string `location:"headers" locationName:"x-amz-meta-"`
+	SSE                string            `location:"header" locationName:"x-amz-server-side-encryption"`
+	SSEKMSKeyID        string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
+	IfNoneMatch        string            `location:"header" locationName:"If-None-Match"`
+	CopySource         string            `location:"header" locationName:"x-amz-copy-source"`
+	Directive          string            `location:"header" locationName:"x-amz-metadata-directive"`
+}
+
+// headers are the system metadata the request sets.
+func (o *PutObjectInput) headers() objstore.Headers {
+	return objstore.Headers{ContentEncoding: storedEncoding(o.ContentEncoding), ContentDisposition: o.ContentDisposition,
+		ContentLanguage: o.ContentLanguage, CacheControl: o.CacheControl, Expires: o.Expires}
+}
+
+// storedEncoding is the Content-Encoding S3 keeps: the request's without
+// aws-chunked, which only says how the upload was framed.
+func storedEncoding(h string) string {
+	if !strings.Contains(strings.ToLower(h), "aws-chunked") {
+		return h
+	}
+	var keep []string
+	for _, e := range strings.Split(h, ",") {
+		if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
+			keep = append(keep, e)
+		}
+	}
+	return strings.Join(keep, ",")
 }
 
 func (o *PutObjectInput) bucketName() string { return o.Bucket }
@@ -214,7 +240,7 @@ func (s *Service) putObject(ctx context.Context, c *catalog.Call, in *PutObjectI
 		return nil, err
 	}
 	info, err := s.st.Put(ctx, in.Bucket, in.Key, body(c, MaxPutSize), objstore.PutOptions{
-		ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse, IfNoneMatch: in.IfNoneMatch == "*",
+		ContentType: in.ContentType, Headers: in.headers(), Metadata: in.Metadata, SSE: sse, IfNoneMatch: in.IfNoneMatch == "*",
 	})
 	if err != nil {
 		return nil, storeErr(err, in.Bucket, in.Key)
@@ -251,9 +277,9 @@ func (s *Service) copyObject(ctx context.Context, c *catalog.Call, in *PutObject
 		return nil, err
 	}
 	defer rc.Close()
-	opts := objstore.PutOptions{ContentType: info.ContentType, Metadata: info.Metadata}
+	opts := objstore.PutOptions{ContentType: info.ContentType, Headers: info.Headers, Metadata: info.Metadata}
 	if strings.EqualFold(in.Directive, "REPLACE") {
-		opts.ContentType, opts.Metadata = in.ContentType, in.Metadata
+		opts.ContentType, opts.Headers, opts.Metadata = in.ContentType, in.headers(), in.Metadata
 	} else if sb == in.Bucket && sk == in.Key && in.SSE == "" {
 		return nil, awserr.New(http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -291,6 +317,30 @@ type GetObjectInput struct {
 	Bucket string `location:"uri" locationName:"Bucket"`
 	Key    string `location:"uri" locationName:"Key"`
 	Range  string `location:"header" locationName:"Range"`
+	// The response-* parameters override the answer's headers (GetObject
+	// only; pre-signed download links use them).
+	ResponseContentType        string `location:"querystring" locationName:"response-content-type"`
+	ResponseContentEncoding    string `location:"querystring" locationName:"response-content-encoding"`
+	ResponseContentDisposition string `location:"querystring" locationName:"response-content-disposition"`
+	ResponseContentLanguage    string `location:"querystring" locationName:"response-content-language"`
+	ResponseCacheControl       string `location:"querystring" locationName:"response-cache-control"`
+	ResponseExpires            string `location:"querystring" locationName:"response-expires"`
+}
+
+// override applies the response-* parameters to out.
+func (o *GetObjectInput) override(out *GetObjectOutput) {
+	for _, f := range []struct {
+		v   string
+		dst *string
+	}{
+		{o.ResponseContentType, &out.ContentType}, {o.ResponseContentEncoding, &out.ContentEncoding},
+		{o.ResponseContentDisposition, &out.ContentDisposition}, {o.ResponseContentLanguage, &out.ContentLanguage},
+		{o.ResponseCacheControl, &out.CacheControl}, {o.ResponseExpires, &out.Expires},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
 }
 
 func (o *GetObjectInput) bucketName() string { return o.Bucket }
@@ -298,16 +348,21 @@ func (o *GetObjectInput) keyName() string    { return o.Key }
 
 // GetObjectOutput is GetObject's and HeadObject's result.
 type GetObjectOutput struct {
-	ContentLength *int64            `location:"header" locationName:"Content-Length"`
-	ContentType   string            `location:"header" locationName:"Content-Type"`
-	ContentRange  string            `location:"header" locationName:"Content-Range"`
-	AcceptRanges  string            `location:"header" locationName:"Accept-Ranges"`
-	ETag          string            `location:"header" locationName:"ETag"`
-	LastModified  protocol.Time     `location:"header" locationName:"Last-Modified"`
-	Metadata      map[string]string `location:"headers" locationName:"x-amz-meta-"`
-	SSE           string            `location:"header" locationName:"x-amz-server-side-encryption"`
-	KMSKeyID      string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
-	Body          io.ReadCloser     `location:"payload"`
+	ContentLength      *int64            `location:"header" locationName:"Content-Length"`
+	ContentType        string            `location:"header" locationName:"Content-Type"`
+	ContentEncoding    string            `location:"header" locationName:"Content-Encoding"`
+	ContentDisposition string            `location:"header" locationName:"Content-Disposition"`
+	ContentLanguage    string            `location:"header" locationName:"Content-Language"`
+	CacheControl       string            `location:"header" locationName:"Cache-Control"`
+	Expires            string            `location:"header" locationName:"Expires"`
+	ContentRange       string            `location:"header" locationName:"Content-Range"`
+	AcceptRanges       string            `location:"header" locationName:"Accept-Ranges"`
+	ETag               string            `location:"header" locationName:"ETag"`
+	LastModified       protocol.Time     `location:"header" locationName:"Last-Modified"`
+	Metadata           map[string]string `location:"headers" locationName:"x-amz-meta-"`
+	SSE                string            `location:"header" locationName:"x-amz-server-side-encryption"`
+	KMSKeyID           string            `location:"header" locationName:"x-amz-server-side-encryption-aws-kms-key-id"`
+	Body               io.ReadCloser     `location:"payload"`
 }
 
 // parseRange reads "bytes=a-b", "bytes=a-" or "bytes=-n"; anything else
@@ -352,6 +407,7 @@ func (s *Service) getObject(ctx context.Context, c *catalog.Call, in *GetObjectI
 		return nil, err
 	}
 	out := objectHeaders(info)
+	in.override(out)
 	out.Body = rc
 	if rng != nil {
 		off, n, _ := rng.Resolve(info.Size)
@@ -368,7 +424,9 @@ func objectHeaders(info objstore.Info) *GetObjectOutput {
 		ct = "binary/octet-stream"
 	}
 	size := info.Size
-	return &GetObjectOutput{ContentLength: &size, ContentType: ct, AcceptRanges: "bytes", ETag: info.ETag,
+	h := info.Headers
+	return &GetObjectOutput{ContentLength: &size, ContentType: ct, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
+		ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Expires: h.Expires, AcceptRanges: "bytes", ETag: info.ETag,
 		LastModified: protocol.NewTime(info.LastModified), Metadata: info.Metadata, SSE: info.SSE.Algorithm, KMSKeyID: info.SSE.KMSKeyID}
 }
 
@@ -487,6 +545,7 @@ type PutAsInput struct {
 	Bucket, Key string
 	Body        io.Reader
 	ContentType string
+	Headers     objstore.Headers
 	Metadata    map[string]string
 	// SSE is x-amz-server-side-encryption ("" for the bucket's default,
 	// "AES256" or "aws:kms") and KMSKeyID its key ("" with aws:kms: the
@@ -517,7 +576,7 @@ func (s *Service) PutAs(ctx context.Context, in PutAsInput) (objstore.Info, erro
 	if err != nil {
 		return objstore.Info{}, err
 	}
-	info, err := s.st.Put(ctx, in.Bucket, in.Key, in.Body, objstore.PutOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse})
+	info, err := s.st.Put(ctx, in.Bucket, in.Key, in.Body, objstore.PutOptions{ContentType: in.ContentType, Headers: in.Headers, Metadata: in.Metadata, SSE: sse})
 	return info, storeErr(err, in.Bucket, in.Key)
 }
 

@@ -472,3 +472,89 @@ func TestChunkedUpload(t *testing.T) {
 		t.Fatal("object with a mismatching body hash was stored")
 	}
 }
+
+// TestSystemMetadata: Content-Encoding, Content-Disposition,
+// Content-Language, Cache-Control and Expires are kept with an object
+// (PutObject, CopyObject COPY/REPLACE, multipart) and answered by GetObject
+// and HeadObject; response-* parameters override them on GetObject; the
+// aws-chunked framing is not kept.
+func TestSystemMetadata(t *testing.T) {
+	env := testenv.New(t)
+	c := client(env)
+	ctx := context.Background()
+	check(t, ok(c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sys")})))
+	expires := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	check(t, ok(c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sys"), Key: aws.String("log.json.gz"), Body: strings.NewReader("gz"),
+		ContentType: aws.String("application/json"), ContentEncoding: aws.String("gzip"), ContentDisposition: aws.String(`attachment; filename="log.json.gz"`),
+		ContentLanguage: aws.String("en-US"), CacheControl: aws.String("max-age=60"), Expires: &expires})))
+	type hdrs struct{ ct, enc, disp, lang, cache string }
+	want := hdrs{"application/json", "gzip", `attachment; filename="log.json.gz"`, "en-US", "max-age=60"}
+	head := func(key string) (hdrs, *time.Time) {
+		t.Helper()
+		h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sys"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hdrs{aws.ToString(h.ContentType), aws.ToString(h.ContentEncoding), aws.ToString(h.ContentDisposition),
+			aws.ToString(h.ContentLanguage), aws.ToString(h.CacheControl)}, h.Expires
+	}
+	if got, exp := head("log.json.gz"); got != want || exp == nil || !exp.Equal(expires) {
+		t.Fatalf("head %+v %v", got, exp)
+	}
+	get, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sys"), Key: aws.String("log.json.gz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(get.Body)
+	if string(body) != "gz" || aws.ToString(get.ContentEncoding) != "gzip" || aws.ToString(get.CacheControl) != "max-age=60" {
+		t.Fatalf("get %q %+v", body, get)
+	}
+	ov, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sys"), Key: aws.String("log.json.gz"),
+		ResponseContentType: aws.String("text/plain"), ResponseContentDisposition: aws.String("inline"), ResponseCacheControl: aws.String("no-store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov.Body.Close()
+	if aws.ToString(ov.ContentType) != "text/plain" || aws.ToString(ov.ContentDisposition) != "inline" ||
+		aws.ToString(ov.CacheControl) != "no-store" || aws.ToString(ov.ContentEncoding) != "gzip" {
+		t.Fatalf("overrides %+v", ov)
+	}
+	if got, _ := head("log.json.gz"); got != want {
+		t.Fatalf("overrides were stored: %+v", got)
+	}
+	// CopyObject keeps them (COPY), or takes the request's (REPLACE).
+	check(t, ok(c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("sys"), Key: aws.String("copy"), CopySource: aws.String("sys/log.json.gz")})))
+	if got, _ := head("copy"); got != want {
+		t.Fatalf("copy %+v", got)
+	}
+	check(t, ok(c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("sys"), Key: aws.String("copy"), CopySource: aws.String("sys/log.json.gz"),
+		MetadataDirective: types.MetadataDirectiveReplace, ContentType: aws.String("text/plain"), CacheControl: aws.String("no-cache")})))
+	if got, exp := head("copy"); got != (hdrs{ct: "text/plain", cache: "no-cache"}) || exp != nil {
+		t.Fatalf("copy replace %+v %v", got, exp)
+	}
+	// Multipart: given at creation.
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("sys"), Key: aws.String("mpu"),
+		ContentEncoding: aws.String("gzip"), ContentLanguage: aws.String("es")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("sys"), Key: aws.String("mpu"), UploadId: cr.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("only part")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, ok(c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("sys"), Key: aws.String("mpu"), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{ETag: up.ETag, PartNumber: aws.Int32(1)}}}})))
+	if got, _ := head("mpu"); got.enc != "gzip" || got.lang != "es" {
+		t.Fatalf("multipart %+v", got)
+	}
+	// A chunked upload's aws-chunked framing is not the object's encoding.
+	resp := chunkedPut(t, env, env.URL+"/sys/chunked", [][]byte{[]byte("abc")}, false)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("chunked put: %d", resp.StatusCode)
+	}
+	if got, _ := head("chunked"); got.enc != "" {
+		t.Fatalf("chunked object encoding %q", got.enc)
+	}
+}

@@ -207,7 +207,7 @@ func (w *Worker) put(ctx context.Context, t *trail.Trail, b *trail.Batch, p *par
 		}
 		sse = objstore.SSE{Algorithm: "aws:kms", KMSKeyID: s.KmsKeyID}
 	}
-	if _, err := w.cfg.Buckets.Put(ctx, s.Bucket, key, bytes.NewReader(p.buf.Bytes()), objstore.PutOptions{ContentType: "application/json", SSE: sse}); err != nil {
+	if _, err := w.cfg.Buckets.Put(ctx, s.Bucket, key, bytes.NewReader(p.buf.Bytes()), objstore.PutOptions{ContentType: "application/json", Headers: objstore.Headers{ContentEncoding: "gzip"}, SSE: sse}); err != nil {
 		return trail.File{}, err
 	}
 	f := trail.File{

@@ -295,6 +295,7 @@ func (w *Writer) write(ctx context.Context, t *trail.Trail, owner string, c *tra
 	if err == nil {
 		_, err = w.cfg.Objects.Put(ctx, c.PendingBucket, c.PendingKey, &gz, objstore.PutOptions{
 			ContentType: "application/json",
+			Headers:     objstore.Headers{ContentEncoding: "gzip"},
 			Metadata:    map[string]string{MetaSignature: b.Signature, MetaSignatureAlgorithm: SignatureAlgorithm},
 			// Digests are SSE-S3 even for SSE-KMS trails (CloudTrail
 			// user guide).
