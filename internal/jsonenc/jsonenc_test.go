@@ -1,4 +1,4 @@
-package audit
+package jsonenc
 
 import (
 	"bytes"
@@ -29,14 +29,14 @@ func TestAppendStringEqualsEncodingJSON(t *testing.T) {
 		for n := 0; n < 26; n++ {
 			for at := 0; at <= n; at++ {
 				s := strings.Repeat("a", at) + sp + strings.Repeat("b", n-at)
-				if got, want := appendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
+				if got, want := AppendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
 					t.Fatalf("%q: got %s want %s", s, got, want)
 				}
 			}
 		}
 	}
 	for _, s := range []string{"", strings.Repeat("x", 1000), strings.Repeat("\"", 17), strings.Repeat("é", 9)} {
-		if got, want := appendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
+		if got, want := AppendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 	}
@@ -47,7 +47,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := appendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
+		if got, want := AppendString(nil, s), stdString(t, s); !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 	})
