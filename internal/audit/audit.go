@@ -37,6 +37,15 @@ type Config struct {
 	// first of a batch when fewer than MaxBatch are queued. Default 0: a
 	// batch is whatever queued up while the previous one committed.
 	BatchWait time.Duration
+	// IndexDelay is how long the indexer lets events gather after one was
+	// committed before it indexes them (index.go; lookups find them
+	// meanwhile by scanning the tail). Default 100ms.
+	IndexDelay time.Duration
+	// IndexBatch caps the events indexed in one transaction. Default 1024.
+	IndexBatch int
+	// IndexPoll is how often the indexer looks for events it was not told
+	// about (other nodes', or written without a Recorder). Default 1s.
+	IndexPoll time.Duration
 }
 
 // Recorder implements the gateway's Auditor.
@@ -48,6 +57,10 @@ type Recorder struct {
 	mu     sync.RWMutex
 	closed bool
 	done   chan struct{}
+
+	kick      chan struct{} // an event committed: index soon
+	stopIndex chan struct{}
+	indexDone chan struct{}
 }
 
 type pending struct {
@@ -68,9 +81,28 @@ func New(cfg Config) *Recorder {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}
-	r := &Recorder{cfg: cfg, log: cfg.Logger, queue: make(chan *pending, 4*cfg.MaxBatch), done: make(chan struct{})}
+	if cfg.IndexDelay <= 0 {
+		cfg.IndexDelay = 100 * time.Millisecond
+	}
+	if cfg.IndexBatch <= 0 {
+		cfg.IndexBatch = 1024
+	}
+	if cfg.IndexPoll <= 0 {
+		cfg.IndexPoll = time.Second
+	}
+	r := &Recorder{cfg: cfg, log: cfg.Logger, queue: make(chan *pending, 4*cfg.MaxBatch), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), stopIndex: make(chan struct{}), indexDone: make(chan struct{})}
 	go r.commitLoop()
+	go r.indexLoop()
 	return r
+}
+
+// kicked tells the indexer that events committed.
+func (r *Recorder) kicked() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Success records a successful call. With a write transaction the event
@@ -80,7 +112,11 @@ func New(cfg Config) *Recorder {
 func (r *Recorder) Success(ctx context.Context, tx *store.Tx, c *catalog.Call, in, out any) error {
 	ev := Build(c, in, out, nil, r.cfg.Now())
 	if tx != nil && !tx.ReadOnly() {
-		return Insert(ctx, r.cfg.DB, tx, []*Event{ev})
+		if err := Insert(ctx, r.cfg.DB, tx, []*Event{ev}); err != nil {
+			return err
+		}
+		tx.AfterCommit(r.kicked)
+		return nil
 	}
 	return r.commit(ctx, ev)
 }
@@ -158,6 +194,8 @@ func (r *Recorder) commitLoop() {
 		})
 		if err != nil {
 			r.log.Error("audit: committing events", "events", len(evs), "err", err)
+		} else {
+			r.kicked()
 		}
 		for _, p := range batch {
 			p.done <- err
@@ -178,7 +216,59 @@ func (r *Recorder) Close() error {
 	close(r.queue)
 	r.mu.Unlock()
 	<-r.done
+	close(r.stopIndex)
+	<-r.indexDone
 	return nil
+}
+
+// indexLoop indexes committed events (index.go): IndexDelay after it was
+// told of one, and every IndexPoll for events it was not told of.
+func (r *Recorder) indexLoop() {
+	defer close(r.indexDone)
+	ctx := context.Background()
+	poll := time.NewTicker(r.cfg.IndexPoll)
+	defer poll.Stop()
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-r.stopIndex:
+				return
+			case <-poll.C:
+			case <-r.kick:
+				select {
+				case <-r.stopIndex:
+					return
+				case <-time.After(r.cfg.IndexDelay):
+				}
+			}
+		}
+		if pending, err := Pending(ctx, r.cfg.DB); err != nil || pending == 0 {
+			if err != nil {
+				r.log.Error("audit: reading the index state", "err", err)
+			}
+			continue
+		}
+		for {
+			var n int64
+			err := r.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				n, err = IndexPending(ctx, r.cfg.DB, tx, int64(r.cfg.IndexBatch))
+				return err
+			})
+			if err != nil {
+				r.log.Error("audit: indexing events", "err", err)
+				break
+			}
+			if n < int64(r.cfg.IndexBatch) {
+				break
+			}
+			select {
+			case <-r.stopIndex:
+				return
+			default:
+			}
+		}
+	}
 }
 
 // ErrClosed is returned by operations on a closed history.
