@@ -175,3 +175,50 @@ func TestPagingWhileIndexing(t *testing.T) {
 		})
 	}
 }
+
+// TestRecorderIndexes: the Recorder's indexer indexes what it committed
+// (after IndexDelay, or at once when IndexBatch events gathered), and
+// finds by polling what another writer committed without telling it.
+func TestRecorderIndexes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		count int
+	}{
+		{"delay", Config{IndexDelay: 20 * time.Millisecond, IndexPoll: time.Hour}, 10},
+		{"batch full", Config{IndexDelay: time.Hour, IndexBatch: 8, IndexPoll: time.Hour}, 8},
+		{"poll", Config{IndexDelay: time.Hour, IndexPoll: 20 * time.Millisecond}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openSQLite(t)
+			cfg := tc.cfg
+			cfg.DB = db
+			r := New(cfg)
+			defer r.Close()
+			for i := 0; i < tc.count; i++ {
+				if err := r.Record(bg, testEvent("111122223333", time.Now())); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.count == 0 { // written behind the Recorder's back
+				if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, []*Event{testEvent("111122223333", time.Now())}) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				n, err := Pending(bg, db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d events still unindexed", n)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}

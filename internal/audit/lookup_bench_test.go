@@ -11,7 +11,10 @@ import (
 	"lextrail/internal/store"
 )
 
-var benchEvents = flag.Int("audit.events", 100_000, "events generated for BenchmarkLookupP99 (target size: 10,000,000)")
+var (
+	benchEvents = flag.Int("audit.events", 100_000, "events generated for BenchmarkLookupP99 (target size: 10,000,000)")
+	benchTail   = flag.Int("audit.tail", maxTail, "BenchmarkLookupP99: newest events left unindexed (the tail lookups scan; at most maxTail in a running server)")
+)
 
 // BenchmarkLookupP99 generates N events in SQLite (mixed names, users,
 // keys, sources, resources; 1% writes) and reports the p99 latency of a
@@ -32,6 +35,7 @@ func BenchmarkLookupP99(b *testing.B) {
 	db := openSQLite(b)
 	n := *benchEvents
 	base, first := genLookupEvents(b, db, n)
+	indexTo(b, db, int64(max(n-*benchTail, 0)))
 	cases := lookupCases(first)
 	b.ResetTimer()
 	for range b.N {
@@ -177,40 +181,14 @@ func genMatches(i int, attr, value string, first *Event) bool {
 }
 
 // genLookupEvents inserts n events (sequence i+1 for event i, ten per
-// second from base) and returns base and the first event.
+// second from base) and returns base and the first event. It loads like a
+// bulk import: through Insert's batched statement, without inline
+// indexing; the caller indexes what it wants (indexTo).
 func genLookupEvents(tb testing.TB, db *store.DB, n int) (time.Time, *Event) {
 	base := time.Unix(1767225600, 0)
 	gen := time.Now()
-	// Large sizes load like a bulk import: the indexes are dropped, the
-	// rows inserted through Insert's batched statement, and the same
-	// indexes (their SQL read back from sqlite_master) built at the end.
-	var indexes []string
-	if n >= 1_000_000 {
-		err := db.Write(bg, func(tx *store.Tx) error {
-			rs, err := tx.Query(bg, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('events', 'event_attrs')`)
-			if err != nil {
-				return err
-			}
-			var names []string
-			for rs.Next() {
-				var name, sql string
-				if err := rs.Scan(&name, &sql); err != nil {
-					return err
-				}
-				names, indexes = append(names, name), append(indexes, sql)
-			}
-			rs.Close()
-			for _, name := range names {
-				if _, err := tx.Exec(bg, "DROP INDEX "+name); err != nil {
-					return err
-				}
-			}
-			return rs.Err()
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	inlineIndexing = false
+	defer func() { inlineIndexing = true }()
 	tmpl := testEvent("111122223333", base)
 	var first *Event
 	evs := make([]Event, 5000)
@@ -240,11 +218,30 @@ func genLookupEvents(tb testing.TB, db *store.DB, n int) (time.Time, *Event) {
 		}
 	}
 	tb.Logf("inserted %d events in %v (%.0f/s)", n, time.Since(gen), float64(n)/time.Since(gen).Seconds())
-	for _, sql := range indexes {
-		if err := db.Write(bg, func(tx *store.Tx) error { _, err := tx.Exec(bg, sql); return err }); err != nil {
+	return base, first
+}
+
+// indexTo indexes the history up to sequence upto, 100,000 events per
+// transaction.
+func indexTo(tb testing.TB, db *store.DB, upto int64) {
+	start := time.Now()
+	var from int64
+	db.Read(bg, func(tx *store.Tx) error {
+		return tx.QueryRow(bg, `SELECT upto FROM audit_index_state WHERE id = 1`).Scan(&from)
+	})
+	for from < upto {
+		var n int64
+		if err := db.Write(bg, func(tx *store.Tx) error {
+			var err error
+			n, err = IndexPending(bg, db, tx, min(100_000, upto-from))
+			return err
+		}); err != nil {
 			tb.Fatal(err)
 		}
+		if n == 0 {
+			tb.Fatalf("indexing stopped at %d of %d", from, upto)
+		}
+		from += n
 	}
-	tb.Logf("generated %d events (indexes included) in %v", n, time.Since(gen))
-	return base, first
+	tb.Logf("indexed to %d in %v", upto, time.Since(start))
 }

@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
 
+	"lextrail/internal/catalog"
 	"lextrail/internal/store"
 )
 
@@ -87,17 +89,32 @@ func BenchmarkInsertOne(b *testing.B) {
 
 // BenchmarkIndexPending measures the indexer: events written 32 per
 // transaction (as the group committer does), then indexed in batches of
-// 256 (the Recorder's batch at ~2,500 events/s and IndexDelay 100ms).
-// ns/op is per event indexed.
+// 256 (the Recorder's batch at ~2,500 events/s and IndexDelay 100ms) to
+// 16384. ns/op and cpu-ns/op are per event indexed.
 func BenchmarkIndexPending(b *testing.B) {
+	for _, index := range []int{256, 1024, 4096, 16384} {
+		b.Run(fmt.Sprint(index), func(b *testing.B) { benchIndexPending(b, index, false) })
+	}
+	// Every event names a resource of its own (CreateUser of distinct
+	// users): its entries land on scattered index pages.
+	for _, index := range []int{256, 1024} {
+		b.Run(fmt.Sprint(index, "-distinct"), func(b *testing.B) { benchIndexPending(b, index, true) })
+	}
+}
+
+func benchIndexPending(b *testing.B, index int, distinct bool) {
 	db := openSQLite(b)
 	var cpu time.Duration
 	at := time.Unix(1767225600, 0)
-	const write, index = 32, 256
+	const write = 32
 	for done := 0; done < b.N; {
 		evs := make([]*Event, 0, index)
 		for len(evs) < index && done < b.N {
-			evs = append(evs, testEvent("111122223333", at))
+			ev := testEvent("111122223333", at)
+			if distinct {
+				ev.Resources = []catalog.Resource{{ARN: fmt.Sprintf("arn:aws:iam::111122223333:user/load-%d-%d", done%32, done/32), Type: "AWS::IAM::User"}}
+			}
+			evs = append(evs, ev)
 			done++
 		}
 		b.StopTimer()
