@@ -32,6 +32,7 @@ import (
 
 // Attribute codes in event_index.attr and in events.resources.
 const (
+	codeEventID      = "i"
 	codeEventName    = "n"
 	codeReadOnly     = "r"
 	codeUsername     = "u"
@@ -41,9 +42,9 @@ const (
 	codeResourceName = "m"
 )
 
-// attrCode maps the indexed lookup attributes to their codes (EventId is
-// looked up on the unique index of events.event_id).
+// attrCode maps the lookup attributes to their codes.
 var attrCode = map[string]string{
+	AttrEventID:      codeEventID,
 	AttrEventName:    codeEventName,
 	AttrReadOnly:     codeReadOnly,
 	AttrUsername:     codeUsername,
@@ -157,13 +158,13 @@ var indexSQLs = [2]string{
 // clause, so that SQLite reads a following ON CONFLICT as the INSERT's.
 func entriesSQL(pg bool, pred string) string {
 	// SQLite joins in the order written for LEFT and CROSS joins: per
-	// event, one probe of its scope, then its five codes.
+	// event, one probe of its scope, then its six codes.
 	const scoped = `FROM events e LEFT JOIN audit_scopes s ON s.account_id = e.account_id AND s.region = e.region CROSS JOIN `
 	return `SELECT x.scope, x.attr, x.value, x.event_time_ms, x.seq FROM (` +
 		`SELECT COALESCE(s.id, -1) AS scope, c.attr AS attr, ` +
-		`CASE c.attr WHEN 'n' THEN e.event_name WHEN 'r' THEN e.read_only WHEN 'u' THEN e.username WHEN 's' THEN e.event_source ELSE e.access_key_id END AS value, ` +
+		`CASE c.attr WHEN 'i' THEN e.event_id WHEN 'n' THEN e.event_name WHEN 'r' THEN e.read_only WHEN 'u' THEN e.username WHEN 's' THEN e.event_source ELSE e.access_key_id END AS value, ` +
 		`e.event_time_ms AS event_time_ms, e.seq AS seq ` + scoped +
-		`(SELECT 'n' AS attr UNION ALL SELECT 'r' UNION ALL SELECT 'u' UNION ALL SELECT 's' UNION ALL SELECT 'k') c ` +
+		`(SELECT 'i' AS attr UNION ALL SELECT 'n' UNION ALL SELECT 'r' UNION ALL SELECT 'u' UNION ALL SELECT 's' UNION ALL SELECT 'k') c ` +
 		`WHERE ` + pred + ` AND e.category = 'Management' ` +
 		`UNION ALL SELECT COALESCE(s.id, -1), substr(j.value, 1, 1), substr(j.value, 2), e.event_time_ms, e.seq ` + scoped + jsonElements(pg, "e.resources") +
 		` WHERE ` + pred + ` AND e.category = 'Management' AND e.resources IS NOT NULL` +

@@ -149,8 +149,7 @@ const rowColumns = "e.seq, e.event_time_ms, e.event_id, e.event_name, e.event_so
 
 // lookupSQL is q's query and arguments (q.Attr already validated).
 //
-// EventId is looked up on the unique index of events.event_id. Every other
-// lookup of management events is the union of (a) event_index entries at
+// A lookup of management events is the union of (a) event_index entries at
 // or below ix.upto and (b) the events above it (the tail) filtered by
 // themselves, each limited and ordered, then joined with their events rows
 // and cut to q.Limit. The unfiltered lookup reads the ReadOnly 'true' and
@@ -213,7 +212,7 @@ func lookupSQL(q Query, pg bool, ix indexView) (string, []any) {
 	order := func(a string) string {
 		return " ORDER BY " + a + ".event_time_ms DESC, " + a + ".seq DESC LIMIT " + arg(int64(q.Limit))
 	}
-	if q.Attr == AttrEventID || q.IncludeData {
+	if q.IncludeData {
 		return "SELECT " + rowColumns + " FROM events e WHERE " + strings.Join(scan(), " AND ") + order("e"), args
 	}
 

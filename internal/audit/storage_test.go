@@ -197,8 +197,8 @@ func TestRetentionPurge(t *testing.T) {
 	var perEvent int
 	db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_index`).Scan(&perEvent) })
 	perEvent /= 10
-	if perEvent != 8 { // n, r, u, s, k, t, m (ARN), m (name)
-		t.Fatalf("%d index entries per event, want 8", perEvent)
+	if perEvent != 9 { // i, n, r, u, s, k, t, m (ARN), m (name)
+		t.Fatalf("%d index entries per event, want 9", perEvent)
 	}
 	now := base.Add(24*time.Hour + 30*time.Minute)
 	p := NewPurger(RetentionConfig{DB: db, Retention: 12 * time.Hour, BatchSize: 4, Now: func() time.Time { return now }})

@@ -39,6 +39,7 @@ import (
 // synchronous=NORMAL). ns/op is the amortized cost per event.
 func BenchmarkRecordParallel(b *testing.B) {
 	db := openSQLite(b)
+	defer cpuPerOp(b)()
 	r := New(Config{DB: db})
 	defer r.Close()
 	at := time.Unix(1767225600, 0)
@@ -58,6 +59,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 // 64 events on SQLite. ns/op is per event.
 func BenchmarkInsertBatch(b *testing.B) {
 	db := openSQLite(b)
+	defer cpuPerOp(b)()
 	at := time.Unix(1767225600, 0)
 	const size = 64
 	evs := make([]*Event, size)
@@ -78,6 +80,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 // transaction, as a mutating call does (SQLite).
 func BenchmarkInsertOne(b *testing.B) {
 	db := openSQLite(b)
+	defer cpuPerOp(b)()
 	at := time.Unix(1767225600, 0)
 	for i := 0; i < b.N; i++ {
 		ev := testEvent("111122223333", at)
