@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -179,6 +180,13 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -208,6 +216,9 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("LEXTRAIL_LAMBDA_FUNCTION_URLS: %w", err)
 	}
 	fs.Var(functionURLs, "lambda-function-url", "ARN=URL: send the code hook events of that Lambda function ARN (or name) to a plain HTTP(S) URL instead; repeatable (env LEXTRAIL_LAMBDA_FUNCTION_URLS, comma-separated)")
+	speechConc := fs.Int("speech-concurrency", envInt("LEXTRAIL_SPEECH_CONCURRENCY", 0), "speech tools (recogniser, synthesiser, encoders) run at once; default the number of CPUs (env LEXTRAIL_SPEECH_CONCURRENCY)")
+	speechQueue := fs.Int("speech-queue", envInt("LEXTRAIL_SPEECH_QUEUE", 0), "audio turns that may wait for a speech slot before 429 LimitExceededException; default 4 x concurrency (env LEXTRAIL_SPEECH_QUEUE)")
+	speechTimeout := fs.Duration("speech-timeout", envDuration("LEXTRAIL_SPEECH_TIMEOUT", 10*time.Second), "longest speech tool run, queueing included; the tool is killed (env LEXTRAIL_SPEECH_TIMEOUT)")
 	var objects objectStoreFlags
 	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -238,6 +249,7 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.DeliveryInterval = *deliveryInterval
 	cfg.DigestInterval = *digestInterval
 	cfg.DigestKeyRotation = *keyRotation
+	cfg.Speech.Concurrency, cfg.Speech.Queue, cfg.Speech.Timeout = *speechConc, *speechQueue, *speechTimeout
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

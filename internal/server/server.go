@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,8 @@ import (
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
+	"lextrail/internal/speech"
+	"lextrail/internal/speech/lexvoice"
 	"lextrail/internal/store"
 	"lextrail/internal/trail"
 	"lextrail/internal/trail/delivery"
@@ -99,6 +102,10 @@ type Config struct {
 	// Logs holds the CloudWatch Logs service's options (its DB, clock,
 	// logger, authorizer and auditor are the server's).
 	Logs logssvc.Config
+	// Speech holds PostContent audio's options (tool PATH, model
+	// directory, concurrency, queue, timeout, audio limits); CacheDir
+	// defaults to DataDir/speech and Logger to the server's.
+	Speech speech.Config
 	// DeliveryInterval is the trail delivery window. Default 5 minutes;
 	// at least 1 second.
 	DeliveryInterval time.Duration
@@ -178,7 +185,10 @@ type Server struct {
 	KMS *kms.Service
 	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
 	// writers: Append, SplitBatches).
-	Logs     *logssvc.Service
+	Logs *logssvc.Service
+	// Speech recognises and speaks PostContent audio (tools detected at
+	// start-up; reported in the log and /readyz).
+	Speech   *speech.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -234,10 +244,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
 
-	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	sc := cfg.Speech
+	if sc.CacheDir == "" {
+		sc.CacheDir = filepath.Join(cfg.DataDir, "speech")
+	}
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	s.Speech = speech.New(sc)
+	s.Speech.LogCapabilities()
+
+	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks), Speech: lexvoice.New(s.Speech, db)}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
@@ -525,7 +545,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"status":"unavailable","database":%q}`+"\n", err.Error())
 		return
 	}
-	fmt.Fprintf(w, `{"status":"ready","database":%q}`+"\n", s.DB.Driver())
+	speechCaps, _ := json.Marshal(s.Speech.Capabilities())
+	fmt.Fprintf(w, `{"status":"ready","database":%q,"speech":%s}`+"\n", s.DB.Driver(), speechCaps)
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:

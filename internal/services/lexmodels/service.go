@@ -47,6 +47,9 @@ type Config struct {
 	// ExportURLTTL is how long a GetExport download URL stays valid.
 	// Default 10 minutes.
 	ExportURLTTL time.Duration
+	// Parts compile extra parts of bot builds (the speech recogniser's
+	// grammar); default none.
+	Parts []PartCompiler
 }
 
 // Service is the Lex model-building service.
