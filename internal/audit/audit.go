@@ -50,7 +50,8 @@ type Config struct {
 	// SQLite writer longer (~20ms for 1024). Default 1024.
 	IndexBatch int
 	// IndexPoll is how often the indexer looks for events it was not told
-	// about (other nodes', or written without a Recorder). Default 1s.
+	// about (other nodes', written without a Recorder, or left unindexed by
+	// a previous process), the first time IndexPoll after New. Default 1s.
 	IndexPoll time.Duration
 }
 
@@ -239,29 +240,30 @@ func (r *Recorder) Close() error {
 }
 
 // indexLoop indexes committed events (index.go): IndexDelay after it was
-// told of one or as soon as IndexBatch committed, and every IndexPoll for
-// events it was not told of.
+// told of one or as soon as IndexBatch committed, and every IndexPoll
+// (the first time IndexPoll after New) for events it was not told of.
 func (r *Recorder) indexLoop() {
 	defer close(r.indexDone)
 	ctx := context.Background()
 	poll := time.NewTicker(r.cfg.IndexPoll)
 	defer poll.Stop()
-	for first := true; ; first = false {
-		if !first {
+	for {
+		// The first pass over what was there at start (another node's
+		// events, or a tail left by a previous process) waits for the first
+		// poll too: lookups read the tail meanwhile, and Insert bounds it.
+		select {
+		case <-r.stopIndex:
+			return
+		case <-poll.C:
+		case <-r.kick:
+			t := time.NewTimer(r.cfg.IndexDelay)
 			select {
 			case <-r.stopIndex:
+				t.Stop()
 				return
-			case <-poll.C:
-			case <-r.kick:
-				t := time.NewTimer(r.cfg.IndexDelay)
-				select {
-				case <-r.stopIndex:
-					t.Stop()
-					return
-				case <-t.C:
-				case <-r.full:
-					t.Stop()
-				}
+			case <-t.C:
+			case <-r.full:
+				t.Stop()
 			}
 		}
 		r.unindexed.Store(0)

@@ -133,6 +133,9 @@ type Config struct {
 	// (speech backend, turn observer, concurrency limits) before the
 	// service is built.
 	LexRuntime func(*lexruntime.Config)
+	// Audit, when set, adjusts the audit Recorder's configuration (its
+	// indexer's delays and batches) before it is started.
+	Audit func(*audit.Config)
 }
 
 // TrailHooks let tests stand in for SNS and KMS and inject failures into
@@ -269,7 +272,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
-	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	auditCfg := audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger}
+	if cfg.Audit != nil {
+		cfg.Audit(&auditCfg)
+	}
+	s.Audit = audit.New(auditCfg)
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	// KMS keys: key policies are a resource-policy source of the authorizer.
 	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
