@@ -22,10 +22,10 @@ import (
 // (index.go), except that Insert indexes the tail inline when it has grown
 // past maxTail.
 //
-// On PostgreSQL, and on SQLite for batches larger than perRowMax (bulk
-// loads), Insert runs two statements however many events there are
-// (counter, events), the second with a single parameter: the rows as one
-// JSON array of arrays, expanded in SQL by json_each (SQLite) or
+// On PostgreSQL Insert runs one statement however many events there are
+// (counter and events, see insertEventsNumberedPG), on SQLite for batches
+// larger than perRowMax (bulk loads) two (counter, events); the rows go
+// as a single parameter: one JSON array of arrays, expanded in SQL by json_each (SQLite) or
 // json_array_elements (PostgreSQL). That saves PostgreSQL a round trip per
 // row and avoids the $N-per-value statements whose binding grows
 // quadratically in modernc.org/sqlite. Smaller SQLite batches (a mutating
@@ -68,6 +68,22 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		last = first + int64(len(evs)) - 1
 		if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = $1 WHERE id = 1`, last); err != nil {
 			return fmt.Errorf("audit: sequence: %w", err)
+		}
+	} else if pg {
+		// One statement takes the numbers and inserts the rows (their seq
+		// element unused): the counter row lock, held to commit, is taken
+		// one round trip later than with a statement each.
+		for _, ev := range evs {
+			ev.Seq = 0
+		}
+		b := appendEventRows((*bp)[:0], evs)
+		*bp = b
+		if err := tx.QueryRow(ctx, insertEventsNumberedPG, unsafe.String(unsafe.SliceData(b), len(b)), int64(len(evs))).Scan(&last); err != nil {
+			return fmt.Errorf("audit: insert events: %w", err)
+		}
+		first = last - int64(len(evs)) + 1
+		for i, ev := range evs {
+			ev.Seq = first + int64(i)
 		}
 	} else {
 		if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n + $1 WHERE id = 1 RETURNING n`, int64(len(evs))).Scan(&last); err != nil {
@@ -216,6 +232,15 @@ func dialect(pg bool) int {
 }
 
 func insertEventsSQL(pg bool) string { return insertEventsSQLs[dialect(pg)] }
+
+// insertEventsNumberedPG advances the counter by $2 and inserts the $2
+// rows of the JSON array $1 numbered after its old value, in array order,
+// returning the new value (PostgreSQL runs a data-modifying WITH once,
+// whether the main query reads it or not).
+const insertEventsNumberedPG = `WITH c AS (UPDATE audit_counter SET n = n + $2 WHERE id = 1 RETURNING n), ` +
+	`ins AS (INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
+	`c.n - $2 + j.ord, value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13` +
+	` FROM c, json_array_elements($1::json) WITH ORDINALITY AS j(value, ord)) SELECT n FROM c`
 
 func buildInsertEvents(pg bool) string {
 	return insertVerb(pg) + ` INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
