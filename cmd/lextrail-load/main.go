@@ -74,6 +74,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to run (at most 5m)")
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
+	dbURL := flag.String("database-url", "", "in-process server only: its database (postgres://...; empty: SQLite in a temp dir)")
 	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
 	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
@@ -105,7 +106,7 @@ func main() {
 	}
 
 	if *endpoint == "" {
-		ep, ak, sk, stop, err := inProcess(*audited)
+		ep, ak, sk, stop, err := inProcess(*audited, *dbURL)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 			os.Exit(1)
@@ -143,14 +144,14 @@ func main() {
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
 // Without audit, its gateway is rebuilt exactly as server.New builds it but
 // with no Auditor.
-func inProcess(audited bool) (endpoint, ak, sk string, stop func(), err error) {
+func inProcess(audited bool, dbURL string) (endpoint, ak, sk string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "lextrail-load-")
 	if err != nil {
 		return "", "", "", nil, err
 	}
 	creds := accounts.NewRootCredentials()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{DataDir: dir, CredentialsOut: io.Discard,
+	srv, err := server.New(ctx, server.Config{DataDir: dir, DatabaseURL: dbURL, CredentialsOut: io.Discard,
 		Bootstrap: accounts.Bootstrap{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey},
 		Logger:    nil})
 	if err != nil {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"strconv"
@@ -26,21 +27,6 @@ const (
 // Attributes lists the lookup attribute keys.
 var Attributes = []string{AttrEventID, AttrEventName, AttrReadOnly, AttrUsername,
 	AttrResourceType, AttrResourceName, AttrEventSource, AttrAccessKeyID}
-
-// attrIndex names the SQLite index of each single-valued attribute column
-// (migration 0200). SQLite has no statistics unless ANALYZE ran, and with
-// a time window it guessed the time-only index events_recent cheaper,
-// then filtered a rare key or a ReadOnly=false out of millions of rows;
-// INDEXED BY pins the attribute's own index, which seeks both the value
-// and the (time, seq) window. PostgreSQL keeps statistics and needs no
-// hint.
-var attrIndex = map[string]string{
-	"event_name":    "events_by_name",
-	"read_only":     "events_by_readonly",
-	"username":      "events_by_user",
-	"event_source":  "events_by_source",
-	"access_key_id": "events_by_key",
-}
 
 // attrColumn maps single-valued attributes to their events column.
 var attrColumn = map[string]string{
@@ -109,13 +95,29 @@ func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, 
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("audit: lookup without a limit")
 	}
-	if q.Attr != "" && q.Attr != AttrResourceType && q.Attr != AttrResourceName {
-		if _, ok := attrColumn[q.Attr]; !ok {
+	if q.Attr != "" {
+		if _, ok := attrColumn[q.Attr]; !ok && q.Attr != AttrResourceType && q.Attr != AttrResourceName {
 			return nil, fmt.Errorf("audit: unknown lookup attribute %q", q.Attr)
 		}
 	}
-	sql, args := lookupSQL(q, db.Driver() == store.DriverSQLite)
-	rs, err := tx.Query(ctx, sql, args...)
+	// Where the index ends, and the scope of an exact (account, region).
+	// On PostgreSQL this and the lookup below may see different snapshots:
+	// the lookup takes index entries at or below upto and events above it
+	// by themselves, so an indexer committing in between changes nothing.
+	var ix indexView
+	var scope sql.NullInt64
+	var err error
+	if q.AccountID != "" && q.Region != "" {
+		err = tx.QueryRow(ctx, `SELECT upto, (SELECT id FROM audit_scopes WHERE account_id = $1 AND region = $2) FROM audit_index_state WHERE id = 1`, q.AccountID, q.Region).Scan(&ix.upto, &scope)
+	} else {
+		err = tx.QueryRow(ctx, `SELECT upto FROM audit_index_state WHERE id = 1`).Scan(&ix.upto)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: lookup: %w", err)
+	}
+	ix.scope, ix.scoped = scope.Int64, scope.Valid
+	text, args := lookupSQL(q, db.Driver() == store.DriverPostgres, ix)
+	rs, err := tx.Query(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: lookup: %w", err)
 	}
@@ -134,23 +136,31 @@ func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, 
 	return rows, nil
 }
 
+// indexView is what a lookup knows of the index: upto (see index.go) and,
+// when the query names an account and a region, that pair's scope
+// (scoped false: it has no indexed event).
+type indexView struct {
+	upto   int64
+	scope  int64
+	scoped bool
+}
+
+const rowColumns = "e.seq, e.event_time_ms, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record"
+
 // lookupSQL is q's query and arguments (q.Attr already validated).
-func lookupSQL(q Query, sqlite bool) (string, []any) {
-	var where []string
+//
+// A lookup of management events is the union of (a) event_index entries at
+// or below ix.upto and (b) the events above it (the tail) filtered by
+// themselves, each limited and ordered, then joined with their events rows
+// and cut to q.Limit. The unfiltered lookup reads the ReadOnly 'true' and
+// 'false' ranges of the index as two parts of (a). Lookups that include
+// data events (offline CLI only; data events have no index entries) scan
+// events.
+func lookupSQL(q Query, pg bool, ix indexView) (string, []any) {
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
-	}
-	from := "events e"
-	if q.AccountID != "" {
-		where = append(where, "e.account_id = "+arg(q.AccountID))
-	}
-	if q.Region != "" {
-		where = append(where, "e.region = "+arg(q.Region))
-	}
-	if !q.IncludeData {
-		where = append(where, "e.category = "+arg(CategoryManagement))
 	}
 	hi := Position{TimeMs: math.MaxInt64, Seq: math.MaxInt64}
 	if !q.End.IsZero() {
@@ -159,45 +169,97 @@ func lookupSQL(q Query, sqlite bool) (string, []any) {
 	if q.After != nil && (q.After.TimeMs < hi.TimeMs || (q.After.TimeMs == hi.TimeMs && q.After.Seq < hi.Seq)) {
 		hi = *q.After
 	}
-	timeCol, seqCol := "e.event_time_ms", "e.seq"
-	switch col, ok := attrColumn[q.Attr]; {
-	case q.Attr == "":
-	case ok:
-		where = append(where, "e."+col+" = "+arg(q.Value))
-		if ix := attrIndex[col]; ix != "" && sqlite {
-			from += " INDEXED BY " + ix
+	// window is the time/position bound on a table aliased a.
+	window := func(a string) []string {
+		var w []string
+		if hi.Seq == math.MaxInt64 {
+			if hi.TimeMs != math.MaxInt64 {
+				w = append(w, a+".event_time_ms <= "+arg(hi.TimeMs))
+			}
+		} else {
+			// A row-value bound: both drivers seek the (..., time, seq)
+			// suffix of the index with it (an OR of two terms is only a
+			// filter).
+			w = append(w, "("+a+".event_time_ms, "+a+".seq) < ("+arg(hi.TimeMs)+", "+arg(hi.Seq)+")")
 		}
-	case q.Attr == AttrResourceType || q.Attr == AttrResourceName:
-		// Drive the scan from the attribute index; join back for the rows.
-		from = "event_attrs a JOIN events e ON e.seq = a.seq"
-		w := []string{"a.attr = " + arg(q.Attr), "a.value = " + arg(q.Value)}
+		if !q.Start.IsZero() {
+			w = append(w, a+".event_time_ms >= "+arg(q.Start.UnixMilli()))
+		}
+		return w
+	}
+	// scan is the WHERE clause of events e for the query, by the events'
+	// own columns.
+	scan := func() []string {
+		var w []string
 		if q.AccountID != "" {
-			w = append(w, "a.account_id = "+arg(q.AccountID))
+			w = append(w, "e.account_id = "+arg(q.AccountID))
 		}
 		if q.Region != "" {
-			w = append(w, "a.region = "+arg(q.Region))
+			w = append(w, "e.region = "+arg(q.Region))
 		}
-		where = append(w, where...)
-		timeCol, seqCol = "a.event_time_ms", "a.seq"
-	}
-	if hi.Seq == math.MaxInt64 {
-		if hi.TimeMs != math.MaxInt64 {
-			where = append(where, timeCol+" <= "+arg(hi.TimeMs))
+		if !q.IncludeData {
+			w = append(w, "e.category = "+arg(CategoryManagement))
 		}
-	} else {
-		// A row-value bound: both drivers seek the (..., time, seq) suffix
-		// of the chosen index with it (an OR of two terms is only a filter,
-		// and made SQLite prefer the time-only index for rare values).
-		where = append(where, "("+timeCol+", "+seqCol+") < ("+arg(hi.TimeMs)+", "+arg(hi.Seq)+")")
+		switch col, ok := attrColumn[q.Attr]; {
+		case q.Attr == "":
+		case ok:
+			w = append(w, "e."+col+" = "+arg(q.Value))
+		default: // ResourceType, ResourceName
+			w = append(w, "EXISTS (SELECT 1 FROM "+jsonElements(pg, "e.resources")+" WHERE j.value = "+arg(attrCode[q.Attr]+q.Value)+")")
+		}
+		return append(w, window("e")...)
 	}
-	if !q.Start.IsZero() {
-		where = append(where, timeCol+" >= "+arg(q.Start.UnixMilli()))
+	order := func(a string) string {
+		return " ORDER BY " + a + ".event_time_ms DESC, " + a + ".seq DESC LIMIT " + arg(int64(q.Limit))
 	}
-	sql := "SELECT e.seq, e.event_time_ms, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record FROM " +
-		from
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+	if q.IncludeData {
+		return "SELECT " + rowColumns + " FROM events e WHERE " + strings.Join(scan(), " AND ") + order("e"), args
 	}
-	sql += " ORDER BY " + timeCol + " DESC, " + seqCol + " DESC LIMIT " + arg(int64(q.Limit))
-	return sql, args
+
+	var parts []string
+	// (a) the index, where it can say anything.
+	var scopeCond string
+	switch {
+	case q.AccountID != "" && q.Region != "":
+		if ix.scoped {
+			scopeCond = "x.scope = " + arg(ix.scope)
+		}
+	case q.AccountID != "" || q.Region != "":
+		var w []string
+		if q.AccountID != "" {
+			w = append(w, "account_id = "+arg(q.AccountID))
+		}
+		if q.Region != "" {
+			w = append(w, "region = "+arg(q.Region))
+		}
+		scopeCond = "x.scope IN (SELECT id FROM audit_scopes WHERE " + strings.Join(w, " AND ") + ")"
+	default:
+		scopeCond = "x.scope IN (SELECT id FROM audit_scopes)" // every scope: a seek in each
+	}
+	if scopeCond != "" && ix.upto > 0 {
+		part := func(code, value string) string {
+			w := []string{scopeCond, "x.attr = " + arg(code), "x.value = " + arg(value), "x.seq <= " + arg(ix.upto)}
+			w = append(w, window("x")...)
+			return "SELECT x.event_time_ms AS t, x.seq AS s FROM event_index x WHERE " + strings.Join(w, " AND ") + order("x")
+		}
+		if q.Attr == "" {
+			parts = append(parts, part(codeReadOnly, "true"), part(codeReadOnly, "false"))
+		} else {
+			parts = append(parts, part(attrCode[q.Attr], q.Value))
+		}
+	}
+	// (b) the tail.
+	w := append([]string{"e.seq > " + arg(ix.upto)}, scan()...)
+	parts = append(parts, "SELECT e.event_time_ms AS t, e.seq AS s FROM events e WHERE "+strings.Join(w, " AND ")+order("e"))
+
+	var b strings.Builder
+	b.WriteString("SELECT " + rowColumns + " FROM (")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT * FROM (%s) AS p%d", p, i)
+	}
+	b.WriteString(") AS k JOIN events e ON e.seq = k.s ORDER BY k.t DESC, k.s DESC LIMIT " + arg(int64(q.Limit)))
+	return b.String(), args
 }

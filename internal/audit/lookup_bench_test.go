@@ -11,7 +11,10 @@ import (
 	"lextrail/internal/store"
 )
 
-var benchEvents = flag.Int("audit.events", 100_000, "events generated for BenchmarkLookupP99 (target size: 10,000,000)")
+var (
+	benchEvents = flag.Int("audit.events", 100_000, "events generated for BenchmarkLookupP99 (target size: 10,000,000)")
+	benchTail   = flag.Int("audit.tail", maxTail, "BenchmarkLookupP99: newest events left unindexed (the tail lookups scan; at most maxTail in a running server)")
+)
 
 // BenchmarkLookupP99 generates N events in SQLite (mixed names, users,
 // keys, sources, resources; 1% writes) and reports the p99 latency of a
@@ -32,6 +35,7 @@ func BenchmarkLookupP99(b *testing.B) {
 	db := openSQLite(b)
 	n := *benchEvents
 	base, first := genLookupEvents(b, db, n)
+	indexTo(b, db, int64(max(n-*benchTail, 0)))
 	cases := lookupCases(first)
 	b.ResetTimer()
 	for range b.N {
@@ -53,11 +57,35 @@ func BenchmarkLookupP99(b *testing.B) {
 
 // TestLookupGenerated runs the benchmark's lookups over a small generated
 // history and checks every answer: each row matches the filter, rows are
-// newest first and inside the window, and the counts are right.
+// newest first and inside the window, and the counts are right. It does
+// so with none of the history indexed (every event in the tail), part of
+// it and all of it, on both drivers.
 func TestLookupGenerated(t *testing.T) {
-	db := openSQLite(t)
-	const n = 4000
-	base, first := genLookupEvents(t, db, n)
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			const n = 4000
+			base, first := genLookupEvents(t, db, n)
+			indexed := int64(0)
+			for _, upto := range []int64{0, n/2 + 7, n} {
+				if err := db.Write(bg, func(tx *store.Tx) error {
+					if upto == indexed {
+						return nil
+					}
+					k, err := IndexPending(bg, db, tx, upto-indexed)
+					indexed += k
+					return err
+				}); err != nil || indexed != upto {
+					t.Fatalf("indexed to %d, want %d: %v", indexed, upto, err)
+				}
+				checkGenerated(t, db, base, first, n, fmt.Sprintf("indexed to %d", upto))
+			}
+		})
+	}
+}
+
+func checkGenerated(t *testing.T, db *store.DB, base time.Time, first *Event, n int, state string) {
+	t.Helper()
 	for _, tc := range lookupCases(first) {
 		for _, window := range []bool{false, true} {
 			q := lookupCaseQuery(tc, base, n, window)
@@ -76,17 +104,17 @@ func TestLookupGenerated(t *testing.T) {
 				}
 			}
 			if len(rows) != want {
-				t.Errorf("%s window=%v: %d rows, want %d", tc.name, window, len(rows), want)
+				t.Errorf("%s: %s window=%v: %d rows, want %d", state, tc.name, window, len(rows), want)
 			}
 			for k, r := range rows {
 				if k > 0 && (r.TimeMs > rows[k-1].TimeMs || (r.TimeMs == rows[k-1].TimeMs && r.Seq >= rows[k-1].Seq)) {
-					t.Fatalf("%s: rows out of order at %d", tc.name, k)
+					t.Fatalf("%s: %s: rows out of order at %d", state, tc.name, k)
 				}
 				if window && (r.Seq >= int64(n/2) || r.TimeMs < base.UnixMilli()) {
-					t.Fatalf("%s: row seq %d outside the window", tc.name, r.Seq)
+					t.Fatalf("%s: %s: row seq %d outside the window", state, tc.name, r.Seq)
 				}
 				if !genMatches(int(r.Seq-1), tc.attr, tc.value, first) {
-					t.Fatalf("%s: row seq %d does not match %s=%s", tc.name, r.Seq, tc.attr, tc.value)
+					t.Fatalf("%s: %s: row seq %d does not match %s=%s", state, tc.name, r.Seq, tc.attr, tc.value)
 				}
 			}
 		}
@@ -153,40 +181,14 @@ func genMatches(i int, attr, value string, first *Event) bool {
 }
 
 // genLookupEvents inserts n events (sequence i+1 for event i, ten per
-// second from base) and returns base and the first event.
+// second from base) and returns base and the first event. It loads like a
+// bulk import: through Insert's batched statement, without inline
+// indexing; the caller indexes what it wants (indexTo).
 func genLookupEvents(tb testing.TB, db *store.DB, n int) (time.Time, *Event) {
 	base := time.Unix(1767225600, 0)
 	gen := time.Now()
-	// Large sizes load like a bulk import: the indexes are dropped, the
-	// rows inserted through Insert's batched statement, and the same
-	// indexes (their SQL read back from sqlite_master) built at the end.
-	var indexes []string
-	if n >= 1_000_000 {
-		err := db.Write(bg, func(tx *store.Tx) error {
-			rs, err := tx.Query(bg, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('events', 'event_attrs')`)
-			if err != nil {
-				return err
-			}
-			var names []string
-			for rs.Next() {
-				var name, sql string
-				if err := rs.Scan(&name, &sql); err != nil {
-					return err
-				}
-				names, indexes = append(names, name), append(indexes, sql)
-			}
-			rs.Close()
-			for _, name := range names {
-				if _, err := tx.Exec(bg, "DROP INDEX "+name); err != nil {
-					return err
-				}
-			}
-			return rs.Err()
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	inlineIndexing = false
+	defer func() { inlineIndexing = true }()
 	tmpl := testEvent("111122223333", base)
 	var first *Event
 	evs := make([]Event, 5000)
@@ -216,11 +218,30 @@ func genLookupEvents(tb testing.TB, db *store.DB, n int) (time.Time, *Event) {
 		}
 	}
 	tb.Logf("inserted %d events in %v (%.0f/s)", n, time.Since(gen), float64(n)/time.Since(gen).Seconds())
-	for _, sql := range indexes {
-		if err := db.Write(bg, func(tx *store.Tx) error { _, err := tx.Exec(bg, sql); return err }); err != nil {
+	return base, first
+}
+
+// indexTo indexes the history up to sequence upto, 100,000 events per
+// transaction.
+func indexTo(tb testing.TB, db *store.DB, upto int64) {
+	start := time.Now()
+	var from int64
+	db.Read(bg, func(tx *store.Tx) error {
+		return tx.QueryRow(bg, `SELECT upto FROM audit_index_state WHERE id = 1`).Scan(&from)
+	})
+	for from < upto {
+		var n int64
+		if err := db.Write(bg, func(tx *store.Tx) error {
+			var err error
+			n, err = IndexPending(bg, db, tx, min(100_000, upto-from))
+			return err
+		}); err != nil {
 			tb.Fatal(err)
 		}
+		if n == 0 {
+			tb.Fatalf("indexing stopped at %d of %d", from, upto)
+		}
+		from += n
 	}
-	tb.Logf("generated %d events (indexes included) in %v", n, time.Since(gen))
-	return base, first
+	tb.Logf("indexed to %d in %v", upto, time.Since(start))
 }

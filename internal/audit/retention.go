@@ -82,11 +82,17 @@ func (p *Purger) PurgeOnce(ctx context.Context) (int, error) {
 	for ctx.Err() == nil {
 		var n int
 		err := p.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			// Lock the index state first: the indexer does not index
+			// events while they are purged (index.go).
+			var upto int64
+			if err := tx.QueryRow(ctx, `UPDATE audit_index_state SET upto = upto WHERE id = 1 RETURNING upto`).Scan(&upto); err != nil {
+				return err
+			}
 			rs, err := tx.Query(ctx, `SELECT seq, event_time_ms FROM events ORDER BY seq LIMIT $1`, p.cfg.BatchSize)
 			if err != nil {
 				return err
 			}
-			var seqs []string
+			var seqs, indexed []string
 			for rs.Next() {
 				var seq, t int64
 				if err := rs.Scan(&seq, &t); err != nil {
@@ -96,7 +102,11 @@ func (p *Purger) PurgeOnce(ctx context.Context) (int, error) {
 				if t >= cutoff {
 					break
 				}
-				seqs = append(seqs, strconv.FormatInt(seq, 10))
+				s := strconv.FormatInt(seq, 10)
+				seqs = append(seqs, s)
+				if seq <= upto {
+					indexed = append(indexed, s)
+				}
 			}
 			rs.Close()
 			if err := rs.Err(); err != nil {
@@ -105,12 +115,17 @@ func (p *Purger) PurgeOnce(ctx context.Context) (int, error) {
 			if len(seqs) == 0 {
 				return nil
 			}
-			// The sequence numbers are integers we just read: safe to inline.
-			in := strings.Join(seqs, ",")
-			if _, err := tx.Exec(ctx, `DELETE FROM event_attrs WHERE seq IN (`+in+`)`); err != nil {
-				return err
+			pg := p.cfg.DB.Driver() == store.DriverPostgres
+			// The sequence numbers are integers we just read: safe to
+			// inline. An event's index entries are found by recomputing
+			// their keys from its row.
+			if len(indexed) > 0 {
+				if _, err := tx.Exec(ctx, `DELETE FROM event_index WHERE (scope, attr, value, event_time_ms, seq) IN (`+
+					entriesSQL(pg, `e.seq IN (`+strings.Join(indexed, ",")+`)`)+`)`); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM events WHERE seq IN (`+in+`)`); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM events WHERE seq IN (`+strings.Join(seqs, ",")+`)`); err != nil {
 				return err
 			}
 			n = len(seqs)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,61 +13,100 @@ import (
 	"lextrail/internal/store"
 )
 
-// Insert stores events in tx (a write transaction on db), taking their sequence numbers from the
-// counter. Call it as late as possible in a transaction: on PostgreSQL the
-// counter row stays locked until commit, which is what makes sequence
-// order equal commit order.
+// Insert stores events in tx (a write transaction on db), taking their
+// sequence numbers from the counter. Call it as late as possible in a
+// transaction: on PostgreSQL the counter row stays locked until commit,
+// which is what makes sequence order equal commit order.
 //
-// On PostgreSQL, and on SQLite for batches larger than perRowMax (bulk
-// loads), Insert runs three statements however many events there are
-// (counter, events, event attributes), each with a single parameter: the
-// rows as one JSON array of arrays, expanded in SQL by json_each (SQLite)
-// or json_array_elements (PostgreSQL). That saves PostgreSQL a round trip
-// per row and avoids the $N-per-value statements whose binding grows
+// Each event is one events row; its lookup index entries are added later
+// (index.go), except that Insert indexes the tail inline when it has grown
+// past maxTail.
+//
+// On PostgreSQL Insert runs one statement however many events there are
+// (counter and events, see insertEventsNumberedPG), on SQLite for batches
+// larger than perRowMax (bulk loads) two (counter, events); the rows go
+// as a single parameter: one JSON array of arrays, expanded in SQL by json_each (SQLite) or
+// json_array_elements (PostgreSQL). That saves PostgreSQL a round trip per
+// row and avoids the $N-per-value statements whose binding grows
 // quadratically in modernc.org/sqlite. Smaller SQLite batches (a mutating
 // call's one event, the group committer's batches) use single-row
-// statements, which need no statement journal (see perRowMax).
+// statements, which need no statement journal (see perRowMax), and take
+// their numbers without a query: on SQLite seq is the rowid, the first
+// row's number comes from the counter inside its INSERT and back as the
+// statement's last insert ID, and the counter is set after the rows (the
+// single SQLite writer needs no lock; a RETURNING query costs several
+// times an Exec through database/sql).
 func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	var last int64
-	if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n + $1 WHERE id = 1 RETURNING n`, int64(len(evs))).Scan(&last); err != nil {
-		return fmt.Errorf("audit: sequence: %w", err)
-	}
-	first := last - int64(len(evs)) + 1
-	for i, ev := range evs {
-		ev.Seq = first + int64(i)
-	}
 	pg := db.Driver() == store.DriverPostgres
-	if !pg && len(evs) <= perRowMax {
-		for _, ev := range evs {
-			if err := insertOne(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	bp := payloadPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 1<<20 {
 			payloadPool.Put(bp)
 		}
 	}()
-	b := appendEventRows((*bp)[:0], evs)
-	*bp = b
-	if _, err := tx.Exec(ctx, insertEventsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
-		return fmt.Errorf("audit: insert events: %w", err)
-	}
-	b, n := appendAttrRows(b[:0], evs)
-	*bp = b
-	if n > 0 {
-		if _, err := tx.Exec(ctx, insertAttrsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
-			return fmt.Errorf("audit: insert event attributes: %w", err)
+	var first, last int64
+	if !pg && len(evs) <= perRowMax {
+		for i, ev := range evs {
+			seq := any(nil) // the first: counter + 1, in SQL
+			if i > 0 {
+				seq = first + int64(i)
+			}
+			res, err := insertOne(ctx, tx, ev, seq, bp)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				if first, err = res.LastInsertId(); err != nil {
+					return fmt.Errorf("audit: sequence: %w", err)
+				}
+			}
+			ev.Seq = first + int64(i)
 		}
+		last = first + int64(len(evs)) - 1
+		if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = $1 WHERE id = 1`, last); err != nil {
+			return fmt.Errorf("audit: sequence: %w", err)
+		}
+	} else if pg {
+		// One statement takes the numbers and inserts the rows (their seq
+		// element unused): the counter row lock, held to commit, is taken
+		// one round trip later than with a statement each.
+		for _, ev := range evs {
+			ev.Seq = 0
+		}
+		b := appendEventRows((*bp)[:0], evs)
+		*bp = b
+		if err := tx.QueryRow(ctx, insertEventsNumberedPG, unsafe.String(unsafe.SliceData(b), len(b)), int64(len(evs))).Scan(&last); err != nil {
+			return fmt.Errorf("audit: insert events: %w", err)
+		}
+		first = last - int64(len(evs)) + 1
+		for i, ev := range evs {
+			ev.Seq = first + int64(i)
+		}
+	} else {
+		if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n + $1 WHERE id = 1 RETURNING n`, int64(len(evs))).Scan(&last); err != nil {
+			return fmt.Errorf("audit: sequence: %w", err)
+		}
+		first = last - int64(len(evs)) + 1
+		for i, ev := range evs {
+			ev.Seq = first + int64(i)
+		}
+		b := appendEventRows((*bp)[:0], evs)
+		*bp = b
+		if _, err := tx.Exec(ctx, insertEventsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
+			return fmt.Errorf("audit: insert events: %w", err)
+		}
+	}
+	if inlineIndexing && (first-1)/tailCheckEvery != last/tailCheckEvery {
+		return indexIfBehind(ctx, db, tx, last)
 	}
 	return nil
 }
+
+// inlineIndexing is off only while tests bulk-load histories.
+var inlineIndexing = true
 
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
@@ -104,59 +144,61 @@ func appendEventRows(b []byte, evs []*Event) []byte {
 		b = appendString(b, ev.AccessKeyID)
 		b = append(b, ',')
 		b = appendString(b, unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record)))
+		b = append(b, ',')
+		var rb [512]byte
+		if r, ok := resourcesColumn(rb[:0], ev); ok {
+			b = appendString(b, unsafe.String(unsafe.SliceData(r), len(r)))
+		} else {
+			b = append(b, "null"...)
+		}
 		b = append(b, ']')
 	}
 	return append(b, ']')
 }
 
-// appendAttrRows appends the multi-valued lookup attributes of the
-// management events in evs (one row per distinct attribute and value) as a
-// JSON array of [account, region, attr, value, time, seq] rows, and
-// returns how many rows it wrote.
-func appendAttrRows(b []byte, evs []*Event) ([]byte, int) {
+// resourcesColumn is appendResources for management events; data events
+// are never looked up and have no resources column.
+func resourcesColumn(b []byte, ev *Event) ([]byte, bool) {
+	if ev.Category != CategoryManagement {
+		return b, false
+	}
+	return appendResources(b, ev)
+}
+
+// appendResources appends the resources column of ev: its multi-valued
+// lookup attributes (each resource's type, ARN and short name, each
+// distinct pair once) as a JSON array of strings, each an attribute code
+// followed by the value (a flat array: SQLite's json_each returns its
+// elements without parsing them again). It reports false, appending
+// nothing, when ev has none.
+func appendResources(b []byte, ev *Event) ([]byte, bool) {
+	var seenBuf [6][2]string
+	seen := seenBuf[:0]
 	n := 0
-	b = append(b, '[')
-	var seen [][2]string
-	for _, ev := range evs {
-		if ev.Category != CategoryManagement {
-			continue
-		}
-		seen = seen[:0]
-		add := func(attr, value string) {
-			if value == "" {
-				return
+	for _, r := range ev.Resources {
+		for _, kv := range [3][2]string{{codeResourceType, r.Type}, {codeResourceName, r.ARN}, {codeResourceName, ResourceName(r.ARN)}} {
+			if kv[1] == "" || slices.Contains(seen, kv) {
+				continue
 			}
-			for _, s := range seen {
-				if s[0] == attr && s[1] == value {
-					return
-				}
-			}
-			seen = append(seen, [2]string{attr, value})
-			if n > 0 {
+			seen = append(seen, kv)
+			if n == 0 {
+				b = append(b, '[')
+			} else {
 				b = append(b, ',')
 			}
 			n++
-			b = append(b, '[')
-			b = appendString(b, ev.AccountID)
-			b = append(b, ',')
-			b = appendString(b, ev.Region)
-			b = append(b, ',')
-			b = appendString(b, attr)
-			b = append(b, ',')
-			b = appendString(b, value)
-			b = append(b, ',')
-			b = strconv.AppendInt(b, ev.TimeMs, 10)
-			b = append(b, ',')
-			b = strconv.AppendInt(b, ev.Seq, 10)
-			b = append(b, ']')
-		}
-		for _, r := range ev.Resources {
-			add(AttrResourceType, r.Type)
-			add(AttrResourceName, r.ARN)
-			add(AttrResourceName, ResourceName(r.ARN))
+			// "<code><value>": the value encoded, then the one-byte code
+			// slid in after its opening quote.
+			p := len(b)
+			b = append(appendString(b, kv[1]), 0)
+			copy(b[p+2:], b[p+1:len(b)-1])
+			b[p+1] = kv[0][0]
 		}
 	}
-	return append(b, ']'), n
+	if n == 0 {
+		return b, false
+	}
+	return append(b, ']'), true
 }
 
 // ResourceName is the short name LookupEvents shows for a resource ARN:
@@ -180,10 +222,7 @@ func jsonRows(pg bool) string {
 	return ` FROM json_each($1) AS j`
 }
 
-var (
-	insertEventsSQLs = [2]string{buildInsertEvents(false), buildInsertEvents(true)}
-	insertAttrsSQLs  = [2]string{buildInsertAttrs(false), buildInsertAttrs(true)}
-)
+var insertEventsSQLs = [2]string{buildInsertEvents(false), buildInsertEvents(true)}
 
 func dialect(pg bool) int {
 	if pg {
@@ -193,17 +232,19 @@ func dialect(pg bool) int {
 }
 
 func insertEventsSQL(pg bool) string { return insertEventsSQLs[dialect(pg)] }
-func insertAttrsSQL(pg bool) string  { return insertAttrsSQLs[dialect(pg)] }
+
+// insertEventsNumberedPG advances the counter by $2 and inserts the $2
+// rows of the JSON array $1 numbered after its old value, in array order,
+// returning the new value (PostgreSQL runs a data-modifying WITH once,
+// whether the main query reads it or not).
+const insertEventsNumberedPG = `WITH c AS (UPDATE audit_counter SET n = n + $2 WHERE id = 1 RETURNING n), ` +
+	`ins AS (INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
+	`c.n - $2 + j.ord, value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13` +
+	` FROM c, json_array_elements($1::json) WITH ORDINALITY AS j(value, ord)) SELECT n FROM c`
 
 func buildInsertEvents(pg bool) string {
-	return insertVerb(pg) + ` INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) SELECT ` +
-		`CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12` +
-		jsonRows(pg)
-}
-
-func buildInsertAttrs(pg bool) string {
-	return insertVerb(pg) + ` INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) SELECT ` +
-		`value ->> 0, value ->> 1, value ->> 2, value ->> 3, CAST(value ->> 4 AS BIGINT), CAST(value ->> 5 AS BIGINT)` +
+	return insertVerb(pg) + ` INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
+		`CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13` +
 		jsonRows(pg)
 }
 
@@ -230,60 +271,23 @@ func insertVerb(pg bool) string {
 // through it either; only bulk loads gain from one statement.
 const perRowMax = 64
 
-// insertOne inserts ev on SQLite with a single-row INSERT ... VALUES.
-func insertOne(ctx context.Context, tx *store.Tx, ev *Event) error {
-	if _, err := tx.Exec(ctx, insertOneSQL, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs,
+// insertOne inserts ev on SQLite with a single-row INSERT ... VALUES:
+// with sequence number seq, or nil for the counter's next; bp is scratch
+// space for its resources column.
+func insertOne(ctx context.Context, tx *store.Tx, ev *Event, seq any, bp *[]byte) (sql.Result, error) {
+	var res any // NULL
+	if r, ok := resourcesColumn((*bp)[:0], ev); ok {
+		*bp = r
+		res = unsafe.String(unsafe.SliceData(r), len(r))
+	}
+	result, err := tx.Exec(ctx, insertOneSQL, seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs,
 		ev.Category, readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username,
-		ev.AccessKeyID, unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record))); err != nil {
-		return fmt.Errorf("audit: insert event: %w", err)
+		ev.AccessKeyID, res, unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record)))
+	if err != nil {
+		return nil, fmt.Errorf("audit: insert event: %w", err)
 	}
-	if ev.Category != CategoryManagement {
-		return nil
-	}
-	// Its attribute rows (a resource's type, ARN and name: three rows, in
-	// one statement; a statement journal for three pages stays in memory).
-	var args [3 * 6 * 2]any
-	a := args[:0]
-	var seenBuf [6][2]string
-	seen := seenBuf[:0]
-	for _, r := range ev.Resources {
-		for _, kv := range [3][2]string{{AttrResourceType, r.Type}, {AttrResourceName, r.ARN}, {AttrResourceName, ResourceName(r.ARN)}} {
-			if kv[1] == "" || slices.Contains(seen, kv) {
-				continue
-			}
-			seen = append(seen, kv)
-			a = append(a, ev.AccountID, ev.Region, kv[0], kv[1], ev.TimeMs, ev.Seq)
-		}
-	}
-	for start := 0; start < len(a); start += attrChunk * 6 {
-		chunk := a[start:min(start+attrChunk*6, len(a))]
-		if _, err := tx.Exec(ctx, attrValuesSQL(len(chunk)/6), chunk...); err != nil {
-			return fmt.Errorf("audit: insert event attributes: %w", err)
-		}
-	}
-	return nil
+	return result, nil
 }
 
-// attrChunk is how many attribute rows one VALUES statement carries.
-const attrChunk = 6
-
-var attrValuesSQLs = func() (s [attrChunk + 1]string) {
-	for n := 1; n <= attrChunk; n++ {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO event_attrs (account_id, region, attr, value, event_time_ms, seq) VALUES `)
-		for r := 0; r < n; r++ {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", r*6+1, r*6+2, r*6+3, r*6+4, r*6+5, r*6+6)
-		}
-		s[n] = b.String()
-	}
-	return s
-}()
-
-func attrValuesSQL(n int) string { return attrValuesSQLs[n] }
-
-const (
-	insertOneSQL = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
-)
+const insertOneSQL = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, resources, record) ` +
+	`VALUES (COALESCE($1, (SELECT n FROM audit_counter WHERE id = 1) + 1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`

@@ -189,19 +189,38 @@ func TestRetentionPurge(t *testing.T) {
 	if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
 		t.Fatal(err)
 	}
+	// Index the first 10 only: the purge meets indexed events and, from
+	// hour 10 on, events of the tail.
+	if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 10); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var perEvent int
+	db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_index`).Scan(&perEvent) })
+	perEvent /= 10
+	if perEvent != 9 { // i, n, r, u, s, k, t, m (ARN), m (name)
+		t.Fatalf("%d index entries per event, want 9", perEvent)
+	}
 	now := base.Add(24*time.Hour + 30*time.Minute)
 	p := NewPurger(RetentionConfig{DB: db, Retention: 12 * time.Hour, BatchSize: 4, Now: func() time.Time { return now }})
 	n, err := p.PurgeOnce(bg)
 	if err != nil || n != 13 { // hours 0..12 are older than now-12h (12:30)
 		t.Fatalf("purged %d, %v; want 13", n, err)
 	}
-	var events, attrs int
-	db.Read(bg, func(tx *store.Tx) error {
-		tx.QueryRow(bg, `SELECT COUNT(*) FROM events`).Scan(&events)
-		return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_attrs`).Scan(&attrs)
-	})
-	if events != 12 || attrs != 12*3 {
-		t.Errorf("left %d events, %d attribute rows", events, attrs)
+	count := func() (events, entries int) {
+		db.Read(bg, func(tx *store.Tx) error {
+			tx.QueryRow(bg, `SELECT COUNT(*) FROM events`).Scan(&events)
+			return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_index`).Scan(&entries)
+		})
+		return
+	}
+	if events, entries := count(); events != 12 || entries != 0 {
+		t.Errorf("left %d events, %d index entries; want 12, 0", events, entries)
+	}
+	if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if events, entries := count(); events != 12 || entries != 12*perEvent {
+		t.Errorf("after indexing the rest: %d events, %d index entries; want 12, %d", events, entries, 12*perEvent)
 	}
 	if n, _ := p.PurgeOnce(bg); n != 0 {
 		t.Errorf("second pass purged %d", n)
@@ -217,9 +236,8 @@ func TestRetentionPurge(t *testing.T) {
 	tick <- now // the first pass ran before waiting on the tick
 	cancel()
 	<-stopped
-	db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM events`).Scan(&events) })
-	if events != 0 {
-		t.Errorf("worker left %d events", events)
+	if events, entries := count(); events != 0 || entries != 0 {
+		t.Errorf("worker left %d events, %d index entries", events, entries)
 	}
 }
 
@@ -252,9 +270,10 @@ func TestGroupCommitter(t *testing.T) {
 	}
 }
 
-// TestInsertAttrRows: one row per distinct (attribute, value) of an event,
-// through the single-event and the batched statements alike.
-func TestInsertAttrRows(t *testing.T) {
+// TestInsertResources: an event's resources column holds each distinct
+// (attribute, value) once, through the single-event and the batched
+// statements alike, and indexing turns each into one entry.
+func TestInsertResources(t *testing.T) {
 	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -267,20 +286,45 @@ func TestInsertAttrRows(t *testing.T) {
 				ev.Resources = append(ev.Resources, catalog.Resource{Type: "AWS::Things::Other", ARN: "arn:aws:things:eu-west-1:111122223333:other/t0"})
 				return ev
 			}
-			for _, evs := range [][]*Event{{mk()}, {mk(), mk()}} {
+			data := Build(call(fakeService(false), "PutThingData", principals()["root"]), &createThingInput{ThingName: "t"}, nil, nil, time.Unix(1767225600, 0))
+			for _, evs := range [][]*Event{{mk()}, {mk(), mk(), data}, make([]*Event, perRowMax+1)} {
+				for i := range evs {
+					if evs[i] == nil {
+						evs[i] = mk()
+					}
+				}
 				if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
 					t.Fatal(err)
 				}
 			}
-			var n int
-			if err := db.Read(bg, func(tx *store.Tx) error {
-				return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_attrs`).Scan(&n)
+			events := 3 + perRowMax + 1
+			want := `["tAWS::Things::Thing","marn:aws:things:eu-west-1:111122223333:thing/t0","mt0","marn:aws:things:eu-west-1:111122223333:thing/t1","mt1","tAWS::Things::Other","marn:aws:things:eu-west-1:111122223333:other/t0"]`
+			var n, withData int
+			if err := db.Write(bg, func(tx *store.Tx) error {
+				if _, err := IndexPending(bg, db, tx, 0); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(bg, `SELECT COUNT(*) FROM events WHERE resources = $1`, want).Scan(&n); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(bg, `SELECT COUNT(*) FROM events WHERE category = 'Data' AND resources IS NULL`).Scan(&withData); err != nil {
+					return err
+				}
+				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
-			// Per event: 2 types, 3 ARNs, names t0 and t1: 7 rows.
-			if n != 3*7 {
-				t.Fatalf("%d attribute rows, want %d", n, 3*7)
+			if n != events || withData != 1 {
+				t.Fatalf("%d events with the resources column %s, want %d; data event without one: %d", n, want, events, withData)
+			}
+			// Per event: 2 types, 3 ARNs, names t0 and t1: 7 entries.
+			if err := db.Read(bg, func(tx *store.Tx) error {
+				return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_index WHERE attr IN ('t', 'm')`).Scan(&n)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n != events*7 {
+				t.Fatalf("%d resource index entries, want %d", n, events*7)
 			}
 		})
 	}

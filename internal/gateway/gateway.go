@@ -209,6 +209,10 @@ func (g *Gateway) serve(x *exchange) {
 	var resources []catalog.Resource
 	if x.op.Resources != nil {
 		resources = x.op.Resources(x.call, x.in)
+		// The record names the same resources (unless the handler sets
+		// its own): asking again would repeat the lookups some Resources
+		// funcs make (IAM reads the user's path), in the writer's turn.
+		x.call.Audit.Resources = resources
 	}
 	if err := g.cfg.Authorizer.Authorize(r.Context(), x.call, x.op.Action, resources); err != nil {
 		g.failCall(x, err)

@@ -137,6 +137,9 @@ type Config struct {
 	// ConvLogs holds Lex conversation logs' delivery options (its DB,
 	// clock and logger are the server's).
 	ConvLogs convlogs.Config
+	// Audit, when set, adjusts the audit Recorder's configuration (its
+	// indexer's delays and batches) before it is started.
+	Audit func(*audit.Config)
 }
 
 // TrailHooks let tests stand in for SNS and KMS and inject failures into
@@ -248,7 +251,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz = authz.New(authz.Config{CacheTTL: cfg.KeyCacheTTL, Now: cfg.Now})
 	s.IAM = iam.New(iam.Config{DB: db, Accounts: s.Accounts, Changed: s.Authz.Invalidate, Now: cfg.Now})
 	s.Authz.SetPolicies(s.IAM)
-	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	auditCfg := audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger}
+	if cfg.Audit != nil {
+		cfg.Audit(&auditCfg)
+	}
+	s.Audit = audit.New(auditCfg)
 	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Authorizer: s.Authz, Auditor: s.Audit, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
 

@@ -12,7 +12,10 @@ import (
 
 // Migrations are embedded SQL files named NNNN_description.sql, applied in
 // name order, each in its own transaction, recorded in schema_migrations.
-// Files are never edited once landed; a change is a new file. Ranges by area:
+// Files are never edited once landed; a change is a new file. A statement
+// preceded by a line "-- driver: sqlite" or "-- driver: postgres" runs on
+// that driver only (for what the portable dialect cannot say, such as
+// SQLite's WITHOUT ROWID or each driver's JSON aggregate). Ranges by area:
 // 0001-0099 core, 0100-0199 IAM/STS, 0200-0299 audit, 0300-0399 Lex models,
 // 0400-0499 S3, 0500-0599 SNS, 0600-0699 KMS, 0700-0799 trails,
 // 0800-0899 Lex runtime, 0900-0999 CloudWatch Logs, 1000-1099 conversation logs.
@@ -66,6 +69,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	for _, base := range Migrations() {
+		if db.migrateBefore != "" && base >= db.migrateBefore {
+			break
+		}
 		body, err := migrationFS.ReadFile("migrations/" + base)
 		if err != nil {
 			return err
@@ -79,7 +85,13 @@ func (db *DB) migrate(ctx context.Context) error {
 				return nil
 			}
 			for _, stmt := range splitStatements(string(body)) {
-				if _, err := tx.Exec(ctx, stmt); err != nil {
+				if stmt.driver != "" && stmt.driver != DriverSQLite && stmt.driver != DriverPostgres {
+					return fmt.Errorf("%s: unknown driver %q", base, stmt.driver)
+				}
+				if stmt.driver != "" && stmt.driver != db.driver {
+					continue
+				}
+				if _, err := tx.Exec(ctx, stmt.sql); err != nil {
 					return fmt.Errorf("%s: %w", base, err)
 				}
 			}
@@ -93,13 +105,24 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// statement is one statement of a migration; driver, if set, is the only
+// driver it runs on.
+type statement struct{ sql, driver string }
+
 // splitStatements splits a migration on semicolons at line ends. Migrations
 // keep to plain DDL, so no statement contains a semicolon inside a literal.
-func splitStatements(s string) []string {
-	var out []string
+// A comment line "-- driver: NAME" restricts the statement that follows
+// it to that driver.
+func splitStatements(s string) []statement {
+	var out []statement
 	var cur strings.Builder
+	driver := ""
 	for _, line := range strings.Split(s, "\n") {
 		trimmed := strings.TrimSpace(line)
+		if d, ok := strings.CutPrefix(trimmed, "-- driver:"); ok && cur.Len() == 0 {
+			driver = strings.TrimSpace(d)
+			continue
+		}
 		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
 			continue
 		}
@@ -107,12 +130,13 @@ func splitStatements(s string) []string {
 		cur.WriteByte('\n')
 		if strings.HasSuffix(trimmed, ";") {
 			stmt := strings.TrimSpace(cur.String())
-			out = append(out, strings.TrimSuffix(stmt, ";"))
+			out = append(out, statement{strings.TrimSuffix(stmt, ";"), driver})
 			cur.Reset()
+			driver = ""
 		}
 	}
 	if rest := strings.TrimSpace(cur.String()); rest != "" {
-		out = append(out, rest)
+		out = append(out, statement{rest, driver})
 	}
 	return out
 }

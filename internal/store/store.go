@@ -38,6 +38,10 @@ type Config struct {
 	BusyTimeout time.Duration
 	// MaxReadConns caps the read pool. Default 8 for SQLite, 16 for PostgreSQL.
 	MaxReadConns int
+	// MigrationsBefore, for tests of a migration, applies only the
+	// migrations whose names sort before it (the schema as it was before
+	// that migration landed). Default: all.
+	MigrationsBefore string
 }
 
 // DB is an open database with its schema migrated.
@@ -48,6 +52,8 @@ type DB struct {
 	// SQLite only: the group committer that runs write transactions
 	// (batch.go).
 	batch *batcher
+	// migrateBefore is Config.MigrationsBefore.
+	migrateBefore string
 }
 
 // Open opens the database named by cfg.URL and applies pending migrations.
@@ -66,6 +72,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.migrateBefore = cfg.MigrationsBefore
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

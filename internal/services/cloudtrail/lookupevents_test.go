@@ -280,7 +280,7 @@ func TestGoldenEndToEnd(t *testing.T) {
 }
 
 // scanSecrets fails if any stored event (its whole row: record and
-// lookup columns, and its attribute rows) contains one of the secrets, or
+// lookup columns, and its lookup index entries) contains one of the secrets, or
 // if the events that handled them (CreateUser, CreateAccessKey,
 // AssumeRole) are not among the scanned ones.
 func scanSecrets(t *testing.T, e *testenv.Env, secrets ...string) {
@@ -320,7 +320,10 @@ func scanSecrets(t *testing.T, e *testenv.Env, secrets ...string) {
 		if err := scan(tx, `SELECT event_name, e.* FROM events e`, true); err != nil {
 			return err
 		}
-		return scan(tx, `SELECT * FROM event_attrs`, false)
+		if err := scan(tx, `SELECT * FROM event_index`, false); err != nil {
+			return err
+		}
+		return scan(tx, `SELECT * FROM audit_scopes`, false)
 	})
 	if err != nil {
 		t.Fatalf("scanning events: %v", err)

@@ -128,6 +128,18 @@ func insertResource(ctx context.Context, tx *store.Tx, sc scope, r *resource) er
 	if store.IsUniqueViolation(err) {
 		return conflict("Another operation created %s %s at the same time. Try your request again.", r.Kind, r.Name)
 	}
+	if err != nil || r.VersionNum != 0 {
+		return err
+	}
+	return bumpNames(ctx, tx, sc, r.Kind)
+}
+
+// bumpNames advances the generation of the $LATEST names of kind
+// (migration 0360): call it in every transaction that creates or deletes
+// a $LATEST row.
+func bumpNames(ctx context.Context, tx *store.Tx, sc scope, kind string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO lex_name_gens (account_id, region, kind, gen) VALUES ($1,$2,$3,1)
+		ON CONFLICT (account_id, region, kind) DO UPDATE SET gen = lex_name_gens.gen + 1`, sc.acct, sc.region, kind)
 	return err
 }
 
@@ -224,9 +236,14 @@ func deleteVersionRow(ctx context.Context, tx *store.Tx, sc scope, kind, name, v
 		sc.acct, sc.region, kind, name, version); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM lex_refs WHERE account_id=$1 AND region=$2 AND from_kind=$3 AND from_name=$4 AND from_version=$5`,
-		sc.acct, sc.region, kind, name, version)
-	return err
+	if _, err := tx.Exec(ctx, `DELETE FROM lex_refs WHERE account_id=$1 AND region=$2 AND from_kind=$3 AND from_name=$4 AND from_version=$5`,
+		sc.acct, sc.region, kind, name, version); err != nil {
+		return err
+	}
+	if version == latest {
+		return bumpNames(ctx, tx, sc, kind)
+	}
+	return nil
 }
 
 // deleteAll removes every version of a resource, its edges and its
@@ -241,7 +258,7 @@ func deleteAll(ctx context.Context, tx *store.Tx, sc scope, kind, name string) e
 			return err
 		}
 	}
-	return nil
+	return bumpNames(ctx, tx, sc, kind)
 }
 
 // newChecksum is an opaque checksum (the real service uses a UUID).

@@ -2,7 +2,9 @@ package lexmodels
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 
 	"lextrail/internal/catalog"
 	"lextrail/internal/protocol"
@@ -42,8 +44,10 @@ func metadata(r *resource) Metadata {
 	return m
 }
 
-// listLatest pages the $LATEST rows of kind by name.
-func listLatest(ctx context.Context, tx *store.Tx, sc scope, kind string, in *ListInput) ([]Metadata, *string, error) {
+// listLatest pages the $LATEST rows of kind by name. With nameContains
+// on SQLite the names come from the cache (names.go), else from the
+// listing index, which covers an item (migration 0360).
+func (s *Service) listLatest(ctx context.Context, tx *store.Tx, sc scope, kind string, in *ListInput) ([]Metadata, *string, error) {
 	var ck checker
 	if in.NameContains != nil {
 		max := 100
@@ -63,13 +67,27 @@ func listLatest(ctx context.Context, tx *store.Tx, sc scope, kind string, in *Li
 	if err != nil {
 		return nil, nil, err
 	}
-	q := `SELECT ` + resourceCols + ` FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name > $4`
+	const cols = `name, description, status, created_ms, updated_ms FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0`
+	q := `SELECT ` + cols + ` AND name > $4`
 	args := []any{sc.acct, sc.region, kind, after}
-	if in.NameContains != nil {
-		// name_lower is part of lex_resources_list (migration 0350): the
-		// engine walks that index in name order, tests each entry's
-		// name_lower and fetches a table row only for matches (SQLite
-		// defers the row seek; PostgreSQL can use an index-only scan).
+	switch {
+	case in.NameContains != nil && s.names != nil:
+		l, err := s.names.names(ctx, tx, sc, kind)
+		if err != nil {
+			return nil, nil, err
+		}
+		names := l.match(after, strings.ToLower(*in.NameContains), limit+1)
+		if len(names) == 0 {
+			return []Metadata{}, nil, nil
+		}
+		// The matches' items, by the listing index.
+		q = `SELECT ` + cols + ` AND name IN (SELECT value FROM json_each($4))`
+		b, _ := json.Marshal(names)
+		args[3] = string(b)
+	case in.NameContains != nil:
+		// name_lower is in the listing index: the engine walks it in name
+		// order and tests each entry's name_lower (PostgreSQL can use an
+		// index-only scan).
 		q += ` AND name_lower LIKE $5 ESCAPE '\'`
 		args = append(args, likePattern(*in.NameContains))
 	}
@@ -82,15 +100,18 @@ func listLatest(ctx context.Context, tx *store.Tx, sc scope, kind string, in *Li
 	out := []Metadata{}
 	var next *string
 	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
+		var r resource
+		var c, u int64
+		if err := rows.Scan(&r.Name, &r.Description, &r.Status, &c, &u); err != nil {
 			return nil, nil, err
 		}
 		if len(out) == limit {
 			next = encodeToken(out[limit-1].Name)
 			break
 		}
-		out = append(out, metadata(r))
+		r.Kind, r.Version = kind, latest
+		r.Created, r.Updated = store.FromMillis(c), store.FromMillis(u)
+		out = append(out, metadata(&r))
 	}
 	return out, next, rows.Err()
 }
@@ -171,7 +192,7 @@ type GetSlotTypesOutput struct {
 }
 
 func (s *Service) getBots(ctx context.Context, c *catalog.Call, in *ListInput) (*GetBotsOutput, error) {
-	l, next, err := listLatest(ctx, c.Tx, scopeOf(c), kindBot, in)
+	l, next, err := s.listLatest(ctx, c.Tx, scopeOf(c), kindBot, in)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +200,7 @@ func (s *Service) getBots(ctx context.Context, c *catalog.Call, in *ListInput) (
 }
 
 func (s *Service) getIntents(ctx context.Context, c *catalog.Call, in *ListInput) (*GetIntentsOutput, error) {
-	l, next, err := listLatest(ctx, c.Tx, scopeOf(c), kindIntent, in)
+	l, next, err := s.listLatest(ctx, c.Tx, scopeOf(c), kindIntent, in)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +208,7 @@ func (s *Service) getIntents(ctx context.Context, c *catalog.Call, in *ListInput
 }
 
 func (s *Service) getSlotTypes(ctx context.Context, c *catalog.Call, in *ListInput) (*GetSlotTypesOutput, error) {
-	l, next, err := listLatest(ctx, c.Tx, scopeOf(c), kindSlotType, in)
+	l, next, err := s.listLatest(ctx, c.Tx, scopeOf(c), kindSlotType, in)
 	if err != nil {
 		return nil, err
 	}

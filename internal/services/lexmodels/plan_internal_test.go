@@ -10,9 +10,9 @@ import (
 
 // TestQueryPlans pins SQLite's plans for the statements that must seek
 // (not scan) as an account grows: the case-insensitive name check of every
-// Put seeks lex_resources_lower; a nameContains listing walks
-// lex_resources_list in name order (no sort) and reads name_lower from it;
-// version lookups seek the resource's own rows.
+// Put seeks lex_resources_lower; listings read the covering
+// lex_resources_list in name order (no sort); version lookups seek the
+// resource's own rows.
 func TestQueryPlans(t *testing.T) {
 	db := openTestDB(t, TestDrivers[0])
 	ctx := context.Background()
@@ -23,8 +23,17 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{`SELECT name FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND name_lower=$4 AND name<>$5 LIMIT 1`,
 			[]any{"1", "r", "bot", "x", "y"}, "USING COVERING INDEX lex_resources_lower (account_id=? AND region=? AND kind=? AND name_lower=?"},
-		{`SELECT ` + resourceCols + ` FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name > $4 AND name_lower LIKE $5 ESCAPE '\' ORDER BY name LIMIT 51`,
-			[]any{"1", "r", "bot", "", "%zz%"}, "USING INDEX lex_resources_list (account_id=? AND region=? AND kind=? AND version_num=? AND name>?)"},
+		// Listings read the covering listing index only (migration 0360):
+		// a page, the nameContains filter's scan (PostgreSQL's path) and
+		// the cached matches' items (SQLite's).
+		{`SELECT name, description, status, created_ms, updated_ms FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name > $4 ORDER BY name LIMIT 51`,
+			[]any{"1", "r", "bot", ""}, "USING COVERING INDEX lex_resources_list (account_id=? AND region=? AND kind=? AND version_num=? AND name>?)"},
+		{`SELECT name, description, status, created_ms, updated_ms FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name > $4 AND name_lower LIKE $5 ESCAPE '\' ORDER BY name LIMIT 51`,
+			[]any{"1", "r", "bot", "", "%zz%"}, "USING COVERING INDEX lex_resources_list (account_id=? AND region=? AND kind=? AND version_num=? AND name>?)"},
+		{`SELECT name, description, status, created_ms, updated_ms FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name IN (SELECT value FROM json_each($4)) ORDER BY name LIMIT 51`,
+			[]any{"1", "r", "bot", `["a","b"]`}, "USING COVERING INDEX lex_resources_list (account_id=? AND region=? AND kind=? AND version_num=? AND name=?)"},
+		{`SELECT name, name_lower FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 ORDER BY name`,
+			[]any{"1", "r", "bot"}, "USING COVERING INDEX lex_resources_list (account_id=? AND region=? AND kind=? AND version_num=?)"},
 		// Version lookups seek the resource's own rows by number.
 		{`SELECT ` + resourceCols + ` FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND name=$4 AND version_num>0 ORDER BY version_num DESC LIMIT 1`,
 			[]any{"1", "r", "bot", "x"}, "INDEX lex_resources_versions (account_id=? AND region=? AND kind=? AND name=? AND version_num>?)"},

@@ -78,6 +78,7 @@ type Service struct {
 	log    *slog.Logger
 	wakeCh chan struct{}
 	keys   *urlSigner
+	names  *nameCache // nil on PostgreSQL (names.go)
 }
 
 // New returns the service.
@@ -97,7 +98,11 @@ func New(cfg Config) *Service {
 	if cfg.ExportURLTTL <= 0 {
 		cfg.ExportURLTTL = 10 * time.Minute
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, wakeCh: make(chan struct{}, 1), keys: newURLSigner(cfg.DB)}
+	s := &Service{cfg: cfg, log: cfg.Logger, wakeCh: make(chan struct{}, 1), keys: newURLSigner(cfg.DB)}
+	if cfg.DB != nil && cfg.DB.Driver() == store.DriverSQLite {
+		s.names = newNameCache()
+	}
+	return s
 }
 
 // wake nudges the local worker (after a commit that queued work).
