@@ -2,19 +2,32 @@ package lexruntime
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
+
+// errStale fails a turn served from the session cache whose session row
+// or bot version changed since it was cached.
+var errStale = errors.New("lexruntime: cached session is stale")
 
 // turnWrite is one turn's commit: the session CAS and, maybe, its
 // utterance statistic.
 type turnWrite struct {
-	k     sessionKey
-	sess  *session
-	prev  int64
-	now   time.Time
+	k    sessionKey
+	sess *session
+	// prev is the row as read (Turn -1: none); cont: the turn continues
+	// its session.
+	prev *session
+	cont bool
+	// cached is set for a turn served from the session cache: the bot
+	// version must still resolve to this status and model, else the turn
+	// fails with errStale (and is run again from a fresh read).
+	cached *lexmodels.RuntimeBot
+	now    time.Time
 	utter *utteranceRecord
 	// rec is the TurnRecorder's prepared write (nil: none).
 	rec  TurnWrite
@@ -111,12 +124,25 @@ func (c *committer) write(batch []*turnWrite) {
 // apply runs one turn's statements; a lost CAS sets w.err (409) without
 // failing the transaction.
 func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error {
-	ok, err := c.st.saveSession(ctx, tx, w.k, w.sess, w.prev, w.now)
+	if cb := w.cached; cb != nil {
+		rb, err := c.st.models.Resolve(ctx, tx, w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if err != nil || rb.Status != cb.Status || rb.ModelID != cb.ModelID {
+			w.err = errStale
+			return nil
+		}
+	}
+	ok, err := c.st.saveSession(ctx, tx, w.k, w.sess, w.prev, w.cont, w.now)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		w.err = conflict()
+		if w.cached != nil {
+			w.err = errStale
+		}
 		return nil
 	}
 	if u := w.utter; u != nil {
