@@ -28,7 +28,7 @@ type turnWrite struct {
 	// fails with errStale (and is run again from a fresh read).
 	cached *lexmodels.RuntimeBot
 	now    time.Time
-	utter *utteranceRecord
+	utter  *utteranceRecord
 	// rec is the TurnRecorder's prepared write (nil: none).
 	rec  TurnWrite
 	err  error

@@ -80,12 +80,12 @@ type Config struct {
 
 // Service is the Lex runtime service.
 type Service struct {
-	cfg     Config
-	log     *slog.Logger
-	engine  *dialog.Engine
-	models  *modelCache
-	locks   *sessionLocks
-	limits  *limiter
+	cfg      Config
+	log      *slog.Logger
+	engine   *dialog.Engine
+	models   *modelCache
+	locks    *sessionLocks
+	limits   *limiter
 	st       *statements
 	commits  *committer
 	sessions *sessionCache
@@ -126,11 +126,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
-		engine:  dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
-		models:  newModelCache(cfg.ModelCacheSize),
-		locks:   newSessionLocks(),
-		limits:  newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
-		st:      st,
+		engine:   dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
+		models:   newModelCache(cfg.ModelCacheSize),
+		locks:    newSessionLocks(),
+		limits:   newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
+		st:       st,
 		commits:  newCommitter(cfg.DB, st, cfg.Recorder),
 		sessions: newSessionCache(cfg.SessionCacheSize),
 	}, nil
