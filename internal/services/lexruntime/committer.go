@@ -65,7 +65,7 @@ func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
 func (c *committer) commit(ctx context.Context, w *turnWrite) error {
 	if !c.group {
 		return c.db.Write(ctx, func(tx *store.Tx) error {
-			if err := c.apply(ctx, tx, w); err != nil {
+			if err := c.apply(ctx, tx, w, nil); err != nil {
 				return err
 			}
 			if w.err != nil {
@@ -105,9 +105,10 @@ func (c *committer) loop() {
 // write commits a batch in one transaction.
 func (c *committer) write(batch []*turnWrite) {
 	err := c.db.Write(context.Background(), func(tx *store.Tx) error {
+		var seen resolved
 		for _, w := range batch {
 			w.err = nil
-			if err := c.apply(context.Background(), tx, w); err != nil {
+			if err := c.apply(context.Background(), tx, w, &seen); err != nil {
 				return err
 			}
 		}
@@ -121,11 +122,38 @@ func (c *committer) write(batch []*turnWrite) {
 	}
 }
 
-// apply runs one turn's statements; a lost CAS sets w.err (409) without
-// failing the transaction.
-func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error {
+// resolved memoizes, within one transaction, what the bot versions of
+// cached turns resolve to (the turns of a batch mostly talk to one bot).
+type resolved map[resolveKey]resolution
+
+type resolveKey struct{ acct, region, bot, alias, version string }
+
+type resolution struct {
+	rb  *lexmodels.RuntimeBot
+	err error
+}
+
+// apply runs one turn's statements; a lost CAS sets w.err (409, or
+// errStale for a turn served from the session cache) without failing the
+// transaction. seen (may be nil) memoizes the bot versions resolved in tx.
+func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite, seen *resolved) error {
 	if cb := w.cached; cb != nil {
-		rb, err := c.st.models.Resolve(ctx, tx, w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version)
+		rk := resolveKey{w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version}
+		var r resolution
+		var ok bool
+		if seen != nil && *seen != nil {
+			r, ok = (*seen)[rk]
+		}
+		if !ok {
+			r.rb, r.err = c.st.models.Resolve(ctx, tx, w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version)
+			if seen != nil {
+				if *seen == nil {
+					*seen = resolved{}
+				}
+				(*seen)[rk] = r
+			}
+		}
+		rb, err := r.rb, r.err
 		if err != nil && !isNotFound(err) {
 			return err
 		}
