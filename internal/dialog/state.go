@@ -262,8 +262,13 @@ func cloneSlots(m map[string]*string) map[string]*string {
 		return nil
 	}
 	c := make(map[string]*string, len(m))
+	vals := make([]string, 0, len(m)) // one allocation for every value
 	for k, v := range m {
-		c[k] = clonePtr(v)
+		if v != nil {
+			vals = append(vals, *v)
+			v = &vals[len(vals)-1]
+		}
+		c[k] = v
 	}
 	return c
 }
