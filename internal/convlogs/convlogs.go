@@ -144,8 +144,6 @@ type Service struct {
 	wake chan struct{}
 	m    *metrics
 
-	insert, insertDest *store.Stmt
-
 	// parsed caches settings by their JSON (a session carries the
 	// settings it started with, so few distinct values are live), dests
 	// the destinations derived from them per alias version.
@@ -159,7 +157,7 @@ type Service struct {
 	sessions *sessionCache
 }
 
-// New returns the service; it prepares its statements.
+// New returns the service.
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -194,15 +192,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.SessionName == "" {
 		cfg.SessionName = "lex-conversation-logs"
 	}
-	ins, err := cfg.DB.Prepare(ctx, insertQuery)
-	if err != nil {
-		return nil, err
-	}
-	insDest, err := cfg.DB.Prepare(ctx, destQuery)
-	if err != nil {
-		return nil, err
-	}
-	s := &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), m: newMetrics(), insert: ins, insertDest: insDest,
+	s := &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), m: newMetrics(),
 		parsed: map[string]*settings{}, dests: map[aliasKey]*aliasDests{}}
 	s.sessions = newSessionCache(s)
 	return s, nil

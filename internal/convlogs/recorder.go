@@ -159,7 +159,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 			return nil
 		}
 		added = append(added, d.group)
-		_, err := tx.ExecStmt(ctx, s.insertDest, d.group, d.kind, d.account, d.region, d.bot, d.alias, d.role, d.source, d.dest, d.prefix, d.kms)
+		_, err := tx.Exec(ctx, destQuery, d.group, d.kind, d.account, d.region, d.bot, d.alias, d.role, d.source, d.dest, d.prefix, d.kms)
 		return err
 	}
 	for _, w := range ws {
@@ -211,7 +211,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 // that rows are appended at the right edge of the primary key.
 func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
 	id := fmt.Sprintf("%013d/%s/%s", p.turnMS, p.reqID, kind)
-	_, err := tx.ExecStmt(ctx, s.insert, id, kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
+	_, err := tx.Exec(ctx, insertQuery, id, kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
 	return err
 }
 

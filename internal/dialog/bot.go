@@ -165,7 +165,13 @@ type Bot struct {
 	// fallback or Kendra intents, which have no utterances).
 	classifiable map[string]bool
 	obfuscates   bool
+	hooked       bool
 }
+
+// HasCodeHooks reports whether any intent of the bot has a dialog or
+// fulfillment code hook: a turn of such a bot may call a Lambda function,
+// so it cannot be run twice without the function seeing it twice.
+func (b *Bot) HasCodeHooks() bool { return b.hooked }
 
 type botDef struct {
 	Locale                       string     `json:"locale"`
@@ -208,6 +214,7 @@ func NewBot(m *build.Model) (*Bot, error) {
 		in.Name, in.Version = ci.Name, ci.Version
 		b.Intents = append(b.Intents, in)
 		b.byName[in.Name] = in
+		b.hooked = b.hooked || in.hooked()
 		if p := in.ParentIntentSignature; p != "" {
 			b.byParent[p] = in
 		}

@@ -1,7 +1,6 @@
 package dialog
 
 import (
-	"encoding/json"
 	"math"
 	"time"
 )
@@ -177,12 +176,109 @@ func NewState(sessionID string) *State {
 	return &State{SessionID: sessionID, Attributes: map[string]string{}}
 }
 
-// Clone returns a deep copy (through JSON; states are small).
+// Clone returns a deep copy: nothing of the copy (maps, slices,
+// pointers) is shared with s, so either may be changed without the other
+// seeing it (TestCloneIsDeep checks every field).
 func (s *State) Clone() *State {
-	b, _ := json.Marshal(s)
-	c := &State{}
-	_ = json.Unmarshal(b, c)
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Attributes = cloneMap(s.Attributes)
+	if s.Contexts != nil {
+		c.Contexts = make([]Context, len(s.Contexts))
+		for i, x := range s.Contexts {
+			x.Parameters = cloneMap(x.Parameters)
+			x.TurnsLeft = clonePtr(x.TurnsLeft)
+			c.Contexts[i] = x
+		}
+	}
+	if in := s.Intent; in != nil {
+		ci := *in
+		ci.Slots = cloneSlots(in.Slots)
+		ci.Confidence = clonePtr(in.Confidence)
+		if in.Details != nil {
+			ci.Details = make(map[string]*SlotDetail, len(in.Details))
+			for k, d := range in.Details {
+				if d != nil {
+					cd := SlotDetail{OriginalValue: clonePtr(d.OriginalValue)}
+					if d.Resolutions != nil {
+						cd.Resolutions = append(make([]Resolution, 0, len(d.Resolutions)), d.Resolutions...)
+					}
+					d = &cd
+				}
+				ci.Details[k] = d
+			}
+		}
+		c.Intent = &ci
+	}
+	if a := s.Action; a != nil {
+		ca := *a
+		ca.Slots = cloneSlots(a.Slots)
+		ca.Message = clonePtr(a.Message)
+		c.Action = &ca
+	}
+	if s.Recent != nil {
+		c.Recent = make([]IntentSummary, len(s.Recent))
+		for i, r := range s.Recent {
+			r.Slots = cloneSlots(r.Slots)
+			c.Recent[i] = r
+		}
+	}
+	if f := s.FollowUp; f != nil {
+		cf := *f
+		cf.Slots = cloneSlots(f.Slots)
+		c.FollowUp = &cf
+	}
+	if rc := s.LastCard; rc != nil {
+		cc := *rc
+		if rc.GenericAttachments != nil {
+			cc.GenericAttachments = make([]GenericAttachment, len(rc.GenericAttachments))
+			for i, g := range rc.GenericAttachments {
+				if g.Buttons != nil {
+					g.Buttons = append(make([]Button, 0, len(g.Buttons)), g.Buttons...)
+				}
+				cc.GenericAttachments[i] = g
+			}
+		}
+		c.LastCard = &cc
+	}
+	return &c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
 	return c
+}
+
+func cloneSlots(m map[string]*string) map[string]*string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]*string, len(m))
+	vals := make([]string, 0, len(m)) // one allocation for every value
+	for k, v := range m {
+		if v != nil {
+			vals = append(vals, *v)
+			v = &vals[len(vals)-1]
+		}
+		c[k] = v
+	}
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // ActiveContexts returns the live contexts at now in wire form.

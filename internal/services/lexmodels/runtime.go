@@ -56,49 +56,31 @@ const resolveQuery = `SELECT a.bot_version, a.conversation_logs, r.status, r.fai
 	LEFT JOIN lex_resources r ON r.account_id=$1 AND r.region=$2 AND r.kind='bot' AND r.name=$3 AND r.version=COALESCE($5, a.bot_version, '$LATEST')`
 
 // RuntimeStatements are the runtime's per-turn statements into
-// lexmodels' tables, prepared once (store.Stmt).
-type RuntimeStatements struct{ resolve, record *store.Stmt }
+// lexmodels' tables. They run as plain queries: on SQLite every
+// connection keeps its statements compiled (internal/store), and pgx
+// caches them per connection.
+type RuntimeStatements struct{}
 
-// PrepareRuntime prepares them; call it outside any transaction.
+// PrepareRuntime returns the runtime's statements.
 func PrepareRuntime(ctx context.Context, db *store.DB) (*RuntimeStatements, error) {
-	var rs RuntimeStatements
-	var err error
-	if rs.resolve, err = db.Prepare(ctx, resolveQuery); err != nil {
-		return nil, err
-	}
-	if rs.record, err = db.Prepare(ctx, recordUtteranceQuery); err != nil {
-		return nil, err
-	}
-	return &rs, nil
+	return &RuntimeStatements{}, nil
 }
 
-// RecordUtterance is the package function RecordUtterance through the
-// prepared statement (rs may be nil).
+// RecordUtterance is the package function RecordUtterance (rs may be
+// nil).
 func (rs *RuntimeStatements) RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
-	args := []any{accountID, region, bot, botVersion, userID, text, missed, store.Millis(at)}
-	if rs == nil {
-		_, err := tx.Exec(ctx, recordUtteranceQuery, args...)
-		return err
-	}
-	_, err := tx.ExecStmt(ctx, rs.record, args...)
+	_, err := tx.Exec(ctx, recordUtteranceQuery, accountID, region, bot, botVersion, userID, text, missed, store.Millis(at))
 	return err
 }
 
-// Resolve is ResolveRuntime through the prepared statement (rs may be
-// nil).
+// Resolve is ResolveRuntime (rs may be nil).
 func (rs *RuntimeStatements) Resolve(ctx context.Context, tx *store.Tx, accountID, region, bot, alias, version string) (*RuntimeBot, error) {
 	var sessionVersion any
 	if version != "" {
 		sessionVersion = version
 	}
 	var aliasVersion, logs, status, reason, modelID sql.NullString
-	args := []any{accountID, region, bot, alias, sessionVersion}
-	var row *sql.Row
-	if rs == nil {
-		row = tx.QueryRow(ctx, resolveQuery, args...)
-	} else {
-		row = tx.QueryRowStmt(ctx, rs.resolve, args...)
-	}
+	row := tx.QueryRow(ctx, resolveQuery, accountID, region, bot, alias, sessionVersion)
 	err := row.Scan(&aliasVersion, &logs, &status, &reason, &modelID)
 	if err != nil {
 		return nil, err

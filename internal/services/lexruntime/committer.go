@@ -2,20 +2,33 @@ package lexruntime
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
+
+// errStale fails a turn served from the session cache whose session row
+// or bot version changed since it was cached.
+var errStale = errors.New("lexruntime: cached session is stale")
 
 // turnWrite is one turn's commit: the session CAS and, maybe, its
 // utterance statistic.
 type turnWrite struct {
-	k     sessionKey
-	sess  *session
-	prev  int64
-	now   time.Time
-	utter *utteranceRecord
+	k    sessionKey
+	sess *session
+	// prev is the row as read (Turn -1: none); cont: the turn continues
+	// its session.
+	prev *session
+	cont bool
+	// cached is set for a turn served from the session cache: the bot
+	// version must still resolve to this status and model, else the turn
+	// fails with errStale (and is run again from a fresh read).
+	cached *lexmodels.RuntimeBot
+	now    time.Time
+	utter  *utteranceRecord
 	// rec is the TurnRecorder's prepared write (nil: none).
 	rec  TurnWrite
 	err  error
@@ -52,7 +65,7 @@ func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
 func (c *committer) commit(ctx context.Context, w *turnWrite) error {
 	if !c.group {
 		return c.db.Write(ctx, func(tx *store.Tx) error {
-			if err := c.apply(ctx, tx, w); err != nil {
+			if err := c.apply(ctx, tx, w, nil); err != nil {
 				return err
 			}
 			if w.err != nil {
@@ -92,9 +105,10 @@ func (c *committer) loop() {
 // write commits a batch in one transaction.
 func (c *committer) write(batch []*turnWrite) {
 	err := c.db.Write(context.Background(), func(tx *store.Tx) error {
+		var seen resolved
 		for _, w := range batch {
 			w.err = nil
-			if err := c.apply(context.Background(), tx, w); err != nil {
+			if err := c.apply(context.Background(), tx, w, &seen); err != nil {
 				return err
 			}
 		}
@@ -108,15 +122,55 @@ func (c *committer) write(batch []*turnWrite) {
 	}
 }
 
-// apply runs one turn's statements; a lost CAS sets w.err (409) without
-// failing the transaction.
-func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error {
-	ok, err := c.st.saveSession(ctx, tx, w.k, w.sess, w.prev, w.now)
+// resolved memoizes, within one transaction, what the bot versions of
+// cached turns resolve to (the turns of a batch mostly talk to one bot).
+type resolved map[resolveKey]resolution
+
+type resolveKey struct{ acct, region, bot, alias, version string }
+
+type resolution struct {
+	rb  *lexmodels.RuntimeBot
+	err error
+}
+
+// apply runs one turn's statements; a lost CAS sets w.err (409, or
+// errStale for a turn served from the session cache) without failing the
+// transaction. seen (may be nil) memoizes the bot versions resolved in tx.
+func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite, seen *resolved) error {
+	if cb := w.cached; cb != nil {
+		rk := resolveKey{w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version}
+		var r resolution
+		var ok bool
+		if seen != nil && *seen != nil {
+			r, ok = (*seen)[rk]
+		}
+		if !ok {
+			r.rb, r.err = c.st.models.Resolve(ctx, tx, w.k.acct, w.k.region, w.k.bot, w.k.alias, cb.Version)
+			if seen != nil {
+				if *seen == nil {
+					*seen = resolved{}
+				}
+				(*seen)[rk] = r
+			}
+		}
+		rb, err := r.rb, r.err
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if err != nil || rb.Status != cb.Status || rb.ModelID != cb.ModelID {
+			w.err = errStale
+			return nil
+		}
+	}
+	ok, err := c.st.saveSession(ctx, tx, w.k, w.sess, w.prev, w.cont, w.now)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		w.err = conflict()
+		if w.cached != nil {
+			w.err = errStale
+		}
 		return nil
 	}
 	if u := w.utter; u != nil {

@@ -27,6 +27,9 @@ type conv struct {
 	// modelID is the model the bot was loaded from.
 	modelID string
 	state   *dialog.State
+	// fromCache: row and rb come from the session cache (unverified
+	// until the commit).
+	fromCache bool
 }
 
 func keyOf(c *catalog.Call, in names) sessionKey {
@@ -127,7 +130,11 @@ type turnSpec struct {
 }
 
 // converse runs one turn: guard, read, load, run the engine, commit with
-// the session CAS (and the utterance statistics), observe.
+// the session CAS (and the utterance statistics), observe. A continuing
+// session this process served last is taken from the session cache
+// instead of read; if the commit finds it stale (another process served
+// the conversation, or the bot version changed), the turn is run again
+// from a fresh read.
 func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, ts *turnSpec) (*conv, *dialog.Response, error) {
 	done, err := s.guard(k, ts.class)
 	if err != nil {
@@ -135,15 +142,52 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 	}
 	defer done()
 	now := s.cfg.Now()
-	cv, err := s.read(ctx, k, now)
+	cv, err := s.cached(ctx, k, now)
 	if err != nil {
+		return nil, nil, err
+	}
+	if cv != nil {
+		cv2, resp, err := s.turn(ctx, c, cv, ts)
+		if !errors.Is(err, errStale) {
+			return cv2, resp, err
+		}
+		s.stale.Add(1)
+	}
+	cv, err = s.read(ctx, k, now)
+	if err != nil {
+		s.sessions.drop(k)
 		return nil, nil, err
 	}
 	if err := s.load(ctx, cv); err != nil {
+		s.sessions.drop(k)
 		return nil, nil, err
 	}
+	return s.turn(ctx, c, cv, ts)
+}
+
+// cached is the conversation from the session cache, loaded, or nil when
+// the cache cannot serve it (no entry, the session expired, its model is
+// not the one loaded, the bot has code hooks).
+func (s *Service) cached(ctx context.Context, k sessionKey, now time.Time) (*conv, error) {
+	row, rb, ok := s.sessions.get(k)
+	if !ok || !row.live(now) || rb.Version != row.BotVersion || rb.ModelID != row.ModelID || !rb.Ready() {
+		return nil, nil
+	}
+	b, id, err := s.models.get(ctx, s.cfg.DB, modelKey{k.acct, k.region, k.bot, rb.Version}, rb.ModelID)
+	if err != nil || id != row.ModelID || b.HasCodeHooks() {
+		return nil, nil // the slow path says what is wrong
+	}
+	return &conv{k: k, now: now, row: row, cont: true, rb: rb, bot: b, modelID: id, state: row.State, fromCache: true}, nil
+}
+
+// turn runs the engine on a loaded conversation and commits it; on
+// success the written session is cached, on failure dropped.
+func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnSpec) (*conv, *dialog.Response, error) {
+	k, now := cv.k, cv.now
 	resp, err := ts.run(cv)
 	if err != nil {
+		// The state the engine half-changed was this request's own
+		// (a copy, when cached): the cache still holds the row.
 		return nil, nil, err
 	}
 	sess := &session{ID: cv.state.SessionID, BotVersion: cv.rb.Version, ModelID: cv.modelID, State: cv.state, Started: now,
@@ -151,7 +195,10 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 	if cv.cont {
 		sess.Started, sess.Logs = cv.row.Started, cv.row.Logs
 	}
-	w := &turnWrite{k: k, sess: sess, prev: cv.row.Turn, now: now}
+	w := &turnWrite{k: k, sess: sess, prev: cv.row, cont: cv.cont, now: now}
+	if cv.fromCache {
+		w.cached = cv.rb
+	}
 	if ts.record && !cv.bot.ChildDirected && !resp.Sensitive && ts.text != "" {
 		w.utter = &utteranceRecord{version: cv.rb.Version, text: ts.text, missed: resp.Missed}
 	}
@@ -163,8 +210,12 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 		}
 	}
 	if err := s.commits.commit(ctx, w); err != nil {
+		s.sessions.drop(k)
 		return nil, nil, err
 	}
+	rb := *cv.rb
+	rb.Version, rb.ModelID = sess.BotVersion, sess.ModelID
+	s.sessions.put(k, sess, &rb)
 	if turn != nil && s.cfg.Observer != nil {
 		s.cfg.Observer.ObserveTurn(turn)
 	}
@@ -292,6 +343,7 @@ func (s *Service) deleteSession(ctx context.Context, c *catalog.Call, in *Delete
 	}
 	defer done()
 	now := s.cfg.Now()
+	s.sessions.drop(k)
 	cv, err := s.read(ctx, k, now)
 	if err != nil {
 		return nil, err
@@ -300,7 +352,7 @@ func (s *Service) deleteSession(ctx context.Context, c *catalog.Call, in *Delete
 		return nil, noSession(k)
 	}
 	err = s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		ok, err := s.st.deleteSessionRow(ctx, tx, k, cv.row.Turn)
+		ok, err := s.st.deleteSessionRow(ctx, tx, k, cv.row)
 		if err == nil && !ok {
 			return conflict()
 		}

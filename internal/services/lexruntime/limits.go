@@ -1,6 +1,7 @@
 package lexruntime
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -28,6 +29,12 @@ func badRequest(format string, args ...any) *awserr.Error {
 
 func notFound(format string, args ...any) *awserr.Error {
 	return awserr.New(http.StatusNotFound, "NotFoundException", format, args...)
+}
+
+// isNotFound reports a 404 (a bot or alias that does not exist).
+func isNotFound(err error) bool {
+	var e *awserr.Error
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }
 
 func conflict() *awserr.Error {

@@ -69,7 +69,7 @@ func TestRecorderInTurnTransaction(t *testing.T) {
 			turn := func(user string, prev int64, name string) error {
 				k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", user}
 				s := &session{ID: "s-" + user, BotVersion: "1", ModelID: "m", State: dialog.NewState("s-" + user), Started: now, Expires: now.Add(time.Minute)}
-				return c.commit(ctx, &turnWrite{k: k, sess: s, prev: prev, now: now, rec: rec.PrepareTurn(&Turn{RequestID: name})})
+				return c.commit(ctx, &turnWrite{k: k, sess: s, prev: &session{Turn: prev}, now: now, rec: rec.PrepareTurn(&Turn{RequestID: name})})
 			}
 			if err := turn("user-1", -1, "first"); err != nil {
 				t.Fatal(err)

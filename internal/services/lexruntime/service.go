@@ -3,21 +3,22 @@
 // GetSession, PutSession and DeleteSession (shared/spec/lex-v1.md §1.4–1.6,
 // §5) over the bots of the model-building API.
 //
-// It owns the lex_sessions table (migrations 0800–0899): conversations
+// It owns the lex_sessions table (migrations 0800 and 0850–0899): conversations
 // keyed by (account, region, bot, alias, userId), with the bot version
 // fixed for a session's life and a sliding idle TTL. Each turn reads the
-// session and the alias in one read transaction, runs the dialog engine
-// (package dialog) — code hooks included — outside any transaction, and
-// writes the session back with a compare-and-swap on its turn counter, so
-// overlapping requests for one session get 409 ConflictException on one
-// node (an in-process lock) and across nodes (the CAS). Loaded bot models
-// are cached per bot version and model ID (a rebuild changes the ID).
+// session and the alias in one read transaction (or takes them from the
+// session cache, sessioncache.go, checked at commit), runs the dialog
+// engine (package dialog) — code hooks included — outside any
+// transaction, and writes the session back with a compare-and-swap on its
+// version, so overlapping requests for one session get 409
+// ConflictException on one node (an in-process lock) and across nodes (the
+// CAS). Loaded bot models are cached per bot version and model ID (a
+// rebuild changes the ID).
 //
 // It reads lexmodels' tables only through lexmodels.RuntimeStatements
 // (Resolve) and LoadRuntimeModel and writes utterance statistics only
-// through RuntimeStatements.RecordUtterance. The per-turn statements are
-// prepared once (store.Stmt); on SQLite concurrent turns are committed
-// together (committer.go). Runtime calls are not CloudTrail management
+// through RuntimeStatements.RecordUtterance. On SQLite concurrent turns
+// are committed together (committer.go). Runtime calls are not CloudTrail management
 // events: the operations are declared Audited false.
 package lexruntime
 
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"lextrail/internal/catalog"
@@ -63,6 +65,11 @@ type Config struct {
 	FollowUpState string
 	// ModelCacheSize is how many loaded bot versions are kept. Default 64.
 	ModelCacheSize int
+	// SessionCacheSize is how many sessions this process keeps in memory
+	// between turns (sessioncache.go), so that a continuing turn reads
+	// nothing; every turn is still written, and checked against the
+	// database when it commits. Default 10000; negative disables it.
+	SessionCacheSize int
 	// SweepInterval is how often expired sessions are deleted. Default 1m.
 	SweepInterval time.Duration
 	// TimeZone returns the default time zone of a region, for relative
@@ -73,14 +80,18 @@ type Config struct {
 
 // Service is the Lex runtime service.
 type Service struct {
-	cfg     Config
-	log     *slog.Logger
-	engine  *dialog.Engine
-	models  *modelCache
-	locks   *sessionLocks
-	limits  *limiter
-	st      *statements
-	commits *committer
+	cfg      Config
+	log      *slog.Logger
+	engine   *dialog.Engine
+	models   *modelCache
+	locks    *sessionLocks
+	limits   *limiter
+	st       *statements
+	commits  *committer
+	sessions *sessionCache
+	// stale counts turns served from the session cache that had to be
+	// run again from a fresh read.
+	stale atomic.Int64
 }
 
 // New returns the service; it prepares its statements.
@@ -100,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.ModelCacheSize <= 0 {
 		cfg.ModelCacheSize = 64
 	}
+	if cfg.SessionCacheSize == 0 {
+		cfg.SessionCacheSize = 10000
+	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = time.Minute
 	}
@@ -112,12 +126,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
-		engine:  dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
-		models:  newModelCache(cfg.ModelCacheSize),
-		locks:   newSessionLocks(),
-		limits:  newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
-		st:      st,
-		commits: newCommitter(cfg.DB, st, cfg.Recorder),
+		engine:   dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
+		models:   newModelCache(cfg.ModelCacheSize),
+		locks:    newSessionLocks(),
+		limits:   newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
+		st:       st,
+		commits:  newCommitter(cfg.DB, st, cfg.Recorder),
+		sessions: newSessionCache(cfg.SessionCacheSize),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"time"
@@ -29,8 +30,11 @@ type session struct {
 	ModelID    string
 	State      *dialog.State
 	Turn       int64 // -1: no row
-	Started    time.Time
-	Expires    time.Time
+	// Version is the row's version (a random number every write sets;
+	// writers compare-and-swap on it).
+	Version int64
+	Started time.Time
+	Expires time.Time
 	// Logs is the alias's conversation-log settings when the session began.
 	Logs json.RawMessage
 }
@@ -44,54 +48,31 @@ type stored struct {
 // live reports whether the row holds a session that has not expired.
 func (s *session) live(now time.Time) bool { return s != nil && s.Turn >= 0 && now.Before(s.Expires) }
 
-// The session statements (prepared once when the service is built; nil
-// statements run as plain queries, for tests).
+// The session statements. On SQLite each connection keeps them compiled
+// (internal/store's statement cache); pgx caches them per connection.
 const (
-	loadQuery = `SELECT session_id, bot_version, model_id, state, turn, started_ms, expires_ms FROM lex_sessions
+	loadQuery = `SELECT session_id, bot_version, model_id, state, turn, version, started_ms, expires_ms FROM lex_sessions
 		WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5`
-	saveQuery = `INSERT INTO lex_sessions (account_id, region, bot_name, bot_alias, user_id, session_id, bot_version, model_id, state, turn, started_ms, updated_ms, expires_ms)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+	saveQuery = `INSERT INTO lex_sessions (account_id, region, bot_name, bot_alias, user_id, session_id, bot_version, model_id, state, turn, version, started_ms, updated_ms, expires_ms)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
 		ON CONFLICT (account_id, region, bot_name, bot_alias, user_id) DO UPDATE SET session_id=excluded.session_id, bot_version=excluded.bot_version,
-			model_id=excluded.model_id, state=excluded.state, turn=excluded.turn, started_ms=excluded.started_ms, updated_ms=excluded.updated_ms, expires_ms=excluded.expires_ms
-		WHERE lex_sessions.turn = $14`
-	deleteQuery = `DELETE FROM lex_sessions WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND turn=$6`
+			model_id=excluded.model_id, state=excluded.state, turn=excluded.turn, version=excluded.version, started_ms=excluded.started_ms,
+			updated_ms=excluded.updated_ms, expires_ms=excluded.expires_ms
+		WHERE lex_sessions.version = $15`
+	// continueQuery writes a turn of the session prev holds: it must
+	// still be there (a session deleted meanwhile is not re-created).
+	continueQuery = `UPDATE lex_sessions SET session_id=$6, bot_version=$7, model_id=$8, state=$9, turn=$10, version=$11, started_ms=$12, updated_ms=$13, expires_ms=$14
+		WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND version=$15`
+	deleteQuery = `DELETE FROM lex_sessions WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND version=$6`
 )
 
-// statements are the prepared per-turn statements.
+// statements are the per-turn statements into lexmodels' tables.
 type statements struct {
-	load, save, del *store.Stmt
-	models          *lexmodels.RuntimeStatements
+	models *lexmodels.RuntimeStatements
 }
 
 func prepare(ctx context.Context, db *store.DB) (*statements, error) {
-	st := &statements{}
-	var err error
-	for _, p := range []struct {
-		dst   **store.Stmt
-		query string
-	}{{&st.load, loadQuery}, {&st.save, saveQuery}, {&st.del, deleteQuery}} {
-		if *p.dst, err = db.Prepare(ctx, p.query); err != nil {
-			return nil, err
-		}
-	}
-	if st.models, err = lexmodels.PrepareRuntime(ctx, db); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-func queryRow(ctx context.Context, tx *store.Tx, s *store.Stmt, q string, args ...any) *sql.Row {
-	if s == nil {
-		return tx.QueryRow(ctx, q, args...)
-	}
-	return tx.QueryRowStmt(ctx, s, args...)
-}
-
-func exec(ctx context.Context, tx *store.Tx, s *store.Stmt, q string, args ...any) (sql.Result, error) {
-	if s == nil {
-		return tx.Exec(ctx, q, args...)
-	}
-	return tx.ExecStmt(ctx, s, args...)
+	return &statements{models: &lexmodels.RuntimeStatements{}}, nil
 }
 
 // loadSession reads a session row (expired or not); Turn is -1 when
@@ -100,7 +81,7 @@ func (st *statements) loadSession(ctx context.Context, tx *store.Tx, k sessionKe
 	s := &session{Turn: -1}
 	var state string
 	var started, expires int64
-	err := queryRow(ctx, tx, st.load, loadQuery, k.acct, k.region, k.bot, k.alias, k.user).Scan(&s.ID, &s.BotVersion, &s.ModelID, &state, &s.Turn, &started, &expires)
+	err := tx.QueryRow(ctx, loadQuery, k.acct, k.region, k.bot, k.alias, k.user).Scan(&s.ID, &s.BotVersion, &s.ModelID, &state, &s.Turn, &s.Version, &started, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
@@ -118,27 +99,51 @@ func (st *statements) loadSession(ctx context.Context, tx *store.Tx, k sessionKe
 	return s, nil
 }
 
-// saveSession writes s if the row's turn is still prev (the turn read,
-// -1 for none): it reports false when another request committed first.
-func (st *statements) saveSession(ctx context.Context, tx *store.Tx, k sessionKey, s *session, prev int64, now time.Time) (bool, error) {
+// newVersion is a random non-zero row version.
+func newVersion() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	v := int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+	if v == 0 {
+		v = 1
+	}
+	return v
+}
+
+// saveSession writes s as turn prev.Turn+1 if the row still has prev's
+// version (prev.Turn -1: there must be no row; cont: s continues prev's
+// session, which must still exist): it reports false when another request
+// committed first. On success s.Turn and s.Version are the row's new ones.
+func (st *statements) saveSession(ctx context.Context, tx *store.Tx, k sessionKey, s *session, prev *session, cont bool, now time.Time) (bool, error) {
 	state, err := json.Marshal(stored{Dialog: s.State, Logs: s.Logs})
 	if err != nil {
 		return false, err
 	}
-	res, err := exec(ctx, tx, st.save, saveQuery,
-		k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, string(state), prev+1,
-		store.Millis(s.Started), store.Millis(now), store.Millis(s.Expires), prev)
+	var want any // NULL matches no row
+	if prev.Turn >= 0 {
+		want = prev.Version
+	}
+	version := newVersion()
+	q := saveQuery
+	if cont && prev.Turn >= 0 {
+		q = continueQuery
+	}
+	res, err := tx.Exec(ctx, q,
+		k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, string(state), prev.Turn+1, version,
+		store.Millis(s.Started), store.Millis(now), store.Millis(s.Expires), want)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
+	if n == 1 {
+		s.Turn, s.Version = prev.Turn+1, version
+	}
 	return n == 1, err
 }
 
-// deleteSession removes the row if its turn is still prev.
-func (st *statements) deleteSessionRow(ctx context.Context, tx *store.Tx, k sessionKey, prev int64) (bool, error) {
-	res, err := exec(ctx, tx, st.del, deleteQuery,
-		k.acct, k.region, k.bot, k.alias, k.user, prev)
+// deleteSessionRow removes the row if it still has prev's version.
+func (st *statements) deleteSessionRow(ctx context.Context, tx *store.Tx, k sessionKey, prev *session) (bool, error) {
+	res, err := tx.Exec(ctx, deleteQuery, k.acct, k.region, k.bot, k.alias, k.user, prev.Version)
 	if err != nil {
 		return false, err
 	}

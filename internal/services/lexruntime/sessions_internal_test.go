@@ -40,27 +40,39 @@ func TestSessionCAS(t *testing.T) {
 			k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
 			now := time.Now()
 			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: now, Expires: now.Add(time.Minute)}
-			save := func(prev int64) bool {
+			save := func(prev *session) bool {
 				t.Helper()
 				var ok bool
 				if err := db.Write(ctx, func(tx *store.Tx) error {
 					var err error
-					ok, err = st.saveSession(ctx, tx, k, s, prev, now)
+					ok, err = st.saveSession(ctx, tx, k, s, prev, false, now)
 					return err
 				}); err != nil {
 					t.Fatal(err)
 				}
 				return ok
 			}
-			if !save(-1) || save(-1) {
+			load := func() *session {
+				t.Helper()
+				var got *session
+				if err := db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err }); err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			none := &session{Turn: -1}
+			if !save(none) || save(none) {
 				t.Fatal("creating a session twice from 'no row' must fail the second time")
 			}
-			if !save(0) || save(0) {
-				t.Fatal("a stale turn must not commit")
+			v0 := load()
+			if v0.Turn != 0 || v0.Version == 0 {
+				t.Fatalf("first write: %+v", v0)
 			}
-			var got *session
-			db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err })
-			if got.Turn != 1 || got.ID != "s1" || !got.live(now) || got.live(now.Add(2*time.Minute)) {
+			if !save(v0) || save(v0) {
+				t.Fatal("a stale version must not commit")
+			}
+			got := load()
+			if got.Turn != 1 || got.ID != "s1" || got.Version == v0.Version || got.Version != s.Version || !got.live(now) || got.live(now.Add(2*time.Minute)) {
 				t.Fatalf("loaded %+v", got)
 			}
 			var wins atomic.Int32
@@ -69,8 +81,9 @@ func TestSessionCAS(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					mine := *s
 					db.Write(ctx, func(tx *store.Tx) error {
-						ok, err := st.saveSession(ctx, tx, k, s, 1, now)
+						ok, err := st.saveSession(ctx, tx, k, &mine, got, true, now)
 						if ok {
 							wins.Add(1)
 						}
@@ -83,13 +96,28 @@ func TestSessionCAS(t *testing.T) {
 				t.Fatalf("%d of 8 racing writers committed", wins.Load())
 			}
 			var ok bool
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 1); return err })
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, got); return err })
 			if ok {
-				t.Fatal("delete with a stale turn succeeded")
+				t.Fatal("delete with a stale version succeeded")
 			}
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, 2); return err })
+			cur := load()
+			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, cur); return err })
 			if !ok {
 				t.Fatal("delete failed")
+			}
+			var cont bool
+			db.Write(ctx, func(tx *store.Tx) error { cont, err = st.saveSession(ctx, tx, k, s, cur, true, now); return err })
+			if cont {
+				t.Fatal("a turn continuing a deleted session re-created it")
+			}
+			// A deleted session started again counts turns from 0: a writer
+			// still holding turn 0 of the old session must not overwrite
+			// turn 0 of the new one (the CAS is on the version).
+			if !save(none) {
+				t.Fatal("re-creating the session failed")
+			}
+			if save(v0) {
+				t.Fatal("a writer of the deleted session overwrote the new one")
 			}
 		})
 	}

@@ -1,0 +1,11 @@
+-- Lex V1 runtime (internal/services/lexruntime): a session row's version.
+--
+-- Every write of a lex_sessions row sets version to a new random non-zero
+-- number, and writers compare-and-swap on it (not on turn, which restarts
+-- at 0 when a deleted session is started again: a writer holding turn 5 of
+-- the old session must not overwrite turn 5 of the new one). The runtime's
+-- in-process session cache remembers the version it last wrote or read: a
+-- turn served from the cache commits only if the row still has that
+-- version, so several processes on one database stay correct. Rows written
+-- before this migration have version 0.
+ALTER TABLE lex_sessions ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
