@@ -17,8 +17,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"lextrail/internal/objstore"
-	"lextrail/internal/testenv/cputime"
 	"lextrail/internal/testenv"
+	"lextrail/internal/testenv/cputime"
 )
 
 func benchEnv(b testing.TB) (*testenv.Env, *s3.Client) {
