@@ -77,6 +77,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
+	if cfg.MmapSize > 0 {
+		rp.Add("_pragma", fmt.Sprintf("mmap_size(%d)", cfg.MmapSize))
+	}
 	rc, err := newStmtConnector(sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()

@@ -91,7 +91,21 @@ type Matcher struct {
 	vals []jsonscan.Value
 	msg  []byte
 	has  func([]byte, bool) bool
+
+	// The hint's literal checks pay only when they rule most messages
+	// out (a selective value such as a bot name); when they rule out few
+	// (a member name every event has), checking them costs more than the
+	// JSON scan it saves. A matcher samples hintSample messages, and if
+	// the hint rejected fewer than a third of them, matches the next
+	// hintPause messages without it, then samples again. The result of
+	// Match never depends on it: the hint is a necessary condition.
+	hintTried, hintRejected, hintSkip int
 }
+
+const (
+	hintSample = 256
+	hintPause  = 4096
+)
 
 // Match reports whether msg matches the pattern.
 func (m *Matcher) Match(msg []byte) bool { return m.match(msg, false) }
@@ -110,7 +124,7 @@ func (m *Matcher) match(msg []byte, unescaped bool) bool {
 		return p.re.Match(msg)
 	case p.expr != nil:
 		// Cheap rejection first: literals every match must contain.
-		if p.hint != nil && !p.hint.MayMatch(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg)) {
+		if p.hint != nil && m.rejectByHint(msg, unescaped) {
 			return false
 		}
 		i := firstNonSpace(msg)
@@ -142,6 +156,27 @@ func (m *Matcher) match(msg []byte, unescaped bool) bool {
 		}
 	}
 	return false
+}
+
+// rejectByHint reports whether the hint rules msg out (when the hint is
+// being checked at all; see Matcher).
+func (m *Matcher) rejectByHint(msg []byte, unescaped bool) bool {
+	if m.hintSkip > 0 {
+		m.hintSkip--
+		return false
+	}
+	reject := !m.p.hint.MayMatch(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg))
+	m.hintTried++
+	if reject {
+		m.hintRejected++
+	}
+	if m.hintTried == hintSample {
+		if m.hintRejected*3 < hintSample {
+			m.hintSkip = hintPause
+		}
+		m.hintTried, m.hintRejected = 0, 0
+	}
+	return reject
 }
 
 // contains returns the literal check for msg (one closure per Matcher).
