@@ -90,7 +90,7 @@ type Matcher struct {
 	p    *Pattern
 	vals []jsonscan.Value
 	msg  []byte
-	has  func([]byte, bool) bool
+	has  func(*Hint) bool
 
 	// The hint's literal checks pay only when they rule most messages
 	// out (a selective value such as a bot name); when they rule out few
@@ -165,7 +165,7 @@ func (m *Matcher) rejectByHint(msg []byte, unescaped bool) bool {
 		m.hintSkip--
 		return false
 	}
-	reject := !m.p.hint.MayMatch(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg))
+	reject := !m.p.hint.MayMatchHint(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg))
 	m.hintTried++
 	if reject {
 		m.hintRejected++
@@ -180,10 +180,10 @@ func (m *Matcher) rejectByHint(msg []byte, unescaped bool) bool {
 }
 
 // contains returns the literal check for msg (one closure per Matcher).
-func (m *Matcher) contains(msg []byte) func([]byte, bool) bool {
+func (m *Matcher) contains(msg []byte) func(*Hint) bool {
 	m.msg = msg
 	if m.has == nil {
-		m.has = func(lit []byte, _ bool) bool { return bytes.Contains(m.msg, lit) }
+		m.has = func(h *Hint) bool { return containsAt(m.msg, h.Lit, h.anchor) }
 	}
 	return m.has
 }
@@ -237,6 +237,15 @@ func isWordByte(c byte) bool {
 
 // Parse compiles a filter pattern.
 func Parse(src string) (*Pattern, error) {
+	p, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	p.hint.setAnchors()
+	return p, nil
+}
+
+func parse(src string) (*Pattern, error) {
 	if len(src) > MaxLength {
 		return nil, &SyntaxError{0, fmt.Sprintf("The filter pattern is longer than %d characters.", MaxLength)}
 	}
@@ -385,6 +394,8 @@ type Hint struct {
 	Whole bool
 	And   bool
 	Kids  []*Hint
+
+	anchor int // index of Lit's rarest byte (set by Parse)
 }
 
 // Hint returns the pattern's hint, or nil when it gives no information.
