@@ -66,8 +66,8 @@ const (
 type plan struct {
 	kind   kind
 	typ    reflect.Type
-	elem   *plan        // kPointer, kSlice, kMap
-	fields []fieldPlan  // kStruct
+	elem   *plan       // kPointer, kSlice, kMap
+	fields []fieldPlan // kStruct
 	byName map[string]int
 }
 
