@@ -557,13 +557,29 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objstore.Range
 			f.Close()
 			return nil, objstore.Info{}, err
 		}
-		return readCloser{io.LimitReader(f, n), f}, m.info(), nil
+		return &fileBody{lr: io.LimitedReader{R: f, N: n}, f: f}, m.info(), nil
 	}
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// fileBody is a plain object's byte range. Its WriteTo hands the writer
+// an *io.LimitedReader over the *os.File, which is what lets an HTTP
+// response write it with sendfile(2) instead of copying it through user
+// space (net/http's ReadFrom → net.TCPConn.ReadFrom).
+type fileBody struct {
+	lr io.LimitedReader
+	f  *os.File
+}
+
+func (b *fileBody) Read(p []byte) (int, error) { return b.lr.Read(p) }
+func (b *fileBody) Close() error               { return b.f.Close() }
+
+func (b *fileBody) WriteTo(w io.Writer) (int64, error) {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(&b.lr)
+	}
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	return io.CopyBuffer(w, &b.lr, *buf)
 }
 
 // Delete implements objstore.Store.
