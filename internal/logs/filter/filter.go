@@ -183,7 +183,12 @@ func (m *Matcher) rejectByHint(msg []byte, unescaped bool) bool {
 func (m *Matcher) contains(msg []byte) func(*Hint) bool {
 	m.msg = msg
 	if m.has == nil {
-		m.has = func(h *Hint) bool { return containsAt(m.msg, h.Lit, h.anchor) }
+		m.has = func(h *Hint) bool {
+			if h.value != nil {
+				return followedBy(m.msg, h.Lit, h.anchor, h.value)
+			}
+			return containsAt(m.msg, h.Lit, h.anchor)
+		}
 	}
 	return m.has
 }
@@ -396,6 +401,11 @@ type Hint struct {
 	Kids  []*Hint
 
 	anchor int // index of Lit's rarest byte (set by Parse)
+	// value, for a member-name literal, is what must follow the name
+	// (after a colon) in some place of a matching message; nil when
+	// nothing is known. Stores checking literals in a summary (a Bloom
+	// filter) ignore it.
+	value *valueCheck
 }
 
 // Hint returns the pattern's hint, or nil when it gives no information.
@@ -871,10 +881,35 @@ func (e *expr) hint() *Hint {
 			}
 		}
 	}
-	for _, n := range selectorNames(e.sel) {
-		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true, Whole: true})
+	names := selectorNames(e.sel)
+	last := lastMemberName(e.sel)
+	for _, n := range names {
+		k := &Hint{Lit: []byte(`"` + n + `"`), JSON: true, Whole: true}
+		if n == last {
+			// The member is the selector's last step: in a message
+			// that matches, its name is followed by a colon and a value
+			// the comparison holds for (see valueCheck).
+			k.value = e.valueCheck()
+		}
+		h.Kids = append(h.Kids, k)
 	}
 	return h
+}
+
+// lastMemberName is the selector's last step when it is a plain member
+// name ($.a.b → b; $.a[0] → "").
+func lastMemberName(sel string) string {
+	parts := strings.Split(strings.TrimPrefix(sel, "$."), ".")
+	n := parts[len(parts)-1]
+	if n == "" || strings.IndexByte(n, '[') >= 0 {
+		return ""
+	}
+	for i := 0; i < len(n); i++ {
+		if !isWordByte(n[i]) || n[i] >= 0x80 {
+			return ""
+		}
+	}
+	return n
 }
 
 // selectorNames are the plain property names of a selector ($.a.b[0] →
