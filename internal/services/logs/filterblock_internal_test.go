@@ -91,3 +91,34 @@ func TestFilterBlockBuffers(t *testing.T) {
 		}
 	})
 }
+
+// TestBloomSampling: after bloomSample filters that ruled nothing out the
+// reader stops reading filters for bloomPause blocks, then samples again;
+// one block ruled out in a sample keeps them in use.
+func TestBloomSampling(t *testing.T) {
+	r := &reader{}
+	for range bloomSample - 1 {
+		if !r.useBloom() {
+			t.Fatal("paused too early")
+		}
+		r.bloomResult(false)
+	}
+	r.useBloom()
+	r.bloomResult(true) // one skipped: no pause
+	if !r.useBloom() {
+		t.Fatal("paused after a sample that ruled a block out")
+	}
+	r.bloomResult(false)
+	for range bloomSample - 1 {
+		r.useBloom()
+		r.bloomResult(false)
+	}
+	for i := range bloomPause {
+		if r.useBloom() {
+			t.Fatalf("block %d of the pause read its filter", i)
+		}
+	}
+	if !r.useBloom() {
+		t.Fatal("no new sample after the pause")
+	}
+}

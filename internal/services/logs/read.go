@@ -4,7 +4,9 @@ import (
 	"container/heap"
 	"context"
 	"math"
+	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"lextrail/internal/logs/filter"
@@ -78,6 +80,8 @@ type reader struct {
 	listedAny  bool
 
 	queue  []*blockJob // fetched, in listing order, not yet activated
+	// Bloom sampling (see useBloom).
+	bloomTried, bloomSkipped, bloomPause int
 	cancel *atomic.Bool
 	sem    chan struct{}
 
@@ -317,7 +321,7 @@ func (r *reader) fill() error {
 		r.listed = r.listed[1:]
 		j := &blockJob{meta: b}
 		r.queue = append(r.queue, j)
-		data, err := r.fetch(b)
+		data, raw, err := r.fetch(b)
 		if err != nil {
 			return err
 		}
@@ -330,6 +334,12 @@ func (r *reader) fill() error {
 			if !r.cancel.Load() {
 				j.evs, j.err = filterBlock(r.sc, b, data)
 			}
+			if b.flags&flagS2 != 0 {
+				// Decompressed into another buffer: nothing aliases
+				// the fetched bytes. (Uncompressed ones may be aliased
+				// by kept events and are left to the collector.)
+				putRawBuf(raw)
+			}
 			<-r.sem
 			close(j.done)
 		}()
@@ -338,45 +348,133 @@ func (r *reader) fill() error {
 }
 
 // fetch reads a block's (decrypted) data, or nil when its Bloom filter
-// rules the scan's pattern out.
-func (r *reader) fetch(b blockMeta) ([]byte, error) {
-	if p := r.sc.pattern; p != nil && p.Hint() != nil {
-		var bloom []byte
+// rules the scan's pattern out; raw, when not nil, is the pooled buffer
+// data is in.
+func (r *reader) fetch(b blockMeta) (data []byte, raw *[]byte, err error) {
+	if p := r.sc.pattern; p != nil && p.Hint() != nil && r.useBloom() {
+		var bloom pooledBlob
 		if err := r.tx.QueryRow(r.ctx, `SELECT bloom FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&bloom); err != nil {
-			return nil, err
+			putRawBuf(bloom.buf)
+			return nil, nil, err
 		}
-		if b.flags&flagEncrypted != 0 && len(bloom) > 0 {
+		bits := bloom.b
+		if b.flags&flagEncrypted != 0 && len(bits) > 0 {
 			a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
 			if err != nil {
-				return nil, err
+				putRawBuf(bloom.buf)
+				return nil, nil, err
 			}
-			if bloom, err = open(a, bloom, blockAAD(b.streamID, b.firstSeq, 'b')); err != nil {
-				return nil, errCorruptBlock
+			if bits, err = open(a, bits, blockAAD(b.streamID, b.firstSeq, 'b')); err != nil {
+				putRawBuf(bloom.buf)
+				return nil, nil, errCorruptBlock
 			}
 		}
 		jsonOK := b.flags&flagAlnumEscape == 0
 		tokens := b.flags&flagTokens != 0
-		if !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bloom, h.Lit, h.Whole, tokens) }, jsonOK) {
-			return nil, nil
+		skip := !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bits, h.Lit, h.Whole, tokens) }, jsonOK)
+		putRawBuf(bloom.buf)
+		r.bloomResult(skip)
+		if skip {
+			return nil, nil, nil
 		}
 	}
-	var data []byte
-	if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&data); err != nil {
-		return nil, err
+	var blob pooledBlob
+	if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&blob); err != nil {
+		putRawBuf(blob.buf)
+		return nil, nil, err
 	}
+	data, raw = blob.b, blob.buf
 	if b.flags&flagEncrypted != 0 {
 		a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
 		if err != nil {
-			return nil, err
+			putRawBuf(raw)
+			return nil, nil, err
 		}
-		if data, err = open(a, data, blockAAD(b.streamID, b.firstSeq, 'd')); err != nil {
-			return nil, errCorruptBlock
+		plain, err := open(a, data, blockAAD(b.streamID, b.firstSeq, 'd'))
+		putRawBuf(raw)
+		if err != nil {
+			return nil, nil, errCorruptBlock
 		}
+		data, raw = plain, nil
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	return data, nil
+	return data, raw, nil
+}
+
+// A block's Bloom filter (two bits per message byte: 256 KiB for a full
+// block) is read before its data to rule the block out; when the
+// pattern's literals are in every block, that doubles what a scan reads
+// for nothing. The reader checks bloomSample filters, and if none ruled
+// its block out, reads the next bloomPause blocks without them, then
+// samples again. Results never depend on it.
+const (
+	bloomSample = 16
+	bloomPause  = 128
+)
+
+func (r *reader) useBloom() bool {
+	if r.bloomPause > 0 {
+		r.bloomPause--
+		return false
+	}
+	return true
+}
+
+func (r *reader) bloomResult(skipped bool) {
+	r.bloomTried++
+	if skipped {
+		r.bloomSkipped++
+	}
+	if r.bloomTried == bloomSample {
+		if r.bloomSkipped == 0 {
+			r.bloomPause = bloomPause
+		}
+		r.bloomTried, r.bloomSkipped = 0, 0
+	}
+}
+
+// rawBufs recycles the buffers fetched (compressed) block bytes are
+// copied into: database/sql would otherwise allocate a copy of every
+// block a scan reads, and the garbage collector would run for them.
+var rawBufs sync.Pool
+
+// pooledBlob is a sql.Scanner copying a BLOB into a pooled buffer.
+type pooledBlob struct {
+	buf *[]byte
+	b   []byte
+}
+
+func (p *pooledBlob) Scan(src any) error {
+	var v []byte
+	switch x := src.(type) {
+	case nil:
+		p.b = nil
+		return nil
+	case []byte:
+		v = x
+	case string:
+		v = []byte(x)
+	default:
+		return fmt.Errorf("logs: block data is %T, not bytes", src)
+	}
+	p.buf, _ = rawBufs.Get().(*[]byte)
+	if p.buf == nil || cap(*p.buf) < len(v) {
+		if p.buf != nil {
+			rawBufs.Put(p.buf)
+		}
+		b := make([]byte, 0, max(len(v), 256<<10))
+		p.buf = &b
+	}
+	p.b = append((*p.buf)[:0], v...)
+	return nil
+}
+
+func putRawBuf(b *[]byte) {
+	if b != nil {
+		rawBufs.Put(b)
+	}
 }
 
 // filterBlock decompresses and decodes a fetched block and returns the
