@@ -3,8 +3,8 @@ package logs
 import (
 	"container/heap"
 	"context"
-	"math"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -79,11 +79,11 @@ type reader struct {
 	lastSeq    int64
 	listedAny  bool
 
-	queue  []*blockJob // fetched, in listing order, not yet activated
+	queue []*blockJob // fetched, in listing order, not yet activated
 	// Bloom sampling (see useBloom).
 	bloomTried, bloomSkipped, bloomPause int
-	cancel *atomic.Bool
-	sem    chan struct{}
+	cancel                               *atomic.Bool
+	sem                                  chan struct{}
 
 	h        curHeap
 	examined int
