@@ -1,7 +1,9 @@
 // Command lextrail-load is lextrail's load generator: it sends authenticated
-// STS GetCallerIdentity calls (or, with -op PutSlotType, Lex model-building
-// PutSlotType calls creating distinct slot types: a cheap mutating call
-// whose CloudTrail event is written in its own transaction; with -op
+// STS GetCallerIdentity calls (or, with -op PutSlotType / PutIntent, Lex
+// model-building calls creating distinct slot types or intents: cheap
+// mutating calls whose CloudTrail event is written in the call's
+// transaction; with -op CreateDeleteUser, IAM CreateUser/DeleteUser pairs;
+// with -op
 // AssumeRole, STS AssumeRole calls by an IAM user the generator creates
 // first, each issuing a session and recording its event; with -op PostText,
 // Lex runtime conversation turns against a 50-intent bot, each turn
@@ -16,6 +18,7 @@
 //	go run ./cmd/lextrail-load -op PutSlotType      # audited writes
 //	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
+//	go run ./cmd/lextrail-load -op PostText -convlogs   # the alias logs every turn's text (conversation logs)
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -72,9 +75,11 @@ func main() {
 	maxReq := flag.Int64("max-requests", 5_000_000, "stop after this many requests")
 	warmup := flag.Duration("warmup", time.Second, "warm-up time not counted")
 	audited := flag.Bool("audit", true, "in-process server only: record CloudTrail events (false: same server, gateway without auditor)")
-	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType (mutating, audited in its own transaction; distinct names), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
+	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
+	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
+	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -89,8 +94,10 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *op != "GetCallerIdentity" && *op != "PutSlotType" && *op != "AssumeRole" && *op != "PostText" {
-		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, AssumeRole or PostText")
+	switch *op {
+	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText":
+	default:
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, PutIntent, CreateDeleteUser, AssumeRole or PostText")
 		os.Exit(2)
 	}
 	if *duration > 5*time.Minute {
@@ -110,14 +117,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
 	}
+	if *ab > 0 && *op == "PostText" {
+		out, err := RunAB(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Print(out)
+		return
+	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users})
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v, connections %d, rate %v\n", *op, *audited, *conns, *rate)
+	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
+	if *convlogs && *op == "PostText" {
+		fmt.Println(convLogsDelivery(*endpoint, 60*time.Second))
+	}
 }
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
@@ -184,13 +204,21 @@ type Options struct {
 	Connections                    int
 	Duration, Warmup               time.Duration
 	MaxRequests                    int64
-	// Op is "GetCallerIdentity" (default), "PutSlotType" or "PostText".
+	// Op is "GetCallerIdentity" (default), "PutSlotType", "PutIntent",
+	// "CreateDeleteUser", "AssumeRole" or "PostText".
 	Op string
 	// Rate, when positive, schedules requests at that total rate (open
 	// loop; latency counts from the scheduled time).
 	Rate float64
 	// Users is PostText's conversations per connection (default 50).
 	Users int
+	// ConvLogs gives PostText's alias text conversation logs.
+	ConvLogs bool
+	// Alias is PostText's alias (default "load"), UserPrefix what its user
+	// IDs start with (default "user"), Starts the deployed bot's
+	// intent-starting utterances (nil: Run deploys the bot).
+	Alias, UserPrefix string
+	Starts            []string
 }
 
 // Result is a run's outcome.
@@ -273,12 +301,14 @@ func Run(o Options) (Result, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	defer transport.CloseIdleConnections()
-	var starts []string
+	starts := o.Starts
 	var ts *turnSigner
 	if o.Op == "PostText" {
 		var err error
-		if starts, err = setupPostText(o); err != nil {
-			return Result{}, err
+		if starts == nil {
+			if starts, err = setupPostText(o); err != nil {
+				return Result{}, err
+			}
 		}
 		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
 		if o.Users <= 0 {
@@ -321,10 +351,14 @@ func Run(o Options) (Result, error) {
 				}
 				var err error
 				if o.Op == "PostText" {
-					err = postTextTurn(client, ts, starts, i, n%o.Users, n/o.Users)
+					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
-				} else if o.Op == "PutSlotType" {
-					err = putSlotType(client, sg, i, n)
+				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
+					err = putLex(client, sg, o.Op, i, n)
+					n++
+				} else if o.Op == "CreateDeleteUser" {
+					// A pair is two calls: CreateUser on even, DeleteUser on odd.
+					err = iamUser(client, sg, i, n)
 					n++
 				} else {
 					var h http.Header
@@ -420,20 +454,47 @@ func setupAssumeRole(o Options) (body, ak, sk string, err error) {
 	return body, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), nil
 }
 
-// putSlotType creates slot type number n of connection conn (a distinct
-// name per call, so every call is a real insert with its CloudTrail event
-// in the same transaction). Each request is signed on its own.
-func putSlotType(client *http.Client, s *signer, conn, n int) error {
+// putLex creates slot type or intent number n of connection conn (a
+// distinct name per call, so every call is a real insert with its
+// CloudTrail event in the same transaction). Each request is signed on its
+// own.
+func putLex(client *http.Client, s *signer, op string, conn, n int) error {
 	name := "Load" + letters(conn) + "_" + letters(n)
+	path := "/slottypes/" + name + "/versions/$LATEST"
 	payload := []byte(`{"description":"load","enumerationValues":[{"value":"small"},{"value":"large"}]}`)
-	req, err := http.NewRequest(http.MethodPut, s.opts.Endpoint+"/slottypes/"+name+"/versions/$LATEST", bytes.NewReader(payload))
+	if op == "PutIntent" {
+		path = "/intents/" + name + "/versions/$LATEST"
+		payload = []byte(`{"description":"load","sampleUtterances":["order some flowers","I want {Kind}","{Kind} please"],` +
+			`"slots":[{"name":"Kind","slotConstraint":"Required","slotType":"AMAZON.Color","priority":1,` +
+			`"valueElicitationPrompt":{"maxAttempts":2,"messages":[{"contentType":"PlainText","content":"Which kind?"}]}}],` +
+			`"fulfillmentActivity":{"type":"ReturnIntent"}}`)
+	}
+	return signedDo(client, s, http.MethodPut, path, "application/json", "lex", payload, name)
+}
+
+// iamUser is half of a CreateUser/DeleteUser pair: even n creates user
+// n/2 of connection conn, odd n deletes it.
+func iamUser(client *http.Client, s *signer, conn, n int) error {
+	name := fmt.Sprintf("load-%d-%d", conn, n/2)
+	action := "CreateUser"
+	if n%2 == 1 {
+		action = "DeleteUser"
+	}
+	payload := []byte("Action=" + action + "&Version=2010-05-08&UserName=" + name)
+	return signedDo(client, s, http.MethodPost, "/", "application/x-www-form-urlencoded; charset=utf-8", "iam", payload, action+"Response")
+}
+
+// signedDo signs and sends one request and checks that the 200 answer
+// contains want.
+func signedDo(client *http.Client, s *signer, method, path, contentType, service string, payload []byte, want string) error {
+	req, err := http.NewRequest(method, s.opts.Endpoint+path, bytes.NewReader(payload))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	sum := sha256.Sum256(payload)
 	err = s.sig.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.opts.AccessKey, SecretAccessKey: s.opts.SecretKey},
-		req, hex.EncodeToString(sum[:]), "lex", "us-east-1", time.Now())
+		req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now())
 	if err != nil {
 		return err
 	}
@@ -443,8 +504,8 @@ func putSlotType(client *http.Client, s *signer, conn, n int) error {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(name)) {
-		return fmt.Errorf("PutSlotType %s: status %d: %.200s", name, resp.StatusCode, b)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
+		return fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, b)
 	}
 	return nil
 }

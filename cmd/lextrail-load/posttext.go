@@ -153,7 +153,13 @@ func setupPostText(o Options) ([]string, error) {
 	if a, err := c.GetBotAlias(ctx, &lm.GetBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias)}); err == nil {
 		checksum = a.Checksum
 	}
-	if _, err := c.PutBotAlias(ctx, &lm.PutBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias), BotVersion: v.Version, Checksum: checksum}); err != nil {
+	in := &lm.PutBotAliasInput{BotName: aws.String(loadBot), Name: aws.String(loadAlias), BotVersion: v.Version, Checksum: checksum}
+	if o.ConvLogs {
+		if in.ConversationLogs, err = setupConvLogs(ctx, o); err != nil {
+			return nil, fmt.Errorf("conversation logs: %w", err)
+		}
+	}
+	if _, err := c.PutBotAlias(ctx, in); err != nil {
 		return nil, fmt.Errorf("PutBotAlias: %w", err)
 	}
 	return starts, nil
@@ -200,8 +206,14 @@ func (ts *turnSigner) sign(path string, body []byte) (http.Header, error) {
 
 // postTextTurn sends turn n of user u (conn c): even turns start an
 // intent, odd turns fill its date.
-func postTextTurn(client *http.Client, ts *turnSigner, starts []string, c, u, n int) error {
-	user := fmt.Sprintf("user-%d-%d", c, u)
+func postTextTurn(client *http.Client, ts *turnSigner, starts []string, alias, prefix string, c, u, n int) error {
+	if alias == "" {
+		alias = loadAlias
+	}
+	if prefix == "" {
+		prefix = "user"
+	}
+	user := fmt.Sprintf("%s-%d-%d", prefix, c, u)
 	text := "next friday"
 	wantState := `"dialogState":"ReadyForFulfillment"`
 	if n%2 == 0 {
@@ -209,7 +221,7 @@ func postTextTurn(client *http.Client, ts *turnSigner, starts []string, c, u, n 
 		wantState = `"dialogState":"ElicitSlot"`
 	}
 	body, _ := json.Marshal(map[string]string{"inputText": text})
-	path := "/bot/" + loadBot + "/alias/" + loadAlias + "/user/" + user + "/text"
+	path := "/bot/" + loadBot + "/alias/" + alias + "/user/" + user + "/text"
 	h, err := ts.sign(path, body)
 	if err != nil {
 		return err

@@ -83,7 +83,7 @@ func TestCrashKeepsAcknowledgedEvents(t *testing.T) {
 		return cmd, addr
 	}
 	cmd, addr := start()
-	client := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	client := lex.New(lex.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 
 	var mu sync.Mutex
@@ -150,6 +150,31 @@ func TestCrashKeepsAcknowledgedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// Every slot type that exists has exactly one successful event: no
+	// state change without its event.
+	okEvents := map[string]int{}
+	for _, ev := range evs {
+		if ev.ErrorCode == "" {
+			okEvents[ev.RequestParameters.Name]++
+		}
+	}
+	rows, err := db.Query(`SELECT name FROM lex_resources WHERE kind = 'slottype' AND version = '$LATEST'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		stored++
+		if okEvents[name] != 1 {
+			t.Errorf("slot type %s exists with %d successful events", name, okEvents[name])
+		}
+	}
+	rows.Close()
+	if stored < len(acked) {
+		t.Errorf("%d slot types stored, %d acknowledged", stored, len(acked))
+	}
 	for _, ev := range evs {
 		if ev.ErrorCode != "" {
 			continue
@@ -162,7 +187,7 @@ func TestCrashKeepsAcknowledgedEvents(t *testing.T) {
 			t.Errorf("event %s for slot type %s without its state change", ev.RequestID, ev.RequestParameters.Name)
 		}
 	}
-	t.Logf("%d acknowledged calls, %d events after SIGKILL and restart", len(acked), len(evs))
+	t.Logf("%d acknowledged calls, %d events, %d slot types after SIGKILL and restart", len(acked), len(evs), stored)
 }
 
 func TestEventsCLIFilters(t *testing.T) {
@@ -183,7 +208,7 @@ func TestEventsCLIFilters(t *testing.T) {
 	if err := waitReady(addr, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	client := lex.New(lex.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	client := lex.New(lex.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 	for _, n := range []string{"One", "Two", "Three"} {
 		if _, err := client.PutSlotType(context.Background(), &lex.PutSlotTypeInput{Name: aws.String(n)}); err != nil {

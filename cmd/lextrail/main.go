@@ -3,6 +3,7 @@
 //	lextrail serve    [--listen ADDR] [--data-dir DIR] [--database-url URL] [--log-format text|json]
 //	                  [--delivery-interval 5m] [--digest-interval 1h] [--digest-key-rotation 480h]
 //	                  [--object-store s3://bucket[/prefix] --object-store-endpoint URL ...]
+//	                  [--tls-cert FILE --tls-key FILE]
 //	lextrail version
 //	lextrail admin    create-account | list-accounts | credentials | rotate-credentials
 //	lextrail logs     tail GROUP [--filter PATTERN]
@@ -16,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -177,6 +180,13 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -197,6 +207,8 @@ func serve(args []string, stderr io.Writer) error {
 	deliveryInterval := fs.Duration("delivery-interval", envDuration("LEXTRAIL_DELIVERY_INTERVAL", 5*time.Minute), "trail delivery window: one log file per account, region and window; at least 1s (env LEXTRAIL_DELIVERY_INTERVAL)")
 	digestInterval := fs.Duration("digest-interval", envDuration("LEXTRAIL_DIGEST_INTERVAL", time.Hour), "trail digest period, at least 1s (env LEXTRAIL_DIGEST_INTERVAL)")
 	keyRotation := fs.Duration("digest-key-rotation", envDuration("LEXTRAIL_DIGEST_KEY_ROTATION", 20*24*time.Hour), "how often each region's digest signing key is replaced; keys stay valid 1.5 times as long (env LEXTRAIL_DIGEST_KEY_ROTATION)")
+	tlsCert := fs.String("tls-cert", os.Getenv("LEXTRAIL_TLS_CERT"), "PEM certificate (chain) file: serve HTTPS instead of HTTP; needs --tls-key (env LEXTRAIL_TLS_CERT)")
+	tlsKey := fs.String("tls-key", os.Getenv("LEXTRAIL_TLS_KEY"), "PEM private key file of --tls-cert (env LEXTRAIL_TLS_KEY)")
 	publicURL := fs.String("public-url", os.Getenv("LEXTRAIL_PUBLIC_URL"), "base URL SNS subscribers reach lextrail at, for SigningCertURL/SubscribeURL/UnsubscribeURL (env LEXTRAIL_PUBLIC_URL; default: the host of the Subscribe request)")
 	lambdaEndpoint := fs.String("lambda-endpoint", os.Getenv("LEXTRAIL_LAMBDA_ENDPOINT"), "Lambda Invoke API endpoint for Lex code hooks (real AWS or any Lambda-compatible runtime; env LEXTRAIL_LAMBDA_ENDPOINT; credentials from LEXTRAIL_LAMBDA_ACCESS_KEY_ID/LEXTRAIL_LAMBDA_SECRET_ACCESS_KEY)")
 	var functionURLs urlMap = map[string]string{}
@@ -204,6 +216,9 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("LEXTRAIL_LAMBDA_FUNCTION_URLS: %w", err)
 	}
 	fs.Var(functionURLs, "lambda-function-url", "ARN=URL: send the code hook events of that Lambda function ARN (or name) to a plain HTTP(S) URL instead; repeatable (env LEXTRAIL_LAMBDA_FUNCTION_URLS, comma-separated)")
+	speechConc := fs.Int("speech-concurrency", envInt("LEXTRAIL_SPEECH_CONCURRENCY", 0), "speech tools (recogniser, synthesiser, encoders) run at once; default the number of CPUs (env LEXTRAIL_SPEECH_CONCURRENCY)")
+	speechQueue := fs.Int("speech-queue", envInt("LEXTRAIL_SPEECH_QUEUE", 0), "audio turns that may wait for a speech slot before 429 LimitExceededException; default 4 x concurrency (env LEXTRAIL_SPEECH_QUEUE)")
+	speechTimeout := fs.Duration("speech-timeout", envDuration("LEXTRAIL_SPEECH_TIMEOUT", 10*time.Second), "longest speech tool run, queueing included; the tool is killed (env LEXTRAIL_SPEECH_TIMEOUT)")
 	var objects objectStoreFlags
 	objects.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -234,6 +249,7 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.DeliveryInterval = *deliveryInterval
 	cfg.DigestInterval = *digestInterval
 	cfg.DigestKeyRotation = *keyRotation
+	cfg.Speech.Concurrency, cfg.Speech.Queue, cfg.Speech.Timeout = *speechConc, *speechQueue, *speechTimeout
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -254,6 +270,17 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("--trusted-proxies: %w", err)
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
+	}
+
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"lextrail/internal/accounts"
+	"lextrail/internal/testenv"
 )
 
 var exportRe = regexp.MustCompile(`export AWS_ACCESS_KEY_ID=(\S+)\nexport AWS_SECRET_ACCESS_KEY=(\S+)`)
@@ -66,6 +70,8 @@ func TestAdmin(t *testing.T) {
 		{"admin", "--data-dir", dir, "frobnicate"},
 		{"nosuchcommand"},
 		{"serve", "--log-format", "xml"},
+		{"serve", "--data-dir", dir, "--tls-cert", "cert.pem"},
+		{"serve", "--data-dir", dir, "--tls-cert", filepath.Join(dir, "none.pem"), "--tls-key", filepath.Join(dir, "none.key")},
 	} {
 		if _, _, code := runCmd(t, bad...); code == 0 {
 			t.Errorf("%v succeeded", bad)
@@ -77,6 +83,12 @@ func TestAdmin(t *testing.T) {
 	if out, _, code := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "lextrail ") {
 		t.Fatalf("version: %q", out)
 	}
+}
+
+// sdkHTTP is the HTTP client the SDK clients of these tests use (see
+// testenv.BufferBodies).
+func sdkHTTP() *http.Client {
+	return &http.Client{Transport: testenv.BufferBodies(http.DefaultTransport.(*http.Transport).Clone())}
 }
 
 var (
@@ -162,7 +174,7 @@ func TestServeBinary(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no credentials printed:\n%s", stderr.String())
 	}
-	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr), HTTPClient: sdkHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider(m[1], m[2], "")})
 	out, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(out.Arn) != "arn:aws:iam::000000000000:root" {
@@ -187,6 +199,61 @@ func TestServeBinary(t *testing.T) {
 	cmd.Wait()
 	if strings.Contains(stderr.String(), "AWS_SECRET_ACCESS_KEY") {
 		t.Fatal("credentials printed again on the second start")
+	}
+}
+
+// TestServeTLS: with --tls-cert/--tls-key the binary serves HTTPS only,
+// the SDK works over it, and the recorded event carries tlsDetails (read
+// back offline with "lextrail events").
+func TestServeTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	certPEM, keyPEM, pool := testenv.SelfSignedCert(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	creds := accounts.NewRootCredentials()
+	addr := freePort(t)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dir, "--tls-cert", certFile, "--tls-key", keyFile)
+	cmd.Env = append(os.Environ(), "LEXTRAIL_ACCOUNT_ID=111122223333",
+		"LEXTRAIL_ROOT_ACCESS_KEY_ID="+creds.AccessKeyID, "LEXTRAIL_ROOT_SECRET_ACCESS_KEY="+creds.SecretAccessKey)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	hc := &http.Client{Transport: testenv.BufferBodies(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := hc.Get("https://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready over HTTPS: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if resp, err := http.Get("http://" + addr + "/readyz"); err == nil && resp.StatusCode == 200 {
+		t.Error("plain HTTP answered on the TLS listener")
+	}
+	client := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String("https://" + addr), HTTPClient: hc,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	out, errs, code := runCmd(t, "events", "--data-dir", dir, "--attribute", "EventName=GetCallerIdentity")
+	if code != 0 || !strings.Contains(out, `"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_`) || !strings.Contains(out, `"clientProvidedHostHeader":"`+addr+`"`) {
+		t.Fatalf("events: %d %s %s", code, out, errs)
 	}
 }
 

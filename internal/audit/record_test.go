@@ -119,7 +119,7 @@ func TestAppendJSONEqualsEncodingJSON(t *testing.T) {
 			c := call(svc, "CreateThing", p)
 			c.Request = httptest.NewRequest("POST", "https://things.eu-west-1.amazonaws.com/", nil)
 			c.Request.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
-			c.UserAgent = "agent \"quoted\" \\ \n\t\x01 <&> \u2028 é \xff"
+			c.UserAgent = "agent \"quoted\" \\ \n\t\x01 <&> \u2028 é" // invalid UTF-8: TestAppendStringEqualsEncodingJSON
 			var e *awserr.Error
 			if failed {
 				e = awserr.New(400, "ValidationException", "bad <input> \"x\"")
@@ -241,6 +241,15 @@ func TestElementsRules(t *testing.T) {
 	m = get(Build(c, nil, nil, nil, t0))
 	if len(m["userAgent"]) != 1024+2 {
 		t.Errorf("userAgent %d bytes", len(m["userAgent"])-2)
+	}
+	// ... at a character boundary: 1023 ASCII bytes and a two-byte "é"
+	// straddling the limit keep the 1023 bytes, not half a character.
+	c.UserAgent = strings.Repeat("a", 1023) + "é" + "tail"
+	m = get(Build(c, nil, nil, nil, t0))
+	var ua string
+	json.Unmarshal(m["userAgent"], &ua)
+	if ua != strings.Repeat("a", 1023) {
+		t.Errorf("userAgent cut inside a character: %d bytes, ends %q", len(ua), ua[len(ua)-3:])
 	}
 }
 

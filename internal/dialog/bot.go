@@ -155,6 +155,9 @@ type Bot struct {
 
 	Intents []*Intent
 	NLU     *nlu.Model
+	// Spec is what the language model was compiled from (intents, slots,
+	// slot types): speech recognisers build their grammar from it.
+	Spec nlu.ModelSpec
 
 	byName   map[string]*Intent
 	byParent map[string]*Intent
@@ -217,6 +220,7 @@ func NewBot(m *build.Model) (*Bot, error) {
 			}
 		}
 	}
+	b.Spec = build.NLUSpec(m)
 	var err error
 	if len(m.NLU) > 0 {
 		b.NLU, err = nlu.Load(m.NLU)
@@ -224,7 +228,7 @@ func NewBot(m *build.Model) (*Bot, error) {
 	if b.NLU == nil {
 		// built before the build compiled language models, or by a build
 		// of another model layout: compile it from the definitions
-		b.NLU, err = nlu.Compile(build.NLUSpec(m))
+		b.NLU, err = nlu.Compile(b.Spec)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dialog: bot %s language model: %w", m.Bot, err)

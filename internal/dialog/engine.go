@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,9 +97,12 @@ type Response struct {
 	// store it in utterance statistics.
 	Sensitive bool
 	// LogTranscript is the input with obfuscated slot values masked as
-	// {SlotName} (spec §4.3); LogSlots is Slots masked the same way.
-	LogTranscript string
-	LogSlots      map[string]*string
+	// {SlotName} (spec §4.3; literal braces escaped with two backslashes);
+	// LogSlots is Slots masked the same way, and LogAlternativeIntents is
+	// AlternativeIntents with the obfuscated slots of each intent masked.
+	LogTranscript         string
+	LogSlots              map[string]*string
+	LogAlternativeIntents []PredictedIntent
 }
 
 type turn struct {
@@ -932,10 +936,23 @@ func (t *turn) mask(original, slot string) {
 	t.masked[original] = "{" + slot + "}"
 }
 
-// logView fills LogTranscript, LogSlots and Sensitive.
+// logView fills LogTranscript, LogSlots, LogAlternativeIntents and
+// Sensitive.
 func (t *turn) logView() {
 	r := t.r
-	r.LogSlots = r.Slots
+	r.LogSlots, _ = t.maskSlots(r.IntentName, r.Slots)
+	r.LogAlternativeIntents = r.AlternativeIntents
+	copied := false
+	for i, a := range r.AlternativeIntents {
+		ls, masked := t.maskSlots(a.IntentName, a.Slots)
+		if !masked {
+			continue
+		}
+		if !copied {
+			r.LogAlternativeIntents, copied = slices.Clone(r.AlternativeIntents), true
+		}
+		r.LogAlternativeIntents[i].Slots = ls
+	}
 	text := t.in.Text
 	r.Sensitive = t.maskAll != "" || len(t.masked) > 0
 	if !r.Sensitive {
@@ -944,30 +961,45 @@ func (t *turn) logView() {
 	}
 	if t.maskAll != "" {
 		r.LogTranscript = t.maskAll
-	} else {
-		esc := strings.NewReplacer(`{`, `\{`, `}`, `\}`)
-		var origs []string
-		for o := range t.masked {
-			origs = append(origs, o)
-		}
-		slices.SortFunc(origs, func(a, b string) int { return len(b) - len(a) })
-		out := esc.Replace(text)
-		for _, o := range origs {
-			out = strings.ReplaceAll(out, esc.Replace(o), t.masked[o])
-		}
-		r.LogTranscript = out
+		return
 	}
-	in := t.b.Intent(r.IntentName)
-	if in != nil && r.Slots != nil {
-		ls := map[string]*string{}
-		for k, v := range r.Slots {
-			ls[k] = v
-			if sd := in.Slot(k); sd != nil && sd.Obfuscated() && v != nil {
-				ls[k] = new("{" + k + "}")
+	// Literal braces are escaped with two backslashes (the developer
+	// guide: "{John Stiles}" is logged as `\\{{full_name}\\}`), so that a
+	// mask can be told from braces the user typed.
+	esc := strings.NewReplacer(`{`, `\\{`, `}`, `\\}`)
+	var origs []string
+	for o := range t.masked {
+		origs = append(origs, o)
+	}
+	slices.SortFunc(origs, func(a, b string) int { return len(b) - len(a) })
+	out := esc.Replace(text)
+	for _, o := range origs {
+		out = strings.ReplaceAll(out, esc.Replace(o), t.masked[o])
+	}
+	r.LogTranscript = out
+}
+
+// maskSlots returns slots with the values of the intent's obfuscated
+// slots replaced by {SlotName}, and whether any was (slots itself when
+// none is).
+func (t *turn) maskSlots(intent string, slots map[string]*string) (map[string]*string, bool) {
+	in := t.b.Intent(intent)
+	if in == nil || slots == nil {
+		return slots, false
+	}
+	var ls map[string]*string
+	for k, v := range slots {
+		if sd := in.Slot(k); sd != nil && sd.Obfuscated() && v != nil {
+			if ls == nil {
+				ls = maps.Clone(slots)
 			}
+			ls[k] = new("{" + k + "}")
 		}
-		r.LogSlots = ls
 	}
+	if ls == nil {
+		return slots, false
+	}
+	return ls, true
 }
 
 func copyMap(m map[string]string) map[string]string {

@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -455,9 +456,14 @@ func asAuthError(err error, svc *catalog.Service) error {
 	return err
 }
 
+// truncate cuts s to at most n bytes at a character boundary (CloudTrail
+// keeps userAgent, errorCode and errorMessage to 1 KB).
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -7,6 +7,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +31,7 @@ import (
 	"lextrail/internal/audit"
 	"lextrail/internal/authz"
 	"lextrail/internal/catalog"
+	"lextrail/internal/convlogs"
 	"lextrail/internal/gateway"
 	"lextrail/internal/objstore"
 	"lextrail/internal/objstore/localdir"
@@ -47,6 +50,8 @@ import (
 	s3svc "lextrail/internal/services/s3"
 	"lextrail/internal/services/sns"
 	"lextrail/internal/services/sts"
+	"lextrail/internal/speech"
+	"lextrail/internal/speech/lexvoice"
 	"lextrail/internal/store"
 	"lextrail/internal/trail"
 	"lextrail/internal/trail/delivery"
@@ -70,6 +75,10 @@ type Config struct {
 	Bootstrap accounts.Bootstrap
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// TLS, when set, makes Serve speak HTTPS on its listener (lextrail
+	// serve --tls-cert/--tls-key); audit records then carry tlsDetails.
+	// Default nil: plain HTTP.
+	TLS *tls.Config
 	// ShutdownTimeout bounds the wait for in-flight requests and workers on
 	// shutdown. Default 30s.
 	ShutdownTimeout time.Duration
@@ -94,6 +103,10 @@ type Config struct {
 	// Logs holds the CloudWatch Logs service's options (its DB, clock,
 	// logger, authorizer and auditor are the server's).
 	Logs logssvc.Config
+	// Speech holds PostContent audio's options (tool PATH, model
+	// directory, concurrency, queue, timeout, audio limits); CacheDir
+	// defaults to DataDir/speech and Logger to the server's.
+	Speech speech.Config
 	// DeliveryInterval is the trail delivery window. Default 5 minutes;
 	// at least 1 second.
 	DeliveryInterval time.Duration
@@ -121,6 +134,9 @@ type Config struct {
 	// (speech backend, turn observer, concurrency limits) before the
 	// service is built.
 	LexRuntime func(*lexruntime.Config)
+	// ConvLogs holds Lex conversation logs' delivery options (its DB,
+	// clock and logger are the server's).
+	ConvLogs convlogs.Config
 }
 
 // TrailHooks let tests stand in for SNS and KMS and inject failures into
@@ -173,7 +189,13 @@ type Server struct {
 	KMS *kms.Service
 	// Logs is the CloudWatch Logs service (its Go API for lextrail's own
 	// writers: Append, SplitBatches).
-	Logs     *logssvc.Service
+	Logs *logssvc.Service
+	// ConvLogs is Lex conversation logs (validation, queue, delivery
+	// worker, Status).
+	ConvLogs *convlogs.Service
+	// Speech recognises and speaks PostContent audio (tools detected at
+	// start-up; reported in the log and /readyz).
+	Speech   *speech.Service
 	registry *prometheus.Registry
 	// lexExports serves the pre-signed download URLs of Lex GetExport.
 	lexExports http.Handler
@@ -226,13 +248,36 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz = authz.New(authz.Config{CacheTTL: cfg.KeyCacheTTL, Now: cfg.Now})
 	s.IAM = iam.New(iam.Config{DB: db, Accounts: s.Accounts, Changed: s.Authz.Invalidate, Now: cfg.Now})
 	s.Authz.SetPolicies(s.IAM)
-	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Now: cfg.Now})
+	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	stsSvc := sts.New(sts.Config{DB: db, Accounts: s.Accounts, Roles: s.IAM, Authorizer: s.Authz, Auditor: s.Audit, Now: cfg.Now})
 	s.Authz.RegisterResourcePolicies("sts", stsSvc)
 
-	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
+	// Lex conversation logs: validated by PutBotAlias, queued in each
+	// turn's transaction, delivered by a worker (its services are bound
+	// below, once built).
+	clc := cfg.ConvLogs
+	clc.DB, clc.Now, clc.Logger = db, cfg.Now, cfg.Logger
+	if s.ConvLogs, err = convlogs.New(ctx, clc); err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	sc := cfg.Speech
+	if sc.CacheDir == "" {
+		sc.CacheDir = filepath.Join(cfg.DataDir, "speech")
+	}
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	s.Speech = speech.New(sc)
+	s.Speech.LogCapabilities()
+
+	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, ConversationLogs: s.ConvLogs,
+		Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
-	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks)}
+	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks),
+		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db)}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
@@ -244,7 +289,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = audit.DefaultRetention
 	}
-	s.Audit = audit.New(audit.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger})
 	s.AddWorker(audit.NewPurger(audit.RetentionConfig{DB: db, Retention: cfg.EventRetention, Now: cfg.Now, Logger: cfg.Logger}))
 	// KMS keys: key policies are a resource-policy source of the authorizer.
 	s.KMS = kms.New(kms.Config{DB: db, Sealer: sealer, Authorizer: s.Authz, Now: cfg.Now, Logger: cfg.Logger})
@@ -268,6 +312,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Authz.RegisterResourcePolicies("sns", s.SNS)
 	s.AddWorker(s.SNS.Worker())
 	s.snsPublic = s.SNS.HTTPHandler()
+	s.ConvLogs.Bind(convlogs.Deps{Roles: s.IAM, Authorizer: s.Authz, Sessions: stsSvc, Logs: s.Logs, Buckets: s.S3, Keys: s.KMS})
+	s.AddWorker(s.ConvLogs.Worker())
 	trail := s.trails(sealer)
 	s.Catalog = catalog.New(
 		s.S3.Catalog(),
@@ -282,6 +328,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.ConvLogs.Collectors()...)
 	s.Gateway = gateway.New(gateway.Config{
 		Catalog:        s.Catalog,
 		Codecs:         Codecs(),
@@ -520,7 +567,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"status":"unavailable","database":%q}`+"\n", err.Error())
 		return
 	}
-	fmt.Fprintf(w, `{"status":"ready","database":%q}`+"\n", s.DB.Driver())
+	speechCaps, _ := json.Marshal(s.Speech.Capabilities())
+	fmt.Fprintf(w, `{"status":"ready","database":%q,"speech":%s}`+"\n", s.DB.Driver(), speechCaps)
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:
@@ -536,9 +584,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { s.RunWorkers(workCtx); close(workersDone) }()
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
+	s.log.Info("lextrail serving", "listen", ln.Addr().String(), "tls", s.cfg.TLS != nil, "database", s.DB.Driver(), "data_dir", s.cfg.DataDir)
 
 	var serveErr error
 	select {

@@ -60,6 +60,7 @@ func TestOperationsEndpoints(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{"/healthz", "ok"},
 		{"/readyz", `"status":"ready"`},
+		{"/readyz", `"speech":{"recognition":`},
 	} {
 		resp, err := http.Get(env.URL + tc.path)
 		if err != nil {

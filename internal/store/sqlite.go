@@ -59,6 +59,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	pragmas.Add("_pragma", "journal_mode(WAL)")
 	pragmas.Add("_pragma", "synchronous(NORMAL)")
 	pragmas.Add("_pragma", "foreign_keys(ON)")
+	// Statement journals and the savepoint journals of group-committed
+	// writes (batch.go) stay in memory: by default they spill to a
+	// temporary file past 64 KiB, a system call per page.
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	pragmas.Set("_txlock", "immediate")
 	wc, err := newStmtConnector(sqliteDSN(path, pragmas))
 	if err != nil {
@@ -77,6 +81,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
+	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
 	if cfg.MmapSize > 0 {
 		rp.Add("_pragma", fmt.Sprintf("mmap_size(%d)", cfg.MmapSize))
 	}
@@ -97,5 +102,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
 	}
-	return &DB{driver: DriverSQLite, write: w, read: r}, nil
+	db := &DB{driver: DriverSQLite, write: w, read: r}
+	db.batch = newBatcher(db)
+	return db, nil
 }

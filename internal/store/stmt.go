@@ -44,15 +44,18 @@ func (t *Tx) stmt(ctx context.Context, s *Stmt) *sql.Stmt {
 
 // QueryRowStmt runs a prepared query returning at most one row.
 func (t *Tx) QueryRowStmt(ctx context.Context, s *Stmt, args ...any) *sql.Row {
+	ctx = t.ctx(ctx)
 	return t.stmt(ctx, s).QueryRowContext(ctx, args...)
 }
 
 // QueryStmt runs a prepared query returning rows.
 func (t *Tx) QueryStmt(ctx context.Context, s *Stmt, args ...any) (*sql.Rows, error) {
+	ctx = t.ctx(ctx)
 	return t.stmt(ctx, s).QueryContext(ctx, args...)
 }
 
 // ExecStmt runs a prepared statement.
 func (t *Tx) ExecStmt(ctx context.Context, s *Stmt, args ...any) (sql.Result, error) {
+	ctx = t.ctx(ctx)
 	return t.stmt(ctx, s).ExecContext(ctx, args...)
 }

@@ -54,6 +54,9 @@ type DB struct {
 	driver string
 	write  *sql.DB // SQLite: a single connection, so writers queue here instead of failing busy
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
+	// SQLite only: the group committer that runs write transactions
+	// (batch.go).
+	batch *batcher
 }
 
 // Open opens the database named by cfg.URL and applies pending migrations.
@@ -85,8 +88,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // Driver returns DriverSQLite or DriverPostgres.
 func (db *DB) Driver() string { return db.driver }
 
-// Close closes all connections.
+// Close waits for queued write transactions, then closes all connections.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
@@ -110,21 +116,34 @@ type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 	after    []func()
+	// shared: a SQLite write transaction that this Tx shares with other
+	// calls of its batch (batch.go). Its statements check the caller's
+	// context before they run but are not interrupted once running: an
+	// interrupted write would roll the whole shared transaction back.
+	shared bool
+}
+
+// ctx is the context a statement runs with (see shared).
+func (t *Tx) ctx(ctx context.Context) context.Context {
+	if t.shared && ctx.Err() == nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, query, args...)
+	return t.tx.ExecContext(t.ctx(ctx), query, args...)
 }
 
 // Query runs a query returning rows.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...)
+	return t.tx.QueryContext(t.ctx(ctx), query, args...)
 }
 
 // QueryRow runs a query returning at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return t.tx.QueryRowContext(t.ctx(ctx), query, args...)
 }
 
 // ReadOnly reports whether the transaction was opened by DB.Read.
@@ -142,7 +161,18 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 // PostgreSQL they run at READ COMMITTED in parallel: a read-then-write must
 // be expressed as one statement (UPDATE ... SET n = n + 1, INSERT ... ON
 // CONFLICT DO UPDATE, or a conditional UPDATE checking RowsAffected).
+//
+// On SQLite, write transactions that queue up behind each other are
+// committed together (group commit, see batch.go): each fn runs in a
+// savepoint of one shared transaction, so it sees the writes of the fns
+// before it exactly as if they had committed, its error or panic rolls
+// back only its own savepoint, and Write returns once the whole batch has
+// committed. A commit writes every page the batch changed once, instead
+// of once per call.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	if db.batch != nil {
+		return db.batch.write(ctx, fn)
+	}
 	return db.run(ctx, db.write, false, fn)
 }
 

@@ -93,7 +93,7 @@ func TestSQLitePragmas(t *testing.T) {
 		}
 		return v
 	}
-	want := map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "synchronous": "1", "query_only": "0", "mmap_size": "0"}
+	want := map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2", "mmap_size": "0"}
 	if err := db.Write(ctx, func(tx *store.Tx) error {
 		for k, v := range want {
 			if got := pragma(tx, k); got != v {
@@ -104,7 +104,7 @@ func TestSQLitePragmas(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "mmap_size": fmt.Sprint(store.DefaultMmapSize)}
+	want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "temp_store": "2", "mmap_size": fmt.Sprint(store.DefaultMmapSize)}
 	// Several concurrent reads so more than one pool connection is checked.
 	var wg sync.WaitGroup
 	for range 4 {

@@ -22,7 +22,8 @@ var Update = flag.Bool("update", false, "rewrite golden files")
 // placeholder Update writes for them.
 var Variable = map[string]string{
 	"eventID": "<uuid>", "requestID": "<uuid>", "eventTime": "<time>", "creationDate": "<time>",
-	"accessKeyId": "<string>", "sourceIPAddress": "<string>", "userAgent": "<string>",
+	"sourceIPAddress": "<string>", "userAgent": "<string>",
+	"createDate": "<time>", "expiration": "<time>",
 }
 
 var (

@@ -9,12 +9,24 @@ import (
 	"lextrail/internal/store"
 )
 
-// InlinePolicies returns the inline policy documents of a user (kind
-// KindUser) or role (KindRole), in name order; none when it does not
-// exist. The authorizer calls it (and caches the compiled result).
+// InlinePolicies returns the identity policy documents of a user (kind
+// KindUser) or role (KindRole): its inline policies in name order and, for
+// a service-linked role, the permissions policy its service gives it
+// (ServiceLinkedPolicy); none when it does not exist. The authorizer calls
+// it (and caches the compiled result).
 func (s *Service) InlinePolicies(ctx context.Context, accountID, kind, name string) ([]string, error) {
 	var docs []string
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		if kind == KindRole {
+			var svc string
+			err := tx.QueryRow(ctx, `SELECT service_linked FROM iam_roles WHERE account_id = $1 AND name_key = $2`, accountID, strings.ToLower(name)).Scan(&svc)
+			if err != nil && !isNoRows(err) {
+				return err
+			}
+			if doc := ServiceLinkedPolicy(svc); doc != "" {
+				docs = append(docs, doc)
+			}
+		}
 		rows, err := tx.Query(ctx, `SELECT document FROM iam_inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3 ORDER BY policy_key`,
 			accountID, kind, strings.ToLower(name))
 		if err != nil {

@@ -27,6 +27,27 @@ var serviceLinkedRoles = map[string]serviceLinked{
 	"logs.amazonaws.com":         {"AWSServiceRoleForLogDelivery", false, ""},
 }
 
+// serviceLinkedPolicies are the permissions policies of service-linked
+// roles (on AWS, a managed policy attached to the role that only the
+// service can change; lextrail has no managed policies, so the policy is
+// built in and evaluated with the role's inline policies). Lex's
+// (AWSServiceRoleForLexBots and AWSServiceRoleForLexBots_<suffix>) is
+// AmazonLexBotPolicy's Polly and Comprehend permissions plus what
+// conversation logs need, limited to Lex's own names: log streams and
+// object keys under aws/lex/ (every conversation log's resourcePrefix),
+// and data keys for SSE-KMS only through S3.
+var serviceLinkedPolicies = map[string]string{
+	"lex.amazonaws.com": `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"AmazonLexBotPolicy","Effect":"Allow","Action":["polly:SynthesizeSpeech","comprehend:DetectSentiment"],"Resource":"*"},` +
+		`{"Sid":"ConversationLogsText","Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:*:log-stream:aws/lex/*"},` +
+		`{"Sid":"ConversationLogsAudio","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::*/aws/lex/*"},` +
+		`{"Sid":"ConversationLogsAudioKMS","Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*","Condition":{"StringLike":{"kms:ViaService":"s3.*.amazonaws.com"}}}]}`,
+}
+
+// ServiceLinkedPolicy is the permissions policy of a service's
+// service-linked roles ("" when lextrail gives it none).
+func ServiceLinkedPolicy(service string) string { return serviceLinkedPolicies[service] }
+
 // CreateServiceLinkedRoleInput is CreateServiceLinkedRole's input.
 type CreateServiceLinkedRoleInput struct {
 	AWSServiceName string

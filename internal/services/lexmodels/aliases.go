@@ -129,10 +129,17 @@ func (s *Service) putBotAlias(ctx context.Context, c *catalog.Call, in *PutBotAl
 	if err := validateTags("tags", in.Tags); err != nil {
 		return nil, err
 	}
-	if ok, err := exists(ctx, c.Tx, sc, kindBot, in.BotName, *in.BotVersion); err != nil {
+	bv, err := getResource(ctx, c.Tx, sc, kindBot, in.BotName, *in.BotVersion)
+	if err != nil {
 		return nil, err
-	} else if !ok {
+	} else if bv == nil {
 		return nil, badRequest("The bot %s version %s does not exist. Check the bot name and version and try again.", in.BotName, *in.BotVersion)
+	}
+	if in.ConversationLogs != nil && s.cfg.ConversationLogs != nil {
+		if err := s.cfg.ConversationLogs.ValidateConversationLogs(ctx, c, AliasLogs{BotName: in.BotName, AliasName: in.Name,
+			BotVersion: *in.BotVersion, ChildDirected: BotChildDirected(bv.Doc), Logs: in.ConversationLogs}); err != nil {
+			return nil, err
+		}
 	}
 	old, err := getAlias(ctx, c.Tx, sc, in.BotName, in.Name)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 
@@ -158,8 +159,11 @@ func (a *auditTrail) last(name string) (map[string]any, []byte) {
 }
 
 // TestAuditPutBotAgainstSeed drives the seed's CloudTrailBot PutBot
-// through the Go SDK and compares the stored record (LookupEvents →
-// CloudTrailEvent) with the seed's, key by key and type by type.
+// through the Go SDK as an IAM user and compares the stored record
+// (LookupEvents → CloudTrailEvent) with the seed's, key by key and type
+// by type: every seed key is there with the seed's JSON type, and the
+// only additions are the fields the current record format and lex-models
+// API have and the 2017 seed predates.
 func TestAuditPutBotAgainstSeed(t *testing.T) { lexmodels.EachDriver(t, testAuditPutBotAgainstSeed) }
 
 func testAuditPutBotAgainstSeed(t *testing.T, drv lexmodels.TestDriver) {
@@ -168,7 +172,15 @@ func testAuditPutBotAgainstSeed(t *testing.T, drv lexmodels.TestDriver) {
 	must(f.c.PutIntent(f.ctx, &lm.PutIntentInput{Name: aws.String("TestCloudTrail"), SampleUtterances: []string{"test cloudtrail"},
 		FulfillmentActivity: &types.FulfillmentActivity{Type: types.FulfillmentActivityTypeReturnIntent}})).ok(t)
 	must(f.c.CreateIntentVersion(f.ctx, &lm.CreateIntentVersionInput{Name: aws.String("TestCloudTrail")})).ok(t)
-	must(f.c.PutBot(f.ctx, &lm.PutBotInput{
+	// The seed's caller is an IAM user (its userIdentity has userName):
+	// "dev", allowed every Lex action.
+	im := iam.NewFromConfig(f.env.Config())
+	must(im.CreateUser(f.ctx, &iam.CreateUserInput{UserName: aws.String("dev")})).ok(t)
+	must(im.PutUserPolicy(f.ctx, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("lex"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lex:*","Resource":"*"}]}`)})).ok(t)
+	key := must(im.CreateAccessKey(f.ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dev")})).ok(t).AccessKey
+	dev := lm.NewFromConfig(f.env.Config(aws.Credentials{AccessKeyID: *key.AccessKeyId, SecretAccessKey: *key.SecretAccessKey}))
+	must(dev.PutBot(f.ctx, &lm.PutBotInput{
 		Name:    aws.String("CloudTrailBot"),
 		Intents: []types.Intent{{IntentVersion: aws.String("1"), IntentName: aws.String("TestCloudTrail")}},
 		VoiceId: aws.String("Salli"), ChildDirected: aws.Bool(false), Locale: types.LocaleEnUs,
@@ -179,9 +191,6 @@ func testAuditPutBotAgainstSeed(t *testing.T, drv lexmodels.TestDriver) {
 
 	rec, raw := a.last("PutBot")
 	want := shape(t, []byte(seedPutBotRecord))
-	// Root calls carry no userName (the seed lists the union over identity
-	// types; lextrail serves Lex to root only until IAM policies land).
-	delete(want, "userIdentity.userName")
 	// Members the current CloudTrail record format has and the 2017 seed
 	// predates (spec cloudtrail.md).
 	for k, v := range map[string]string{"readOnly": "bool", "managementEvent": "bool", "eventCategory": "string",
@@ -210,8 +219,8 @@ func testAuditPutBotAgainstSeed(t *testing.T, drv lexmodels.TestDriver) {
 		t.Errorf("eventTime: %v", err)
 	}
 	ui := rec["userIdentity"].(map[string]any)
-	if ui["type"] != "Root" || ui["accountId"] != f.env.AccountID || ui["accessKeyId"] != f.env.Root.AccessKeyID ||
-		ui["arn"] != "arn:aws:iam::"+f.env.AccountID+":root" {
+	if ui["type"] != "IAMUser" || ui["accountId"] != f.env.AccountID || ui["accessKeyId"] != *key.AccessKeyId ||
+		ui["arn"] != "arn:aws:iam::"+f.env.AccountID+":user/dev" || ui["userName"] != "dev" || !strings.HasPrefix(ui["principalId"].(string), "AIDA") {
 		t.Errorf("userIdentity %v", ui)
 	}
 	wantRes := []any{map[string]any{"ARN": "arn:aws:lex:us-east-1:" + f.env.AccountID + ":bot:CloudTrailBot",

@@ -28,7 +28,10 @@ func letters(prefix string, n int) string {
 }
 
 // BenchmarkPutIntent measures audited PutIntent calls through the Go SDK
-// over loopback (SQLite), each creating a new intent.
+// over loopback (SQLite), each creating a new intent, one at a time (the
+// in-process SDK client's signing and serialization included). Server
+// throughput under concurrent clients is measured with
+// `go run ./cmd/lextrail-load -op PutIntent`.
 func BenchmarkPutIntent(b *testing.B) {
 	f := newFixture(b)
 	b.ResetTimer()

@@ -99,6 +99,9 @@ func sameNameOtherCase(ctx context.Context, tx *store.Tx, sc scope, kind, name s
 	return other, err
 }
 
+// The version queries below seek lex_resources_versions (migration 0350),
+// the rows of one resource by version number (TestQueryPlans).
+
 // latestNumbered returns the highest existing numbered version, or nil.
 func latestNumbered(ctx context.Context, tx *store.Tx, sc scope, kind, name string) (*resource, error) {
 	r, err := scanResource(tx.QueryRow(ctx, `SELECT `+resourceCols+` FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND name=$4 AND version_num>0 ORDER BY version_num DESC LIMIT 1`,

@@ -63,7 +63,7 @@ func newFixture(t testing.TB, d ...lexmodels.TestDriver) *fixture {
 	}
 	env := testenv.New(t, testenv.Options{DatabaseURL: drv.URL(t)})
 	cfg := env.Config()
-	hc := env.HTTP.Client()
+	hc := env.Client()
 	rec := &recorder{next: hc.Transport}
 	hc.Transport = rec
 	cfg.HTTPClient = hc

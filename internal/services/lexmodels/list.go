@@ -66,13 +66,11 @@ func listLatest(ctx context.Context, tx *store.Tx, sc scope, kind string, in *Li
 	q := `SELECT ` + resourceCols + ` FROM lex_resources WHERE account_id=$1 AND region=$2 AND kind=$3 AND version_num=0 AND name > $4`
 	args := []any{sc.acct, sc.region, kind, after}
 	if in.NameContains != nil {
-		// lower(name), not name_lower: the filter then reads only columns
-		// of lex_resources_list, so the engine walks that index in name
-		// order and fetches a table row only for matches (SQLite defers
-		// the row seek; PostgreSQL can use an index-only scan), instead of
-		// one row fetch per listed name. Names are ASCII (reName), so
-		// SQLite's ASCII lower() is exact.
-		q += ` AND lower(name) LIKE $5 ESCAPE '\'`
+		// name_lower is part of lex_resources_list (migration 0350): the
+		// engine walks that index in name order, tests each entry's
+		// name_lower and fetches a table row only for matches (SQLite
+		// defers the row seek; PostgreSQL can use an index-only scan).
+		q += ` AND name_lower LIKE $5 ESCAPE '\'`
 		args = append(args, likePattern(*in.NameContains))
 	}
 	q += ` ORDER BY name LIMIT ` + itoa(limit+1)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	"github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
+	"github.com/aws/smithy-go"
 
 	"lextrail/internal/nlu"
 	"lextrail/internal/services/lexmodels"
@@ -93,6 +95,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 	}
 	_, err = c.GetBots(ctx, &lm.GetBotsInput{})
 	ok("GetBots", 200, err)
+	if f.rec.last.path != "/bots" { // botocore sends /bots/ (TestBoto3AllOperations)
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	_, err = c.GetBotVersions(ctx, &lm.GetBotVersionsInput{Name: aws.String("OrderFlowersBot")})
 	ok("GetBotVersions", 200, err)
 
@@ -152,6 +157,18 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 	_, err = c.StartMigration(ctx, &lm.StartMigrationInput{V1BotName: aws.String("OrderFlowersBot"), V1BotVersion: aws.String("1"),
 		V2BotName: aws.String("OrderFlowersV2"), V2BotRole: aws.String("arn:aws:iam::123456789012:role/LexV2"), MigrationStrategy: types.MigrationStrategyCreateNew})
 	fails("StartMigration", "BadRequestException", err)
+	if ae := (smithy.APIError)(nil); !errors.As(err, &ae) || ae.ErrorMessage() != lexmodels.ErrNoLexV2 {
+		t.Fatalf("StartMigration says %v, want why: %q", err, lexmodels.ErrNoLexV2)
+	}
+	_, err = c.StartMigration(ctx, &lm.StartMigrationInput{V1BotName: aws.String("NoSuchBot"), V1BotVersion: aws.String("1"),
+		V2BotName: aws.String("OrderFlowersV2"), V2BotRole: aws.String("arn:aws:iam::123456789012:role/LexV2"), MigrationStrategy: types.MigrationStrategyCreateNew})
+	wantCode(t, err, "NotFoundException")
+	if out := must(c.GetMigrations(ctx, &lm.GetMigrationsInput{})).ok(t); len(out.MigrationSummaries) != 0 || out.NextToken != nil {
+		t.Fatalf("GetMigrations after refused migrations: %+v", out)
+	}
+	if out := must(c.GetBotChannelAssociations(ctx, &lm.GetBotChannelAssociationsInput{BotName: aws.String("OrderFlowersBot"), BotAlias: aws.String("prod")})).ok(t); len(out.BotChannelAssociations) != 0 {
+		t.Fatalf("channel associations: %+v", out.BotChannelAssociations)
+	}
 
 	exp, err := c.GetExport(ctx, &lm.GetExportInput{Name: aws.String("OrderFlowersBot"), Version: aws.String("1"), ResourceType: types.ResourceTypeBot, ExportType: types.ExportTypeLex})
 	ok("GetExport", 200, err)
@@ -180,6 +197,9 @@ func testEveryOperation(t *testing.T, drv lexmodels.TestDriver) {
 
 	imp, err := c.StartImport(ctx, &lm.StartImportInput{Payload: zipBytes, ResourceType: types.ResourceTypeBot, MergeStrategy: types.MergeStrategyFailOnConflict})
 	ok("StartImport", 201, err)
+	if f.rec.last.path != "/imports" {
+		t.Fatalf("the Go SDK sent %s", f.rec.last.path)
+	}
 	if imp.ImportStatus != types.ImportStatusInProgress || aws.ToString(imp.Name) != "OrderFlowersBot" {
 		t.Fatalf("StartImport %+v", imp)
 	}

@@ -19,6 +19,7 @@
 package lexmodels
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -47,6 +48,28 @@ type Config struct {
 	// ExportURLTTL is how long a GetExport download URL stays valid.
 	// Default 10 minutes.
 	ExportURLTTL time.Duration
+	// Parts compile extra parts of bot builds (the speech recogniser's
+	// grammar); default none.
+	Parts []PartCompiler
+	// ConversationLogs validates PutBotAlias's conversationLogs
+	// (internal/convlogs). Nil: they are stored as given.
+	ConversationLogs LogsValidator
+}
+
+// LogsValidator checks the conversation-log settings PutBotAlias is given
+// (spec §3.2) and returns a 400 BadRequestException saying which rule
+// failed.
+type LogsValidator interface {
+	ValidateConversationLogs(ctx context.Context, c *catalog.Call, a AliasLogs) error
+}
+
+// AliasLogs is what a LogsValidator checks: the alias, the bot version it
+// will point to and the settings.
+type AliasLogs struct {
+	BotName, AliasName, BotVersion string
+	// ChildDirected is the bot version's childDirected.
+	ChildDirected bool
+	Logs          *ConversationLogsRequest
 }
 
 // Service is the Lex model-building service.

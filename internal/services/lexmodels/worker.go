@@ -155,6 +155,7 @@ func (w *Worker) runBuild(ctx context.Context, j buildJob) error {
 	}
 	status, reason := statusBasic, ""
 	var model []byte
+	var parts map[string][]byte
 	m, err := build.Compile(in)
 	var be *build.Error
 	switch {
@@ -163,6 +164,11 @@ func (w *Worker) runBuild(ctx context.Context, j buildJob) error {
 	case err != nil:
 		status, reason = statusFailed, "Internal build error: "+err.Error()
 	default:
+		var reasons []string
+		if parts, reasons = w.s.compileParts(m); len(reasons) > 0 {
+			status, reason = statusFailed, failureReason(reasons)
+			break
+		}
 		model, err = json.Marshal(m)
 		if err != nil {
 			return err
@@ -187,7 +193,10 @@ func (w *Worker) runBuild(ctx context.Context, j buildJob) error {
 		_, err = tx.Exec(ctx, `INSERT INTO lex_models (account_id, region, bot_name, bot_version, build_gen, model, built_ms, model_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
 			ON CONFLICT (account_id, region, bot_name, bot_version) DO UPDATE SET build_gen=excluded.build_gen, model=excluded.model, built_ms=excluded.built_ms, model_id=excluded.model_id`,
 			j.acct, j.region, j.name, j.version, j.gen, string(model), store.Millis(now), modelID)
-		return err
+		if err != nil {
+			return err
+		}
+		return storeParts(ctx, tx, j.acct, j.region, j.name, j.version, modelID, parts)
 	})
 }
 

@@ -16,8 +16,10 @@ type turnWrite struct {
 	prev  int64
 	now   time.Time
 	utter *utteranceRecord
-	err   error
-	done  chan struct{}
+	// rec is the TurnRecorder's prepared write (nil: none).
+	rec  TurnWrite
+	err  error
+	done chan struct{}
 }
 
 type utteranceRecord struct {
@@ -33,6 +35,7 @@ type utteranceRecord struct {
 // turn commits in its own transaction, in parallel.
 type committer struct {
 	db    *store.DB
+	rec   TurnRecorder
 	st    *statements
 	group bool
 	once  sync.Once
@@ -41,8 +44,8 @@ type committer struct {
 
 const maxBatch = 64
 
-func newCommitter(db *store.DB, st *statements) *committer {
-	return &committer{db: db, st: st, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
+	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
 }
 
 // commit writes w and waits for it.
@@ -52,7 +55,10 @@ func (c *committer) commit(ctx context.Context, w *turnWrite) error {
 			if err := c.apply(ctx, tx, w); err != nil {
 				return err
 			}
-			return w.err
+			if w.err != nil {
+				return w.err
+			}
+			return c.record(ctx, tx, []*turnWrite{w})
 		})
 	}
 	c.once.Do(func() { go c.loop() })
@@ -92,7 +98,7 @@ func (c *committer) write(batch []*turnWrite) {
 				return err
 			}
 		}
-		return nil
+		return c.record(context.Background(), tx, batch)
 	})
 	for _, w := range batch {
 		if err != nil {
@@ -114,7 +120,27 @@ func (c *committer) apply(ctx context.Context, tx *store.Tx, w *turnWrite) error
 		return nil
 	}
 	if u := w.utter; u != nil {
-		return c.st.models.RecordUtterance(ctx, tx, w.k.acct, w.k.region, w.k.bot, u.version, w.k.user, u.text, u.missed, w.now)
+		if err := c.st.models.RecordUtterance(ctx, tx, w.k.acct, w.k.region, w.k.bot, u.version, w.k.user, u.text, u.missed, w.now); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// record hands the TurnRecorder the prepared writes of the turns that won
+// their compare-and-swap.
+func (c *committer) record(ctx context.Context, tx *store.Tx, batch []*turnWrite) error {
+	if c.rec == nil {
+		return nil
+	}
+	var ws []TurnWrite
+	for _, w := range batch {
+		if w.rec != nil && w.err == nil {
+			ws = append(ws, w.rec)
+		}
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	return c.rec.WriteTurns(ctx, tx, ws)
 }

@@ -128,7 +128,7 @@ type turnSpec struct {
 
 // converse runs one turn: guard, read, load, run the engine, commit with
 // the session CAS (and the utterance statistics), observe.
-func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, ts turnSpec) (*conv, *dialog.Response, error) {
+func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, ts *turnSpec) (*conv, *dialog.Response, error) {
 	done, err := s.guard(k, ts.class)
 	if err != nil {
 		return nil, nil, err
@@ -155,23 +155,30 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 	if ts.record && !cv.bot.ChildDirected && !resp.Sensitive && ts.text != "" {
 		w.utter = &utteranceRecord{version: cv.rb.Version, text: ts.text, missed: resp.Missed}
 	}
+	var turn *Turn
+	if ts.record && (s.cfg.Observer != nil || s.cfg.Recorder != nil && len(sess.Logs) > 0) {
+		turn = s.turnRecord(c, cv, sess, resp, ts, now)
+		if s.cfg.Recorder != nil {
+			w.rec = s.cfg.Recorder.PrepareTurn(turn)
+		}
+	}
 	if err := s.commits.commit(ctx, w); err != nil {
 		return nil, nil, err
 	}
-	if ts.record && s.cfg.Observer != nil {
-		s.cfg.Observer.ObserveTurn(s.turnRecord(c, cv, sess, resp, ts, now))
+	if turn != nil && s.cfg.Observer != nil {
+		s.cfg.Observer.ObserveTurn(turn)
 	}
 	return cv, resp, nil
 }
 
 // turnRecord is the observer's view of a committed turn.
-func (s *Service) turnRecord(c *catalog.Call, cv *conv, sess *session, r *dialog.Response, ts turnSpec, now time.Time) *Turn {
+func (s *Service) turnRecord(c *catalog.Call, cv *conv, sess *session, r *dialog.Response, ts *turnSpec, now time.Time) *Turn {
 	t := &Turn{
 		RequestID: c.RequestID, Timestamp: now, Operation: ts.op, AccountID: cv.k.acct, Region: cv.k.region,
 		BotName: cv.k.bot, BotAlias: cv.k.alias, BotVersion: cv.rb.Version, Locale: cv.bot.Locale, UserID: cv.k.user,
 		SessionID: sess.ID, SessionStarted: sess.Started, ConversationLogs: sess.Logs, ChildDirected: cv.bot.ChildDirected,
 		InputDialogMode: ts.mode, InputTranscript: ts.text, LogTranscript: r.LogTranscript, Audio: ts.audio, AudioContentType: ts.audioType,
-		Intent: r.IntentName, AlternativeIntents: r.AlternativeIntents, Slots: r.Slots, LogSlots: r.LogSlots,
+		Intent: r.IntentName, AlternativeIntents: r.AlternativeIntents, LogAlternativeIntents: r.LogAlternativeIntents, Slots: r.Slots, LogSlots: r.LogSlots,
 		SlotToElicit: r.SlotToElicit, DialogState: r.DialogState, MissedUtterance: r.Missed, DeveloperOverride: r.DeveloperOverride,
 		BotResponse: r.Message, MessageFormat: r.MessageFormat, ResponseCard: r.ResponseCard, SentimentResponse: r.SentimentResponse,
 		SessionAttributes: r.SessionAttributes, RequestAttributes: ts.requestAttrs, ActiveContexts: r.ActiveContexts,
@@ -211,7 +218,7 @@ func (s *Service) postText(ctx context.Context, c *catalog.Call, in *PostTextInp
 		return nil, err
 	}
 	text := *in.InputText
-	cv, r, err := s.converse(ctx, c, k, turnSpec{op: "PostText", class: "PostText", record: true, text: text, mode: "Text", requestAttrs: in.RequestAttributes,
+	cv, r, err := s.converse(ctx, c, k, &turnSpec{op: "PostText", class: "PostText", record: true, text: text, mode: "Text", requestAttrs: in.RequestAttributes,
 		run: func(cv *conv) (*dialog.Response, error) {
 			return s.engine.Turn(ctx, cv.bot, cv.state, s.input(c, k, text, in.SessionAttributes, in.RequestAttributes, in.ActiveContexts, "Text", cv.now))
 		}})
@@ -322,7 +329,7 @@ func (s *Service) putSession(ctx context.Context, c *catalog.Call, in *PutSessio
 	if err != nil {
 		return nil, err
 	}
-	cv, r, err := s.converse(ctx, c, k, turnSpec{op: "PutSession", class: "session",
+	cv, r, err := s.converse(ctx, c, k, &turnSpec{op: "PutSession", class: "session",
 		run: func(cv *conv) (*dialog.Response, error) {
 			return s.engine.Put(ctx, cv.bot, cv.state, dialog.PutInput{Now: cv.now, UserID: k.user, Alias: k.alias,
 				SessionAttributes: in.SessionAttributes, DialogAction: in.DialogAction, RecentIntentSummaryView: in.RecentIntentSummaryView,

@@ -52,6 +52,11 @@ func (s *Service) accept(h string) (accepted, error) {
 		if mt == "audio/*" {
 			mt = "audio/mpeg"
 		}
+		if sc, ok := s.cfg.Speech.(SpeechChecker); ok {
+			if err := sc.CheckAccept(mt); err != nil {
+				return accepted{}, speechError(err, http.StatusNotAcceptable, "NotAcceptableException", "The speech synthesiser cannot produce %s.", mt)
+			}
+		}
 		return accepted{audio: true, accept: mt, contentType: mt}, nil
 	}
 	return accepted{}, awserr.New(http.StatusNotAcceptable, "NotAcceptableException",
@@ -93,7 +98,10 @@ func (s *Service) speak(ctx context.Context, cv *conv, r *dialog.Response, a acc
 		text = *r.Message
 	}
 	audio, ct, err := s.cfg.Speech.Synthesize(ctx, SynthesizeRequest{Text: text, MessageFormat: r.MessageFormat, Accept: a.accept, Locale: cv.bot.Locale, VoiceID: cv.bot.VoiceID})
+	var ae *awserr.Error
 	switch {
+	case errors.As(err, &ae):
+		return nil, "", ae
 	case errors.Is(err, ErrUnsupportedAudio):
 		return nil, "", awserr.New(http.StatusNotAcceptable, "NotAcceptableException", "The speech synthesiser cannot produce %s.", a.accept)
 	case err != nil:
@@ -176,6 +184,11 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 			return nil, awserr.New(http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException",
 				"lextrail has no speech recogniser configured, so it cannot take %s input. Send text with Content-Type text/plain; charset=utf-8.", clipText(in.ContentType))
 		}
+		if sc, ok := s.cfg.Speech.(SpeechChecker); ok {
+			if err := sc.CheckInput(in.ContentType); err != nil {
+				return nil, speechError(err, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException", "The speech recogniser cannot decode %s.", clipText(in.ContentType))
+			}
+		}
 		speech = true
 	case mt == "":
 		return nil, badRequest("1 validation error detected: Value null at 'contentType' failed to satisfy constraint: Member must not be null")
@@ -191,7 +204,7 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 	if err != nil {
 		return nil, err
 	}
-	ts := turnSpec{op: "PostContent", class: "PostContent", record: true, mode: "Text", requestAttrs: in.RequestAttributes}
+	ts := &turnSpec{op: "PostContent", class: "PostContent", record: true, mode: "Text", requestAttrs: in.RequestAttributes}
 	if speech {
 		ts.mode, ts.audio, ts.audioType = "Speech", body, in.ContentType
 	} else {
@@ -205,9 +218,17 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 	}
 	ts.run = func(cv *conv) (*dialog.Response, error) {
 		if speech {
-			text, err := s.cfg.Speech.Recognize(ctx, RecognizeRequest{Audio: bytes.NewReader(body), ContentType: in.ContentType, Locale: cv.bot.Locale,
-				BotName: cv.bot.Name, BotVersion: cv.bot.Version, Phrases: cv.bot.Phrases()})
+			rr := RecognizeRequest{Audio: bytes.NewReader(body), ContentType: in.ContentType, Locale: cv.bot.Locale,
+				AccountID: cv.k.acct, Region: cv.k.region, BotName: cv.bot.Name, BotVersion: cv.bot.Version, Phrases: cv.bot.Phrases(), Spec: cv.bot.Spec,
+				FollowUp: cv.state.FollowUp != nil}
+			if a := cv.state.Action; a != nil {
+				rr.DialogState, rr.IntentName, rr.SlotToElicit = a.Type, a.IntentName, a.SlotToElicit
+			}
+			text, err := s.cfg.Speech.Recognize(ctx, rr)
+			var ae *awserr.Error
 			switch {
+			case errors.As(err, &ae):
+				return nil, ae
 			case errors.Is(err, ErrUnsupportedAudio):
 				return nil, awserr.New(http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException", "The speech recogniser cannot decode %s.", clipText(in.ContentType))
 			case errors.Is(err, ErrSpeechTooLong):
@@ -242,6 +263,16 @@ func (s *Service) postContent(ctx context.Context, c *catalog.Call, in *PostCont
 		return nil, err
 	}
 	return out, nil
+}
+
+// speechError is a speech backend's check failure: its own AWS error, or
+// the given one.
+func speechError(err error, status int, code, format string, args ...any) error {
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return awserr.New(status, code, format, args...)
 }
 
 func contains(list []string, s string) bool {

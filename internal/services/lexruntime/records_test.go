@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lm "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice"
 	lmtypes "github.com/aws/aws-sdk-go-v2/service/lexmodelbuildingservice/types"
 	awsv1 "github.com/aws/aws-sdk-go/aws"
@@ -63,6 +65,14 @@ func testRecords(t *testing.T, db string) {
 	v.deploy(orderFlowersBot("OrderFlowersBot"))
 	logs := &lmtypes.ConversationLogsRequest{IamRoleArn: aws.String("arn:aws:iam::123456789012:role/LexLogs"), LogSettings: []lmtypes.LogSettingsRequest{{
 		LogType: lmtypes.LogTypeText, Destination: lmtypes.DestinationCloudwatchLogs, ResourceArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:lex")}}}
+	// PutBotAlias checks that the role and the log group exist
+	if _, err := iam.NewFromConfig(v.e.Config()).CreateRole(v.ctx, &iam.CreateRoleInput{RoleName: aws.String("LexLogs"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lex.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloudwatchlogs.NewFromConfig(v.e.Config()).CreateLogGroup(v.ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("lex")}); err != nil {
+		t.Fatal(err)
+	}
 	a, err := v.lm.GetBotAlias(v.ctx, &lm.GetBotAliasInput{BotName: aws.String("OrderFlowersBot"), Name: aws.String("prod")})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +167,7 @@ func testRecords(t *testing.T, db string) {
 		t.Errorf("SecretFlowers stored %d utterances, want 1 (not the one with the value)", n)
 	}
 	lt := obs.all()[len(obs.all())-1]
-	if lt.LogTranscript != `I want to order \{{FlowerType}\}` || aws.ToString(lt.LogSlots["FlowerType"]) != "{FlowerType}" || aws.ToString(lt.Slots["FlowerType"]) != "roses" {
+	if lt.LogTranscript != `I want to order \\{{FlowerType}\\}` || aws.ToString(lt.LogSlots["FlowerType"]) != "{FlowerType}" || aws.ToString(lt.Slots["FlowerType"]) != "roses" {
 		b, _ := json.Marshal(lt)
 		t.Errorf("masked turn %s", b)
 	}

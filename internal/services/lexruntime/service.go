@@ -48,8 +48,11 @@ type Config struct {
 	// Speech recognises and synthesises audio. Nil: audio input is 415,
 	// audio output 406.
 	Speech Speech
-	// Observer is told about every committed turn (conversation logs).
+	// Observer is told about every committed turn, after its commit.
 	Observer TurnObserver
+	// Recorder writes inside every turn's transaction (conversation
+	// logs' durable queue).
+	Recorder TurnRecorder
 	// Concurrency limits in-flight requests per bot alias and API on this
 	// node (spec §5.6): default 2 on $LATEST and 50 on other aliases, for
 	// PostText and PostContent each and for the session calls together.
@@ -114,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		locks:   newSessionLocks(),
 		limits:  newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
 		st:      st,
-		commits: newCommitter(cfg.DB, st),
+		commits: newCommitter(cfg.DB, st, cfg.Recorder),
 	}, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"lextrail/internal/nlu"
 )
 
 // Speech is the audio side of PostContent and PutSession, provided by a
@@ -26,6 +28,16 @@ type Speech interface {
 	Synthesize(ctx context.Context, r SynthesizeRequest) (audio io.ReadCloser, contentType string, err error)
 }
 
+// SpeechChecker is implemented by a Speech that can tell before a turn
+// whether it will serve the request: the runtime asks it first, so an
+// input it cannot decode or a reply it cannot produce (a missing tool, an
+// unsupported format) fails before the conversation moves. The errors are
+// answered as they are when they are *awserr.Error.
+type SpeechChecker interface {
+	CheckInput(contentType string) error
+	CheckAccept(accept string) error
+}
+
 // RecognizeRequest is one utterance to transcribe.
 type RecognizeRequest struct {
 	// Audio is the request body: PCM (audio/l16, audio/x-l16, audio/lpcm;
@@ -36,11 +48,23 @@ type RecognizeRequest struct {
 	ContentType string
 	// Locale is the bot's locale (en-US, es-ES, …).
 	Locale string
-	// BotName and BotVersion identify the bot (for caching a grammar).
+	// AccountID, Region, BotName and BotVersion identify the bot version
+	// (whose build may carry a compiled grammar; see lexmodels.LoadPart).
+	AccountID, Region   string
 	BotName, BotVersion string
 	// Phrases are the bot's sample utterances, for recognisers that
 	// build a grammar from them.
 	Phrases []string
+	// Spec is the bot version's whole language-model spec (intents with
+	// their slots and slot-level utterances, custom slot types with values
+	// and synonyms), for recognisers that build a grammar from it.
+	Spec nlu.ModelSpec
+	// DialogState, IntentName and SlotToElicit are the dialog action the
+	// bot answered last — what this input answers (empty for a new
+	// conversation); FollowUp is true while a follow-up prompt awaits its
+	// answer. Recognisers listen for that.
+	DialogState, IntentName, SlotToElicit string
+	FollowUp                              bool
 }
 
 // SynthesizeRequest is one message to speak.
@@ -55,7 +79,9 @@ type SynthesizeRequest struct {
 	VoiceID string // the bot's voiceId (a Polly voice name)
 }
 
-// Errors a Speech implementation wraps.
+// Errors a Speech implementation wraps. An error that is (or wraps) an
+// *awserr.Error is answered as it is (a 400 for a malformed body, 429 for
+// a full queue …).
 var (
 	ErrUnsupportedAudio = errors.New("lexruntime: unsupported audio type")
 	ErrSpeechTooLong    = errors.New("lexruntime: speech longer than 15 seconds")

@@ -289,3 +289,26 @@ func splitEvents(sorted []event) [][]event {
 	}
 	return out
 }
+
+// GroupExists reports whether the log group name exists in the account
+// and region (for services that are configured with a log group, such as
+// Lex conversation logs). tx, when set, is the caller's transaction.
+func (s *Service) GroupExists(ctx context.Context, tx *store.Tx, accountID, region, name string) (bool, error) {
+	var g *group
+	find := func(tx *store.Tx) error {
+		var err error
+		g, err = loadGroupByName(ctx, tx, accountID, region, name)
+		return err
+	}
+	var err error
+	if tx != nil {
+		err = find(tx)
+	} else {
+		err = s.db.Read(ctx, find)
+	}
+	var nf *awserr.Error
+	if errors.As(err, &nf) && nf.Code == "ResourceNotFoundException" {
+		return false, nil
+	}
+	return g != nil && err == nil, err
+}

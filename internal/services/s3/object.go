@@ -13,6 +13,7 @@ import (
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/catalog"
+	"lextrail/internal/identity"
 	"lextrail/internal/objstore"
 	"lextrail/internal/protocol"
 	"lextrail/internal/sigv4"
@@ -476,6 +477,48 @@ func (s *Service) Put(ctx context.Context, bucketName, key string, r io.Reader, 
 	}
 	info, err := s.st.Put(ctx, bucketName, key, r, opts)
 	return info, storeErr(err, bucketName, key)
+}
+
+// PutAsInput is an object write lextrail makes as a principal (the
+// session of a role a service assumed, such as Lex's conversation-log
+// role).
+type PutAsInput struct {
+	Principal   *identity.Principal
+	Bucket, Key string
+	Body        io.Reader
+	ContentType string
+	Metadata    map[string]string
+	// SSE is x-amz-server-side-encryption ("" for the bucket's default,
+	// "AES256" or "aws:kms") and KMSKeyID its key ("" with aws:kms: the
+	// account's aws/s3 key).
+	SSE, KMSKeyID string
+}
+
+// PutAs stores an object as PutObject does for in.Principal: its identity
+// (and session) policies and the bucket policy must allow s3:PutObject on
+// the object, and for SSE-KMS it must be allowed to use the key
+// (kms:GenerateDataKey via S3). Errors are S3's (NoSuchBucket,
+// AccessDenied, KMS.NotFoundException, ...) as *awserr.Error. Like
+// PutObject it is a data event: nothing is audited.
+func (s *Service) PutAs(ctx context.Context, in PutAsInput) (objstore.Info, error) {
+	if in.Principal == nil {
+		return objstore.Info{}, awserr.Internal(errors.New("s3: PutAs needs a principal"))
+	}
+	c := &catalog.Call{Principal: in.Principal, Now: s.cfg.Now(), SourceIP: in.Principal.InvokedBy, UserAgent: in.Principal.InvokedBy}
+	b, err := s.bucket(ctx, nil, in.Bucket)
+	if err != nil {
+		return objstore.Info{}, err
+	}
+	c.Region = b.Region
+	if _, err := s.objectAccess(ctx, c, in.Bucket, in.Key, "s3:PutObject"); err != nil {
+		return objstore.Info{}, err
+	}
+	sse, err := s.sseFor(ctx, c, b, in.Key, in.SSE, in.KMSKeyID)
+	if err != nil {
+		return objstore.Info{}, err
+	}
+	info, err := s.st.Put(ctx, in.Bucket, in.Key, in.Body, objstore.PutOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse})
+	return info, storeErr(err, in.Bucket, in.Key)
 }
 
 // Get reads an object for lextrail itself (no authorization).

@@ -95,6 +95,10 @@ func assumeRoleResources(c *catalog.Call, in any) []catalog.Resource {
 // the caller even in the role's own account. A role that does not exist
 // has no policy, so the call is denied as AWS denies it.
 func (s *Service) ResourcePolicy(ctx context.Context, c *catalog.Call, r catalog.Resource) (*authz.ResourcePolicy, error) {
+	if c.Principal != nil && c.Principal.IsRoot() {
+		// Whatever the trust policy says (AWS answers root this way first).
+		return nil, accessDenied("Roles may not be assumed by root accounts.")
+	}
 	acct, _, ok := iam.ParseRoleARN(r.ARN)
 	if !ok {
 		if len(r.ARN) < 20 {

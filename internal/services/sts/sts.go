@@ -35,6 +35,11 @@ type Config struct {
 	DB       *store.DB
 	Accounts *accounts.Store
 	Roles    Roles
+	// Authorizer decides trust policies for AssumeRoleAsService (the
+	// gateway authorizes the API's calls). Required for it.
+	Authorizer Authorizer
+	// Auditor records AssumeRoleAsService's CloudTrail events. Optional.
+	Auditor Auditor
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -42,6 +47,7 @@ type Config struct {
 // Service is the STS service.
 type Service struct {
 	cfg    Config
+	cat    *catalog.Service
 	issued atomic.Uint64 // sessions issued, for the periodic purge of expired ones
 }
 
@@ -52,6 +58,7 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	s := &Service{cfg: cfg}
+	s.cat = s.declare()
 	if cfg.Accounts != nil {
 		cfg.Accounts.RegisterPrincipalType(TypeAssumedRoleKey, s.loadSession)
 		cfg.Accounts.RegisterPrincipalType(TypeSessionTokenKey, s.loadSession)
@@ -60,7 +67,9 @@ func New(cfg Config) *Service {
 }
 
 // Catalog declares STS's operations.
-func (s *Service) Catalog() *catalog.Service {
+func (s *Service) Catalog() *catalog.Service { return s.cat }
+
+func (s *Service) declare() *catalog.Service {
 	return catalog.NewService(&catalog.Service{
 		Name:             "sts",
 		SigningName:      "sts",

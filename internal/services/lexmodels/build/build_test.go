@@ -86,13 +86,20 @@ func TestCompileFailures(t *testing.T) {
 	d["sampleUtterances"] = []string{"go {Missing}", "do thing 1 for 1 with {Thing}"}
 	in.Intents[0].Def = raw(d)
 	in.SlotTypes = in.SlotTypes[1:] // TypeA gone
+	// A required slot without a prompt (PutIntent refuses one; the build
+	// checks what it compiles all the same).
+	var d2 map[string]any
+	json.Unmarshal(in.Intents[2].Def, &d2)
+	delete(d2["slots"].([]any)[0].(map[string]any), "valueElicitationPrompt")
+	in.Intents[2].Def = raw(d2)
 	_, err := Compile(in)
 	e, ok := err.(*Error)
 	if !ok {
 		t.Fatalf("err %v", err)
 	}
 	all := strings.Join(e.Reasons, "\n")
-	for _, want := range []string{"refers to slot {Missing}", "uses slot type TypeA version 1, which does not exist", "appears in both intent Intent000 and intent Intent001"} {
+	for _, want := range []string{"refers to slot {Missing}", "uses slot type TypeA version 1, which does not exist", "appears in both intent Intent000 and intent Intent001",
+		"Slot Thing of intent Intent002 is required but has no valueElicitationPrompt."} {
 		if !strings.Contains(all, want) {
 			t.Errorf("reasons lack %q:\n%s", want, all)
 		}

@@ -1,0 +1,265 @@
+package convlogs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/klauspost/compress/s2"
+
+	"lextrail/internal/services/lexruntime"
+	"lextrail/internal/services/logs"
+	"lextrail/internal/store"
+)
+
+// Queue row kinds.
+const (
+	kindText  = "text"
+	kindAudio = "audio"
+)
+
+const (
+	insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, object_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING`
+	destQuery = `INSERT INTO convlogs_dests (group_key, kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (group_key) DO NOTHING`
+)
+
+// dest is a destination queue rows go to (a convlogs_dests row).
+type dest struct {
+	group, kind, account, region, bot, alias, role, source, dest, prefix, kms string
+}
+
+// prepared is a turn's prepared write: its text document, its audio, or
+// both.
+type prepared struct {
+	reqID       string
+	turnMS      int64
+	text, audio *entry
+}
+
+// entry is one destination's part of a prepared turn.
+type entry struct {
+	d *dest
+	// objectKey and contentType are the audio object's.
+	objectKey, contentType string
+	// body is the document (text) or the base64 of the audio.
+	body string
+}
+
+// aliasKey names what a turn's destinations derive from.
+type aliasKey struct {
+	st                                   *settings
+	account, region, bot, alias, version string
+}
+
+// aliasDests are the destinations of an alias version's logs.
+type aliasDests struct {
+	prefix      string
+	text, audio *dest
+}
+
+// destsOf returns (caching) the destinations of a turn.
+func (s *Service) destsOf(st *settings, t *lexruntime.Turn) *aliasDests {
+	k := aliasKey{st, t.AccountID, t.Region, t.BotName, t.BotAlias, t.BotVersion}
+	s.mu.Lock()
+	ad := s.dests[k]
+	s.mu.Unlock()
+	if ad != nil {
+		return ad
+	}
+	prefix := ResourcePrefix(t.BotName, t.BotAlias, t.BotVersion)
+	source := aliasARN(t.Region, t.AccountID, t.BotName, t.BotAlias)
+	ad = &aliasDests{prefix: prefix}
+	if g := st.Text; g != nil {
+		ad.text = &dest{group: groupKey(kindText, t.AccountID, t.Region, st.Role, source, g.ARN, prefix), kind: kindText,
+			account: t.AccountID, region: t.Region, bot: t.BotName, alias: t.BotAlias, role: st.Role, source: source, dest: g.ARN, prefix: prefix}
+	}
+	if a := st.Audio; a != nil {
+		ad.audio = &dest{group: groupKey(kindAudio, t.AccountID, t.Region, st.Role, source, a.Bucket, a.KMSKey), kind: kindAudio,
+			account: t.AccountID, region: t.Region, bot: t.BotName, alias: t.BotAlias, role: st.Role, source: source, dest: a.Bucket, kms: a.KMSKey}
+	}
+	s.mu.Lock()
+	if len(s.dests) > 10_000 {
+		s.dests = map[aliasKey]*aliasDests{}
+	}
+	s.dests[k] = ad
+	s.mu.Unlock()
+	return ad
+}
+
+func groupKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// PrepareTurn implements lexruntime.TurnRecorder: for a turn of a session
+// that started with conversation logs on (and not on $LATEST, nor for a
+// child-directed bot), it builds the text document (TEXT logging) and the
+// audio object (AUDIO logging of a PostContent audio turn) on the request's
+// goroutine; WriteTurns queues them.
+func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
+	if len(t.ConversationLogs) == 0 || t.BotAlias == latestAlias {
+		return nil
+	}
+	if t.ChildDirected {
+		s.m.dropped.WithLabelValues("all", "child_directed").Inc()
+		return nil
+	}
+	st, err := s.settingsOf(t.ConversationLogs)
+	if err != nil {
+		s.m.dropped.WithLabelValues("all", "bad_settings").Inc()
+		s.log.Error("conversation logs: unusable settings; turn not logged", "bot", t.BotName, "alias", t.BotAlias, "request_id", t.RequestID, "err", err)
+		return nil
+	}
+	ad := s.destsOf(st, t)
+	p := &prepared{reqID: t.RequestID, turnMS: store.Millis(t.Timestamp)}
+	s3Path := ""
+	if ad.audio != nil && t.InputDialogMode == "Speech" && len(t.Audio) > 0 {
+		key := AudioKey(ad.prefix, t.SessionID, t.RequestID, t.AudioContentType)
+		s3Path = ad.audio.dest + "/" + key
+		p.audio = &entry{d: ad.audio, objectKey: key, contentType: t.AudioContentType, body: base64.StdEncoding.EncodeToString(t.Audio)}
+	}
+	if ad.text != nil {
+		p.text = &entry{d: ad.text, body: string(NewDocument(t, s3Path).Marshal())}
+	}
+	if p.text == nil && p.audio == nil {
+		return nil
+	}
+	return p
+}
+
+// WriteTurns implements lexruntime.TurnRecorder: inside the transaction
+// that commits the turns, it queues each turn's audio as a row, and the
+// text documents of the turns committed together (up to 64 on SQLite) as
+// one row per destination, S2-compressed — the cheapest write a busy
+// alias can make in a turn's commit.
+func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.TurnWrite) error {
+	now := store.Millis(s.cfg.Now())
+	type batch struct {
+		first *prepared
+		e     *entry
+		docs  []textDoc
+	}
+	var order []*dest
+	groups := map[*dest]*batch{}
+	var texts, audios int
+	var added []string
+	ensure := func(d *dest) error {
+		if _, ok := s.known.Load(d.group); ok {
+			return nil
+		}
+		added = append(added, d.group)
+		_, err := tx.ExecStmt(ctx, s.insertDest, d.group, d.kind, d.account, d.region, d.bot, d.alias, d.role, d.source, d.dest, d.prefix, d.kms)
+		return err
+	}
+	for _, w := range ws {
+		p, ok := w.(*prepared)
+		if !ok {
+			return errors.New("convlogs: WriteTurns got another recorder's write")
+		}
+		if e := p.audio; e != nil {
+			if err := ensure(e.d); err != nil {
+				return err
+			}
+			if err := s.insertRow(ctx, tx, p, kindAudio, e, e.body, 1, now); err != nil {
+				return err
+			}
+			audios++
+		}
+		if e := p.text; e != nil {
+			b := groups[e.d]
+			if b == nil {
+				if err := ensure(e.d); err != nil {
+					return err
+				}
+				b = &batch{first: p, e: e}
+				groups[e.d] = b
+				order = append(order, e.d)
+			}
+			b.docs = append(b.docs, textDoc{p.turnMS, e.body})
+			texts++
+		}
+	}
+	for _, d := range order {
+		b := groups[d]
+		if err := s.insertRow(ctx, tx, b.first, kindText, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
+			return err
+		}
+	}
+	tx.AfterCommit(func() {
+		for _, g := range added {
+			s.known.Store(g, true)
+		}
+		s.m.enqueued.WithLabelValues(kindText).Add(float64(texts))
+		s.m.enqueued.WithLabelValues(kindAudio).Add(float64(audios))
+		s.Wake()
+	})
+	return nil
+}
+
+// insertRow queues one row; its ID starts with the (first) turn's time, so
+// that rows are appended at the right edge of the primary key.
+func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
+	id := fmt.Sprintf("%013d/%s/%s", p.turnMS, p.reqID, kind)
+	_, err := tx.ExecStmt(ctx, s.insert, id, kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
+	return err
+}
+
+// textDoc is one turn's document in a text row.
+type textDoc struct {
+	turnMS int64
+	doc    string
+}
+
+// encodeDocs renders a text row's body: lines "<turn ms>\t<document>\n"
+// (documents are single-line JSON), S2-compressed, in base64 (the portable
+// schema has no binary columns).
+func encodeDocs(docs []textDoc) string {
+	var b []byte
+	for _, d := range docs {
+		b = strconv.AppendInt(b, d.turnMS, 10)
+		b = append(b, '\t')
+		b = append(b, d.doc...)
+		b = append(b, '\n')
+	}
+	return base64.StdEncoding.EncodeToString(s2.Encode(nil, b))
+}
+
+var errCorrupt = errors.New("convlogs: corrupt text row")
+
+// decodeDocs reads a text row's body back as log events.
+func decodeDocs(body string) ([]logs.Event, error) {
+	z, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, errors.Join(errCorrupt, err)
+	}
+	raw, err := s2.Decode(nil, z)
+	if err != nil {
+		return nil, errors.Join(errCorrupt, err)
+	}
+	var out []logs.Event
+	for len(raw) > 0 {
+		line, rest, ok := bytes.Cut(raw, []byte{'\n'})
+		if !ok {
+			return nil, errCorrupt
+		}
+		raw = rest
+		ts, doc, ok := bytes.Cut(line, []byte{'\t'})
+		ms, err := strconv.ParseInt(string(ts), 10, 64)
+		if !ok || err != nil {
+			return nil, errCorrupt
+		}
+		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: string(doc)})
+	}
+	return out, nil
+}

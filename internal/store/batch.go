@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// batcher is SQLite's group committer for write transactions. SQLite has
+// one writer at a time, and most of a small write transaction's cost is
+// its commit, which appends every page the transaction changed to the WAL
+// (two system calls a page). Transactions that queue up while one runs
+// are therefore run together: one goroutine, the writer, begins a
+// transaction and hands it to each waiting caller in turn; the caller runs
+// its fn in a savepoint of it (in its own goroutine, so panics and stacks
+// stay the caller's) and gives it back; when no caller is waiting any more
+// (or maxBatch have run) the writer commits, and every caller whose fn
+// succeeded learns the commit's outcome. A fn that fails, panics or whose
+// context ends rolls back to its savepoint and returns at once; the others
+// are unaffected. Nothing waits for company: an idle server commits each
+// write on its own, as before.
+type batcher struct {
+	db   *DB
+	reqs chan *writeReq
+	mu   sync.RWMutex // held to send on reqs; taken exclusively by close
+	shut bool
+	done chan struct{}
+	// commits counts committed batches (tests).
+	commits atomic.Int64
+}
+
+// maxBatch caps the calls committed together.
+const maxBatch = 64
+
+// writeReq is one Write call's exchange with the writer.
+type writeReq struct {
+	ctx    context.Context
+	turn   chan *sql.Tx   // the shared transaction, or nil: result has the error
+	fnDone chan fnOutcome // the caller is done with the transaction
+	result chan error     // the commit's outcome (only for fns that succeeded)
+}
+
+// fnOutcome is how a caller hands the transaction back.
+type fnOutcome struct {
+	failed bool  // fn failed and its savepoint was rolled back: no result follows
+	fatal  error // the transaction is unusable (the batch is lost)
+}
+
+var reqPool = sync.Pool{New: func() any {
+	return &writeReq{turn: make(chan *sql.Tx, 1), fnDone: make(chan fnOutcome, 1), result: make(chan error, 1)}
+}}
+
+// errClosed is returned by Write after Close.
+var errClosed = errors.New("store: closed")
+
+func newBatcher(db *DB) *batcher {
+	b := &batcher{db: db, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+func (b *batcher) close() {
+	b.mu.Lock()
+	if !b.shut {
+		b.shut = true
+		close(b.reqs)
+	}
+	b.mu.Unlock()
+	<-b.done
+}
+
+const (
+	sqlSavepoint = `SAVEPOINT lextrail_write`
+	sqlRelease   = `RELEASE SAVEPOINT lextrail_write`
+	sqlRollback  = `ROLLBACK TO SAVEPOINT lextrail_write`
+)
+
+// write is DB.Write on SQLite.
+func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := reqPool.Get().(*writeReq)
+	r.ctx = ctx
+	b.mu.RLock()
+	if b.shut {
+		b.mu.RUnlock()
+		reqPool.Put(r)
+		return errClosed
+	}
+	b.reqs <- r
+	b.mu.RUnlock()
+
+	stx := <-r.turn
+	if stx == nil {
+		err := <-r.result
+		r.ctx = nil
+		reqPool.Put(r)
+		return err
+	}
+	t := &Tx{tx: stx, shared: true}
+	bg := context.Background()
+	if _, err := t.Exec(bg, sqlSavepoint); err != nil {
+		r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	// rollback undoes fn's savepoint and hands the transaction back. The
+	// writer may still hold r afterwards, so r is not reused.
+	rollback := func() {
+		var fatal error
+		if _, err := t.Exec(bg, sqlRollback); err != nil {
+			fatal = err
+		} else if _, err := t.Exec(bg, sqlRelease); err != nil {
+			fatal = err
+		}
+		r.fnDone <- fnOutcome{failed: true, fatal: fatal}
+	}
+	var panicked bool
+	var pval any
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				panicked, pval = true, p
+			}
+		}()
+		err = fn(t)
+	}()
+	switch {
+	case panicked:
+		rollback()
+		panic(pval)
+	case err != nil:
+		rollback()
+		return err
+	case ctx.Err() != nil: // fn ignored its context ending: undo as an aborted tx would
+		rollback()
+		return ctx.Err()
+	}
+	if _, rerr := t.Exec(bg, sqlRelease); rerr != nil {
+		r.fnDone <- fnOutcome{failed: true, fatal: rerr}
+		return fmt.Errorf("store: commit: %w", rerr)
+	}
+	r.fnDone <- fnOutcome{}
+	if err := <-r.result; err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	r.ctx = nil
+	reqPool.Put(r)
+	for _, f := range t.after {
+		f()
+	}
+	return nil
+}
+
+// run is the writer: it forms batches from queued calls until close.
+func (b *batcher) run() {
+	defer close(b.done)
+	for first := range b.reqs {
+		stx, err := b.db.write.BeginTx(context.Background(), nil)
+		if err != nil {
+			first.turn <- nil
+			first.result <- fmt.Errorf("store: begin: %w", err)
+			continue
+		}
+		var succeeded []*writeReq
+		var lost error // the transaction died under a call: the batch is lost
+		n := 0
+		for r := first; r != nil; r = b.next(n) {
+			n++
+			if err := r.ctx.Err(); err != nil { // gave up while queued: fn does not run
+				r.turn <- nil
+				r.result <- err
+				continue
+			}
+			r.turn <- stx
+			out := <-r.fnDone
+			if out.fatal != nil {
+				lost = out.fatal
+				break
+			}
+			if !out.failed {
+				succeeded = append(succeeded, r)
+			}
+		}
+		if lost != nil {
+			_ = stx.Rollback()
+			for _, r := range succeeded {
+				r.result <- fmt.Errorf("transaction lost with a later call of its batch: %w", lost)
+			}
+			continue
+		}
+		err = stx.Commit()
+		b.commits.Add(1)
+		for _, r := range succeeded {
+			r.result <- err
+		}
+	}
+}
+
+// next returns the next queued call for the current batch without
+// waiting, or nil when none is queued or the batch is full.
+func (b *batcher) next(n int) *writeReq {
+	if n >= maxBatch {
+		return nil
+	}
+	select {
+	case r, ok := <-b.reqs:
+		if ok {
+			return r
+		}
+	default:
+	}
+	return nil
+}
