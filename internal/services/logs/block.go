@@ -51,7 +51,16 @@ func compressBlock(raw []byte) ([]byte, bool) {
 	return enc, true
 }
 
+// maxRawBlock bounds an encoded block (encodeBlock of what splitEvents
+// puts in one block: MaxBatchBytes of messages, two varints per event).
+// A compressed block declaring more is corrupt: it is refused before
+// s2 allocates what it declares (up to 4 GiB).
+const maxRawBlock = 1 + binary.MaxVarintLen64 + MaxBatchEvents*2*binary.MaxVarintLen64 + MaxBatchBytes
+
 func decompressBlock(data []byte) ([]byte, error) {
+	if n, err := s2.DecodedLen(data); err != nil || n > maxRawBlock {
+		return nil, errCorruptBlock
+	}
 	out, err := s2.Decode(nil, data)
 	if err != nil {
 		return nil, errCorruptBlock
@@ -68,7 +77,7 @@ var blockBufs sync.Pool
 // returns buf with putBlockBuf once nothing aliases out.
 func decompressPooled(data []byte) (buf *[]byte, out []byte, err error) {
 	n, err := s2.DecodedLen(data)
-	if err != nil {
+	if err != nil || n > maxRawBlock {
 		return nil, nil, errCorruptBlock
 	}
 	buf, _ = blockBufs.Get().(*[]byte)
