@@ -157,6 +157,10 @@ func (s *Store) CreateBucket(_ context.Context, bucket string) error {
 		}
 	}
 	s.idx[bucket] = &bucketIndex{keys: map[string]entry{}}
+	// The bucket's own entries (o, tmp), then its entry in the root.
+	if err := s.syncDir(dir); err != nil {
+		return err
+	}
 	return s.syncDir(filepath.Dir(dir))
 }
 
@@ -398,7 +402,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		}
 		return objstore.Info{}, err
 	}
-	if err := os.MkdirAll(sub, 0o700); err != nil {
+	if err := s.mkSub(sub); err != nil {
 		os.Remove(mt)
 		return objstore.Info{}, err
 	}
@@ -436,6 +440,30 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		return objstore.Info{}, err
 	}
 	return m.info(), nil
+}
+
+// mkSub makes sure the key-hash directory sub (under the bucket's o/)
+// exists; when it creates it, it syncs o/ too, so that the new
+// directory's entry is as durable as the objects Put commits in it (the
+// directory fsync after the renames covers sub's entries, not sub's own).
+func (s *Store) mkSub(sub string) error {
+	err := os.Mkdir(sub, 0o700)
+	switch {
+	case err == nil:
+		return s.syncDir(filepath.Dir(sub))
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		// o/ itself is missing (a bucket directory made by hand).
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			return err
+		}
+		if err := s.syncDir(filepath.Dir(sub)); err != nil {
+			return err
+		}
+		return s.syncDir(filepath.Dir(filepath.Dir(sub)))
+	}
+	return err
 }
 
 // writeTemp writes m as JSON to a new temp file in dir and syncs it; it

@@ -237,3 +237,45 @@ func TestGetWriteTo(t *testing.T) {
 		t.Fatalf("tampered second segment: wrote %d bytes, err %v", n, err)
 	}
 }
+
+// TestPutMakesKeyDirs: Put creates a key's hash directory when it is the
+// first in it (and o/ itself when it was removed by hand), and objects in
+// a directory made by an earlier Put stay readable.
+func TestPutMakesKeyDirs(t *testing.T) {
+	root := t.TempDir()
+	s, _ := Open(Config{Root: root})
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string) {
+		t.Helper()
+		if _, err := s.Put(ctx, "bkt", key, strings.NewReader("v-"+key), objstore.PutOptions{}); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	put("a")
+	put("b")
+	if err := os.RemoveAll(filepath.Join(root, "buckets", "bkt", "o")); err != nil {
+		t.Fatal(err)
+	}
+	put("c")
+	for _, k := range []string{"c"} {
+		rc, _, err := s.Get(ctx, "bkt", k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != "v-"+k {
+			t.Fatalf("%s: %q", k, b)
+		}
+	}
+	put("a") // again, its directory gone with o/
+	s2, _ := Open(Config{Root: root})
+	for _, k := range []string{"a", "c"} {
+		if _, err := s2.Head(ctx, "bkt", k); err != nil {
+			t.Fatalf("after reopening, %s: %v", k, err)
+		}
+	}
+}
