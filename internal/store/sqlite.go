@@ -82,6 +82,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	rp.Add("_pragma", "query_only(ON)")
 	rp.Add("_pragma", "foreign_keys(ON)")
 	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
+	if cfg.MmapSize > 0 {
+		rp.Add("_pragma", fmt.Sprintf("mmap_size(%d)", cfg.MmapSize))
+	}
 	rc, err := newStmtConnector(sqliteDSN(path, rp))
 	if err != nil {
 		w.Close()

@@ -93,7 +93,7 @@ func TestSQLitePragmas(t *testing.T) {
 		}
 		return v
 	}
-	want := map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2"}
+	want := map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2", "mmap_size": "0"}
 	if err := db.Write(ctx, func(tx *store.Tx) error {
 		for k, v := range want {
 			if got := pragma(tx, k); got != v {
@@ -104,7 +104,7 @@ func TestSQLitePragmas(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "temp_store": "2"}
+	want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "temp_store": "2", "mmap_size": fmt.Sprint(store.DefaultMmapSize)}
 	// Several concurrent reads so more than one pool connection is checked.
 	var wg sync.WaitGroup
 	for range 4 {
@@ -143,6 +143,23 @@ func sqliteCode(err error) int {
 		return e.Code()
 	}
 	return -1
+}
+
+// TestSQLiteMmapDisabled: a negative MmapSize leaves reads unmapped.
+func TestSQLiteMmapDisabled(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{URL: filepath.Join(t.TempDir(), "p.db"), MmapSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int64
+	if err := db.Read(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, "PRAGMA mmap_size").Scan(&v) }); err != nil {
+		t.Fatal(err)
+	}
+	if v != 0 {
+		t.Fatalf("mmap_size = %d, want 0", v)
+	}
 }
 
 // TestSQLiteBeginImmediate checks that _txlock=immediate is honoured: a

@@ -90,8 +90,22 @@ type Matcher struct {
 	p    *Pattern
 	vals []jsonscan.Value
 	msg  []byte
-	has  func([]byte, bool) bool
+	has  func(*Hint) bool
+
+	// The hint's literal checks pay only when they rule most messages
+	// out (a selective value such as a bot name); when they rule out few
+	// (a member name every event has), checking them costs more than the
+	// JSON scan it saves. A matcher samples hintSample messages, and if
+	// the hint rejected fewer than a third of them, matches the next
+	// hintPause messages without it, then samples again. The result of
+	// Match never depends on it: the hint is a necessary condition.
+	hintTried, hintRejected, hintSkip int
 }
+
+const (
+	hintSample = 256
+	hintPause  = 4096
+)
 
 // Match reports whether msg matches the pattern.
 func (m *Matcher) Match(msg []byte) bool { return m.match(msg, false) }
@@ -110,7 +124,7 @@ func (m *Matcher) match(msg []byte, unescaped bool) bool {
 		return p.re.Match(msg)
 	case p.expr != nil:
 		// Cheap rejection first: literals every match must contain.
-		if p.hint != nil && !p.hint.MayMatch(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg)) {
+		if p.hint != nil && m.rejectByHint(msg, unescaped) {
 			return false
 		}
 		i := firstNonSpace(msg)
@@ -144,11 +158,37 @@ func (m *Matcher) match(msg []byte, unescaped bool) bool {
 	return false
 }
 
+// rejectByHint reports whether the hint rules msg out (when the hint is
+// being checked at all; see Matcher).
+func (m *Matcher) rejectByHint(msg []byte, unescaped bool) bool {
+	if m.hintSkip > 0 {
+		m.hintSkip--
+		return false
+	}
+	reject := !m.p.hint.MayMatchHint(m.contains(msg), true) && (unescaped || !hasAlnumEscape(msg))
+	m.hintTried++
+	if reject {
+		m.hintRejected++
+	}
+	if m.hintTried == hintSample {
+		if m.hintRejected*3 < hintSample {
+			m.hintSkip = hintPause
+		}
+		m.hintTried, m.hintRejected = 0, 0
+	}
+	return reject
+}
+
 // contains returns the literal check for msg (one closure per Matcher).
-func (m *Matcher) contains(msg []byte) func([]byte, bool) bool {
+func (m *Matcher) contains(msg []byte) func(*Hint) bool {
 	m.msg = msg
 	if m.has == nil {
-		m.has = func(lit []byte, _ bool) bool { return bytes.Contains(m.msg, lit) }
+		m.has = func(h *Hint) bool {
+			if h.value != nil {
+				return followedBy(m.msg, h.Lit, h.anchor, h.value)
+			}
+			return containsAt(m.msg, h.Lit, h.anchor)
+		}
 	}
 	return m.has
 }
@@ -202,6 +242,15 @@ func isWordByte(c byte) bool {
 
 // Parse compiles a filter pattern.
 func Parse(src string) (*Pattern, error) {
+	p, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	p.hint.setAnchors()
+	return p, nil
+}
+
+func parse(src string) (*Pattern, error) {
 	if len(src) > MaxLength {
 		return nil, &SyntaxError{0, fmt.Sprintf("The filter pattern is longer than %d characters.", MaxLength)}
 	}
@@ -350,6 +399,13 @@ type Hint struct {
 	Whole bool
 	And   bool
 	Kids  []*Hint
+
+	anchor int // index of Lit's rarest byte (set by Parse)
+	// value, for a member-name literal, is what must follow the name
+	// (after a colon) in some place of a matching message; nil when
+	// nothing is known. Stores checking literals in a summary (a Bloom
+	// filter) ignore it.
+	value *valueCheck
 }
 
 // Hint returns the pattern's hint, or nil when it gives no information.
@@ -825,10 +881,35 @@ func (e *expr) hint() *Hint {
 			}
 		}
 	}
-	for _, n := range selectorNames(e.sel) {
-		h.Kids = append(h.Kids, &Hint{Lit: []byte(`"` + n + `"`), JSON: true, Whole: true})
+	names := selectorNames(e.sel)
+	last := lastMemberName(e.sel)
+	for _, n := range names {
+		k := &Hint{Lit: []byte(`"` + n + `"`), JSON: true, Whole: true}
+		if n == last {
+			// The member is the selector's last step: in a message
+			// that matches, its name is followed by a colon and a value
+			// the comparison holds for (see valueCheck).
+			k.value = e.valueCheck()
+		}
+		h.Kids = append(h.Kids, k)
 	}
 	return h
+}
+
+// lastMemberName is the selector's last step when it is a plain member
+// name ($.a.b → b; $.a[0] → "").
+func lastMemberName(sel string) string {
+	parts := strings.Split(strings.TrimPrefix(sel, "$."), ".")
+	n := parts[len(parts)-1]
+	if n == "" || strings.IndexByte(n, '[') >= 0 {
+		return ""
+	}
+	for i := 0; i < len(n); i++ {
+		if !isWordByte(n[i]) || n[i] >= 0x80 {
+			return ""
+		}
+	}
+	return n
 }
 
 // selectorNames are the plain property names of a selector ($.a.b[0] →

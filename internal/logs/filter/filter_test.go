@@ -242,3 +242,73 @@ func BenchmarkMatchJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestMatcherHintSampling: a long-lived Matcher stops checking a hint that
+// rules out few messages and samples it again later; what it answers is
+// always what a fresh Matcher answers, whichever phase it is in.
+func TestMatcherHintSampling(t *testing.T) {
+	docs := []string{
+		`{"botName":"OrderFlowers","nluIntentConfidence":0.99,"missedUtterance":true}`,
+		`{"botName":"BookTrip","nluIntentConfidence":0.5,"missedUtterance":false}`,
+		`{"botName":"OrderFlowers","missedUtterance":true}`,
+		`{"botName":"BookTrip","nluIntentConfidence":0.999}`,
+		`not json at all: nluIntentConfidence 0.999`,
+		`{"nluIntentConfidence":"0.999","botName":"Order\u0046lowers","missedUtterance":true}`,
+		`{"botName":"HelpDesk","alternativeIntents":[{"nluIntentConfidence":0.999}]}`,
+	}
+	for _, pattern := range []string{
+		`{ $.nluIntentConfidence > 0.985 }`,                           // hint rejects few: paused
+		`{ $.botName = "OrderFlowers" && $.missedUtterance IS TRUE }`, // hint rejects many
+		`{ $.botName = "OrderFlowers" || $.nluIntentConfidence < 0.6 }`,
+	} {
+		p, err := Parse(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, unescaped := range []bool{false, true} {
+			m := p.NewMatcher()
+			for i := range 3 * (hintSample + hintPause) {
+				// Phases: mostly messages the hint cannot rule out, then
+				// a run of ones it can.
+				d := docs[i%len(docs)]
+				if i/hintSample%3 == 2 {
+					d = docs[1+i%2]
+				}
+				if unescaped && strings.Contains(d, `\u`) {
+					continue // MatchUnescaped's precondition
+				}
+				got := m.Match([]byte(d))
+				if unescaped {
+					got = m.MatchUnescaped([]byte(d))
+				}
+				if want := p.Match([]byte(d)); got != want {
+					t.Fatalf("%s, message %d %s: long-lived matcher %v, fresh %v (hint skip %d)", pattern, i, d, got, want, m.hintSkip)
+				}
+			}
+		}
+	}
+}
+
+// TestMatcherHintPause: the pause starts after a sample in which the hint
+// rejected fewer than a third of the messages, and not otherwise.
+func TestMatcherHintPause(t *testing.T) {
+	p, _ := Parse(`{ $.botName = "OrderFlowers" }`)
+	m := p.NewMatcher()
+	for range hintSample {
+		m.Match([]byte(`{"botName":"OrderFlowers"}`)) // never rejected
+	}
+	if m.hintSkip != hintPause {
+		t.Fatalf("after a sample without rejections: skip %d, want %d", m.hintSkip, hintPause)
+	}
+	m = p.NewMatcher()
+	for i := range hintSample {
+		if i%2 == 0 {
+			m.Match([]byte(`{"botName":"BookTrip"}`)) // rejected by the hint
+		} else {
+			m.Match([]byte(`{"botName":"OrderFlowers"}`))
+		}
+	}
+	if m.hintSkip != 0 {
+		t.Fatalf("after a sample with half rejected: skip %d, want 0", m.hintSkip)
+	}
+}

@@ -13,7 +13,9 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -337,15 +339,28 @@ type scanner struct {
 	left  int
 }
 
+// isWS marks JSON whitespace.
+var isWS = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
 func (s *scanner) ws() {
-	for s.pos < len(s.doc) {
-		switch s.doc[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
+	for s.pos < len(s.doc) && isWS[s.doc[s.pos]] {
+		s.pos++
 	}
+}
+
+// expect consumes c, after optional whitespace (compact documents have
+// none, so the first byte is tested before anything else).
+func (s *scanner) expect(c byte) bool {
+	if s.pos < len(s.doc) && s.doc[s.pos] == c {
+		s.pos++
+		return true
+	}
+	s.ws()
+	if s.pos < len(s.doc) && s.doc[s.pos] == c {
+		s.pos++
+		return true
+	}
+	return false
 }
 
 // value scans one value at pos; n (maybe nil) is the trie node for it.
@@ -416,54 +431,70 @@ func (s *scanner) lit(w string) bool {
 	return true
 }
 
-// strStop marks the bytes that end a plain run inside a string.
-var strStop = [256]bool{'"': true, '\\': true}
-
-// str scans a string starting at the opening quote. Short strings (most
-// keys and values) are walked byte by byte; past 32 bytes the rest is
-// searched with bytes.IndexByte.
+// str scans a string starting at the opening quote.
 func (s *scanner) str() bool {
-	s.pos++ // opening quote
+	_, ok := s.strEsc()
+	return ok
+}
+
+// SWAR constants: a byte equal to c in x is a zero byte of x^(c*lsb).
+const (
+	lsb    = 0x0101010101010101
+	msb    = 0x8080808080808080
+	quote  = '"' * lsb
+	bslash = '\\' * lsb
+)
+
+// stopBits has the high bit set in each byte of the 8 bytes at d[i:]
+// that is a quote or a backslash, exactly for the first such byte (bits
+// after it may be set spuriously by the borrow, which callers ignore).
+func stopBits(d []byte, i int) uint64 {
+	x := binary.LittleEndian.Uint64(d[i:])
+	q, b := x^quote, x^bslash
+	return ((q-lsb)&^q | (b-lsb)&^b) & msb
+}
+
+// strEsc scans a string starting at the opening quote; esc reports
+// whether it holds an escape. Eight bytes are tested at a time for the
+// quote or backslash that ends a plain run.
+func (s *scanner) strEsc() (esc, ok bool) {
 	d := s.doc
+	i := s.pos + 1 // past the opening quote
 	for {
-		i, end := s.pos, min(len(d), s.pos+32)
-		for i < end && !strStop[d[i]] {
+		for i+8 <= len(d) {
+			if m := stopBits(d, i); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
+			i += 8
+		}
+		for i < len(d) && d[i] != '"' && d[i] != '\\' {
 			i++
 		}
-		if i == end && i < len(d) {
-			// A long run: find the next quote, then any escape before it.
-			q := bytes.IndexByte(d[i:], '"')
-			if q < 0 {
-				return false
-			}
-			if b := bytes.IndexByte(d[i:i+q], '\\'); b >= 0 {
-				i += b
-			} else {
-				i += q
-			}
-		}
 		if i >= len(d) {
-			return false
+			return esc, false
 		}
+	stop:
 		if d[i] == '"' {
 			s.pos = i + 1
-			return true
+			return esc, true
 		}
 		// An escape: validate it and continue after it.
+		esc = true
 		i++
 		if i >= len(d) {
-			return false
+			return esc, false
 		}
 		switch d[i] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			s.pos = i + 1
+			i++
 		case 'u':
 			if len(d)-i < 5 || !isHex4(d[i+1:i+5]) {
-				return false
+				return esc, false
 			}
-			s.pos = i + 5
+			i += 5
 		default:
-			return false
+			return esc, false
 		}
 	}
 }
@@ -534,37 +565,42 @@ func (s *scanner) object(n *node, depth int) bool {
 			return false
 		}
 		kstart := s.pos
-		if !s.str() {
+		esc, ok := s.strEsc()
+		if !ok {
 			return false
 		}
 		var child *node
 		if n != nil && n.members != nil {
 			key := s.doc[kstart+1 : s.pos-1]
-			if bytes.IndexByte(key, '\\') >= 0 {
+			if esc {
 				key = AppendUnquote(nil, s.doc[kstart:s.pos])
 			}
 			child = n.member(key)
 		}
-		s.ws()
-		if s.pos >= len(s.doc) || s.doc[s.pos] != ':' {
+		if !s.expect(':') {
 			return false
 		}
-		s.pos++
-		s.ws()
+		if s.pos < len(s.doc) && isWS[s.doc[s.pos]] {
+			s.ws()
+		}
 		if !s.value(child, depth+1) {
 			return false
 		}
 		if s.first && s.left == 0 {
 			return true
 		}
-		s.ws()
+		if s.pos < len(s.doc) && isWS[s.doc[s.pos]] {
+			s.ws()
+		}
 		if s.pos >= len(s.doc) {
 			return false
 		}
 		switch s.doc[s.pos] {
 		case ',':
 			s.pos++
-			s.ws()
+			if s.pos < len(s.doc) && isWS[s.doc[s.pos]] {
+				s.ws()
+			}
 		case '}':
 			s.pos++
 			return true

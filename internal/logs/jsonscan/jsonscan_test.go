@@ -231,3 +231,22 @@ func BenchmarkScanFirst(b *testing.B) {
 		}
 	}
 }
+
+// sortedLexDoc is a conversation-log turn as encoding/json writes a map
+// (members sorted): the nested alternativeIntents come first and the
+// member a range pattern reads is two thirds in.
+const sortedLexDoc = `{"alternativeIntents":[{"name":"AMAZON.FallbackIntent","nluIntentConfidence":0,"slots":{}}],"botAlias":"prod","botName":"PizzaOrder","botResponse":"What day do you want the roses to be picked up?","botVersion":"3","developerOverride":"false","dialogState":"ElicitSlot","inputDialogMode":"Text","inputTranscript":"book a hotel in chicago","intent":"PizzaOrder","locale":"en-US","messageVersion":"1.0","missedUtterance":false,"nluIntentConfidence":0.42,"requestId":"6f3f8a9e-0c7e-4b0b-9d43-2f0f5e1c9a11","sessionAttributes":{"channel":"web"},"sessionId":"2026-11-21T10:00:00.000Z-1a2b3c4d","slotToElicit":"PickupDate","slots":{"FlowerType":"roses","PickupDate":null,"PickupTime":null},"timestamp":"2026-11-21T10:00:00.000Z","userId":"user-4242"}`
+
+// BenchmarkScanFirstSorted: the member FilterLogEvents' range benchmark
+// reads, in a sorted document.
+func BenchmarkScanFirstSorted(b *testing.B) {
+	doc := []byte(sortedLexDoc)
+	s := NewSet([]Path{DottedPath("nluIntentConfidence")})
+	out := make([]Value, 1)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if !s.ScanFirst(doc, out) || string(out[0].Raw) != "0.42" {
+			b.Fatal("invalid")
+		}
+	}
+}

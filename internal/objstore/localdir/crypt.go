@@ -121,27 +121,9 @@ func (r *segmentReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	for r.pos >= len(r.plain) {
-		if r.err != nil {
-			return 0, r.err
+		if err := r.load(); err != nil {
+			return 0, err
 		}
-		if r.seg >= r.nsegs {
-			r.err = errCorrupt
-			return 0, r.err
-		}
-		last := r.seg == r.nsegs-1
-		k, err := io.ReadFull(r.f, r.enc)
-		if err != nil && !(last && errors.Is(err, io.ErrUnexpectedEOF)) {
-			r.err = errCorrupt
-			return 0, r.err
-		}
-		plain, err := r.aead.Open(r.pbuf[:0], segNonce(r.prefix, r.seg, last), r.enc[:k], nil)
-		if err != nil {
-			r.err = errCorrupt
-			return 0, r.err
-		}
-		r.seg++
-		r.plain, r.pos = plain, int(r.skip)
-		r.skip = 0
 	}
 	avail := r.plain[r.pos:]
 	if int64(len(avail)) > r.left {
@@ -151,6 +133,58 @@ func (r *segmentReader) Read(p []byte) (int, error) {
 	r.pos += n
 	r.left -= int64(n)
 	return n, nil
+}
+
+// WriteTo writes the rest of the range straight from the decrypted
+// segments (no copy into a caller's buffer).
+func (r *segmentReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.left > 0 {
+		if r.pos >= len(r.plain) {
+			if err := r.load(); err != nil {
+				return total, err
+			}
+			continue
+		}
+		avail := r.plain[r.pos:]
+		if int64(len(avail)) > r.left {
+			avail = avail[:r.left]
+		}
+		n, err := w.Write(avail)
+		r.pos += n
+		r.left -= int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// load reads and opens the next segment.
+func (r *segmentReader) load() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.seg >= r.nsegs {
+		r.err = errCorrupt
+		return r.err
+	}
+	last := r.seg == r.nsegs-1
+	k, err := io.ReadFull(r.f, r.enc)
+	if err != nil && !(last && errors.Is(err, io.ErrUnexpectedEOF)) {
+		r.err = errCorrupt
+		return r.err
+	}
+	plain, err := r.aead.Open(r.pbuf[:0], segNonce(r.prefix, r.seg, last), r.enc[:k], nil)
+	if err != nil {
+		r.err = errCorrupt
+		return r.err
+	}
+	r.seg++
+	r.plain, r.pos = plain, int(r.skip)
+	r.skip = 0
+	return nil
 }
 
 func (r *segmentReader) Close() error { return r.f.Close() }

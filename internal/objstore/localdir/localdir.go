@@ -12,16 +12,21 @@
 // so no key can escape the bucket directory whatever it contains (keys are
 // validated anyway with objstore.ValidateKey).
 //
-// Crash safety: a Put streams into a temp file, fsyncs it, renames it to a
-// fresh data file name, then writes the metadata to a temp file, fsyncs it
-// and renames it over <h>.meta (the commit point) and fsyncs the directory.
-// A crash before the commit leaves the previous object intact plus an
-// orphan data file, which Open's first look at the bucket removes.
+// Crash safety: a Put streams into a temp file, then fsyncs it while it
+// writes the metadata to a second temp file and fsyncs that (the two
+// fsyncs overlap: neither file is visible yet), renames the data file to
+// a fresh data file name, renames the metadata over <h>.meta (the commit
+// point) and fsyncs the directory before it returns; only then does it
+// remove the replaced object's data file. A crash before the commit
+// leaves the previous object intact plus an orphan data file, which
+// Open's first look at the bucket removes.
 //
-// Memory: Put and Get copy through one 256 KiB buffer per call (plus one
-// 64 KiB segment for encrypted objects); listings keep a per-bucket index
-// of key, size, ETag and time in memory (about 150 bytes per object),
-// loaded on first use. One process owns a Root at a time.
+// Memory: Put copies through up to three 256 KiB buffers per call (the
+// MD5 of the ETag is computed in a second goroutine over the buffers
+// already written) and Get through one (plus one 64 KiB segment for
+// encrypted objects); listings keep a per-bucket index of key, size,
+// ETag and time in memory (about 150 bytes per object), loaded on first
+// use. One process owns a Root at a time.
 //
 // SSE-KMS: with Config.Keys set, objects put with SSE aws:kms are
 // encrypted at rest under a fresh data key per object (envelope
@@ -32,7 +37,6 @@ package localdir
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -153,6 +157,10 @@ func (s *Store) CreateBucket(_ context.Context, bucket string) error {
 		}
 	}
 	s.idx[bucket] = &bucketIndex{keys: map[string]entry{}}
+	// The bucket's own entries (o, tmp), then its entry in the root.
+	if err := s.syncDir(dir); err != nil {
+		return err
+	}
 	return s.syncDir(filepath.Dir(dir))
 }
 
@@ -327,10 +335,6 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-const copyBuf = 256 << 10
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
-
 // Put implements objstore.Store.
 func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts objstore.PutOptions) (objstore.Info, error) {
 	if s.cfg.ReadOnly {
@@ -379,15 +383,12 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := md5.New()
 	var w io.Writer = tmp
 	if enc != nil {
 		enc.w = tmp
 		w = enc
 	}
-	bp := bufPool.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), ctxReader{ctx, r}, *bp)
-	bufPool.Put(bp)
+	n, sum, err := copyHashing(w, ctxReader{ctx, r})
 	if err != nil {
 		return objstore.Info{}, err
 	}
@@ -396,74 +397,123 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 			return objstore.Info{}, err
 		}
 	}
-	if !s.cfg.NoSync {
-		if err := tmp.Sync(); err != nil {
-			return objstore.Info{}, err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return objstore.Info{}, err
+	// The data file's fsync runs while the metadata is written and
+	// synced: both must be on disk before the metadata's rename commits
+	// the object, neither needs the other first.
+	dataSynced := make(chan error, 1)
+	if s.cfg.NoSync {
+		dataSynced <- nil
+	} else {
+		go func() { dataSynced <- tmp.Sync() }()
 	}
 	m.Size = n
-	m.ETag = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	m.ETag = `"` + hex.EncodeToString(sum[:]) + `"`
 	if opts.ETag != "" {
 		m.ETag = opts.ETag
 	}
 	m.MTime = s.cfg.Now().UnixMilli()
-
 	sub, base := keyPaths(dir, key)
-	if err := os.MkdirAll(sub, 0o700); err != nil {
-		return objstore.Info{}, err
-	}
 	m.Data = base + "." + randHex(8) + ".d"
-	if err := os.Rename(tmp.Name(), filepath.Join(sub, m.Data)); err != nil {
-		return objstore.Info{}, err
+	mt, err := s.writeTemp(filepath.Join(dir, "tmp"), "meta-*", m)
+	if serr := <-dataSynced; err == nil {
+		err = serr
 	}
-	committed = true
-	dataPath := filepath.Join(sub, m.Data)
-	mb, _ := json.Marshal(m)
-	mt, err := os.CreateTemp(filepath.Join(dir, "tmp"), "meta-*")
-	if err != nil {
-		os.Remove(dataPath)
-		return objstore.Info{}, err
-	}
-	_, err = mt.Write(mb)
-	if err == nil && !s.cfg.NoSync {
-		err = mt.Sync()
-	}
-	if cerr := mt.Close(); err == nil {
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(mt.Name())
-		os.Remove(dataPath)
+		if mt != "" {
+			os.Remove(mt)
+		}
 		return objstore.Info{}, err
 	}
+	if err := s.mkSub(sub); err != nil {
+		os.Remove(mt)
+		return objstore.Info{}, err
+	}
+	dataPath := filepath.Join(sub, m.Data)
+	if err := os.Rename(tmp.Name(), dataPath); err != nil {
+		os.Remove(mt)
+		return objstore.Info{}, err
+	}
+	committed = true
 
 	metaPath := filepath.Join(sub, base+".meta")
 	bi.mu.Lock()
 	if _, exists := bi.keys[key]; exists && opts.IfNoneMatch {
 		bi.mu.Unlock()
-		os.Remove(mt.Name())
+		os.Remove(mt)
 		os.Remove(dataPath)
 		return objstore.Info{}, objstore.ErrExists
 	}
 	old, _ := readMeta(metaPath)
-	if err := os.Rename(mt.Name(), metaPath); err != nil {
+	if err := os.Rename(mt, metaPath); err != nil {
 		bi.mu.Unlock()
-		os.Remove(mt.Name())
+		os.Remove(mt)
 		os.Remove(dataPath)
 		return objstore.Info{}, err
 	}
 	bi.set(key, entry{size: m.Size, etag: m.ETag, mtime: time.UnixMilli(m.MTime).UTC()})
 	bi.mu.Unlock()
-	if old != nil && old.Data != m.Data {
+	err = s.syncDir(sub)
+	// The replaced object's bytes go only once the new metadata's rename
+	// is durable: until then a crash may bring the old metadata back.
+	if err == nil && old != nil && old.Data != m.Data {
 		os.Remove(filepath.Join(sub, old.Data))
 	}
-	if err := s.syncDir(sub); err != nil {
+	if err != nil {
 		return objstore.Info{}, err
 	}
 	return m.info(), nil
+}
+
+// mkSub makes sure the key-hash directory sub (under the bucket's o/)
+// exists; when it creates it, it syncs o/ too, so that the new
+// directory's entry is as durable as the objects Put commits in it (the
+// directory fsync after the renames covers sub's entries, not sub's own).
+func (s *Store) mkSub(sub string) error {
+	err := os.Mkdir(sub, 0o700)
+	switch {
+	case err == nil:
+		return s.syncDir(filepath.Dir(sub))
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		// o/ itself is missing (a bucket directory made by hand).
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			return err
+		}
+		if err := s.syncDir(filepath.Dir(sub)); err != nil {
+			return err
+		}
+		return s.syncDir(filepath.Dir(filepath.Dir(sub)))
+	}
+	return err
+}
+
+// writeTemp writes m as JSON to a new temp file in dir and syncs it; it
+// returns the file's path ("" if it was not created).
+func (s *Store) writeTemp(dir, pattern string, m *meta) (string, error) {
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(mb)
+	if err == nil && !s.cfg.NoSync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 func (bi *bucketIndex) set(key string, e entry) {
@@ -560,13 +610,29 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objstore.Range
 			f.Close()
 			return nil, objstore.Info{}, err
 		}
-		return readCloser{io.LimitReader(f, n), f}, m.info(), nil
+		return &fileBody{lr: io.LimitedReader{R: f, N: n}, f: f}, m.info(), nil
 	}
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// fileBody is a plain object's byte range. Its WriteTo hands the writer
+// an *io.LimitedReader over the *os.File, which is what lets an HTTP
+// response write it with sendfile(2) instead of copying it through user
+// space (net/http's ReadFrom → net.TCPConn.ReadFrom).
+type fileBody struct {
+	lr io.LimitedReader
+	f  *os.File
+}
+
+func (b *fileBody) Read(p []byte) (int, error) { return b.lr.Read(p) }
+func (b *fileBody) Close() error               { return b.f.Close() }
+
+func (b *fileBody) WriteTo(w io.Writer) (int64, error) {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(&b.lr)
+	}
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	return io.CopyBuffer(w, &b.lr, *buf)
 }
 
 // Delete implements objstore.Store.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -50,12 +51,55 @@ func compressBlock(raw []byte) ([]byte, bool) {
 	return enc, true
 }
 
+// maxRawBlock bounds an encoded block (encodeBlock of what splitEvents
+// puts in one block: MaxBatchBytes of messages, two varints per event).
+// A compressed block declaring more is corrupt: it is refused before
+// s2 allocates what it declares (up to 4 GiB).
+const maxRawBlock = 1 + binary.MaxVarintLen64 + MaxBatchEvents*2*binary.MaxVarintLen64 + MaxBatchBytes
+
 func decompressBlock(data []byte) ([]byte, error) {
+	if n, err := s2.DecodedLen(data); err != nil || n > maxRawBlock {
+		return nil, errCorruptBlock
+	}
 	out, err := s2.Decode(nil, data)
 	if err != nil {
 		return nil, errCorruptBlock
 	}
 	return out, nil
+}
+
+// blockBufs recycles the buffers blocks are decompressed into (a full
+// block is about 1 MB): a scan decompresses hundreds of them per second,
+// and fresh ones would each be zeroed and soon collected.
+var blockBufs sync.Pool
+
+// decompressPooled decompresses data into a pooled buffer; the caller
+// returns buf with putBlockBuf once nothing aliases out.
+func decompressPooled(data []byte) (buf *[]byte, out []byte, err error) {
+	n, err := s2.DecodedLen(data)
+	if err != nil || n > maxRawBlock {
+		return nil, nil, errCorruptBlock
+	}
+	buf, _ = blockBufs.Get().(*[]byte)
+	if buf == nil || cap(*buf) < n {
+		if buf != nil {
+			blockBufs.Put(buf)
+		}
+		b := make([]byte, max(n, MaxBatchBytes+MaxBatchEvents*2*binary.MaxVarintLen64))
+		buf = &b
+	}
+	out, err = s2.Decode((*buf)[:cap(*buf)], data)
+	if err != nil || len(out) != n {
+		blockBufs.Put(buf)
+		return nil, nil, errCorruptBlock
+	}
+	return buf, out, nil
+}
+
+func putBlockBuf(buf *[]byte) {
+	if buf != nil {
+		blockBufs.Put(buf)
+	}
 }
 
 // event is one log event.
@@ -82,6 +126,48 @@ func encodeBlock(events []event, minTS int64) []byte {
 		b = append(b, e.msg...)
 	}
 	return b
+}
+
+// walkBlock calls fn for each event of a block in order, numbering them
+// from firstSeq; messages alias data. It checks the whole encoding, and
+// calls fn for none of the events of a corrupt block.
+func walkBlock(data []byte, minTS, firstSeq int64, fn func(event)) error {
+	if len(data) < 2 || data[0] != blockVersion {
+		return errCorruptBlock
+	}
+	p := 1
+	n, k := binary.Uvarint(data[p:])
+	if k <= 0 || n > uint64(len(data)) {
+		return errCorruptBlock
+	}
+	p += k
+	// Check the framing first (cheap: varints only), so that fn never
+	// sees part of a corrupt block.
+	q := p
+	for i := uint64(0); i < n; i++ {
+		_, k := binary.Uvarint(data[q:])
+		if k <= 0 {
+			return errCorruptBlock
+		}
+		q += k
+		l, k := binary.Uvarint(data[q:])
+		if k <= 0 || l > uint64(len(data)-q-k) {
+			return errCorruptBlock
+		}
+		q += k + int(l)
+	}
+	if q != len(data) {
+		return errCorruptBlock
+	}
+	for i := uint64(0); i < n; i++ {
+		d, k := binary.Uvarint(data[p:])
+		p += k
+		l, k := binary.Uvarint(data[p:])
+		p += k
+		fn(event{ts: minTS + int64(d), seq: firstSeq + int64(i), msg: data[p : p+int(l) : p+int(l)]})
+		p += int(l)
+	}
+	return nil
 }
 
 // decodeBlock decodes a block into dst (reused), numbering events from

@@ -176,6 +176,7 @@ func (s *Service) filterLogEvents(ctx context.Context, c *catalog.Call, in *Filt
 		return out, nil
 	}
 	r := s.newReader(ctx, c.Tx, sc)
+	defer r.close()
 	size := 0
 	var last pos
 	for {

@@ -2,6 +2,8 @@ package logs
 
 import (
 	"bytes"
+	"encoding/binary"
+	"runtime"
 	"testing"
 
 	"lextrail/internal/logs/filter"
@@ -108,4 +110,46 @@ func FuzzPatternBloom(f *testing.F) {
 			t.Fatalf("the Bloom filter rules out %q, which %q matches", msg, pattern)
 		}
 	})
+}
+
+// TestDecompressDeclaredSize: a compressed block declaring more than any
+// block can hold is corrupt, refused before anything that size is
+// allocated (the fuzzer's 1.7 GB declaration); a full block still
+// decompresses.
+func TestDecompressDeclaredSize(t *testing.T) {
+	huge := []byte("\xa9\xa5\xa2\xbc\x063\xf5n") // varint 1,736,004,265, then junk
+	just := binary.AppendUvarint(nil, maxRawBlock+1)
+	for _, data := range [][]byte{huge, append(just, 0)} {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		if _, err := decompressBlock(data); err != errCorruptBlock {
+			t.Errorf("decompressBlock %x: %v", data, err)
+		}
+		if buf, _, err := decompressPooled(data); err != errCorruptBlock || buf != nil {
+			t.Errorf("decompressPooled %x: %v", data, err)
+		}
+		runtime.ReadMemStats(&m1)
+		if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20 {
+			t.Errorf("%x: %d bytes allocated", data, n)
+		}
+	}
+	var evs []event
+	msg := bytes.Repeat([]byte("x"), MaxBatchBytes/MaxBatchEvents-EventOverhead)
+	for i := range MaxBatchEvents {
+		evs = append(evs, event{ts: int64(i), msg: msg})
+	}
+	blocks := splitEvents(evs)
+	if len(blocks) != 1 {
+		t.Fatalf("%d blocks", len(blocks))
+	}
+	raw := encodeBlock(blocks[0], 0)
+	if len(raw) > maxRawBlock {
+		t.Fatalf("a full block is %d bytes, maxRawBlock %d", len(raw), maxRawBlock)
+	}
+	data, _ := compressBlock(raw)
+	buf, out, err := decompressPooled(data)
+	if err != nil || !bytes.Equal(out, raw) {
+		t.Fatalf("full block: %v", err)
+	}
+	putBlockBuf(buf)
 }

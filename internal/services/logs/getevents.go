@@ -138,6 +138,7 @@ func (s *Service) getLogEvents(ctx context.Context, c *catalog.Call, in *GetLogE
 		}
 	}
 	r := s.newReader(ctx, c.Tx, sc)
+	defer r.close()
 	var evs []outEvent
 	size := 0
 	for len(evs) < limit {

@@ -381,3 +381,46 @@ func testDescribePaging(t *testing.T, drv logs.TestDriver) {
 	_, err = f.c.DescribeLogStreams(f.ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("/nope")})
 	wantCode(t, err, "ResourceNotFoundException")
 }
+
+// TestFilterBloomSampling: a scan whose first blocks all hold the
+// pattern's literal stops reading Bloom filters for a while; the blocks
+// it then reads without them are filtered all the same (every match
+// found once, in order), in one call and when paging in small pages.
+func TestFilterBloomSampling(t *testing.T) {
+	f := newFixture(t)
+	f.group("g")
+	f.stream("g", "s")
+	var want []string
+	n := 0
+	for b := 0; b < 60; b++ {
+		var evs []types.InputLogEvent
+		for i := 0; i < 5; i++ {
+			msg := fmt.Sprintf(`{"n":%d,"bot":"Other"}`, n)
+			// The first 20 blocks all have the literal; later only every
+			// seventh block does.
+			if (b < 20 && i == 0) || (b >= 20 && b%7 == 0 && i == 3) {
+				msg = fmt.Sprintf(`{"n":%d,"bot":"Wanted"}`, n)
+				want = append(want, msg)
+			}
+			evs = append(evs, f.ev(time.Duration(n-400)*time.Second, msg))
+			n++
+		}
+		f.put("g", "s", evs...)
+	}
+	for _, limit := range []*int32{nil, aws.Int32(7)} {
+		var got []string
+		var tok *string
+		for calls := 0; calls < 50; calls++ {
+			p := must(f.c.FilterLogEvents(f.ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String(`{ $.bot = "Wanted" }`), NextToken: tok, Limit: limit})).ok(t)
+			for _, e := range p.Events {
+				got = append(got, aws.ToString(e.Message))
+			}
+			if tok = p.NextToken; tok == nil {
+				break
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("limit %v: got %d matches:\n%s\nwant %d:\n%s", aws.ToInt32(limit), len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+		}
+	}
+}

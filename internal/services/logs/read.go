@@ -3,9 +3,11 @@ package logs
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"lextrail/internal/logs/filter"
 	"lextrail/internal/store"
@@ -77,6 +79,12 @@ type reader struct {
 	lastSeq    int64
 	listedAny  bool
 
+	queue []*blockJob // fetched, in listing order, not yet activated
+	// Bloom sampling (see useBloom).
+	bloomTried, bloomSkipped, bloomPause int
+	cancel                               *atomic.Bool
+	sem                                  chan struct{}
+
 	h        curHeap
 	examined int
 	limited  bool
@@ -84,7 +92,7 @@ type reader struct {
 }
 
 func (s *Service) newReader(ctx context.Context, tx *store.Tx, sc *scan) *reader {
-	r := &reader{s: s, tx: tx, sc: sc, ctx: ctx}
+	r := &reader{s: s, tx: tx, sc: sc, ctx: ctx, cancel: new(atomic.Bool), sem: make(chan struct{}, filterWorkers)}
 	r.h.reverse = sc.reverse
 	if sc.reverse {
 		r.lastMin = math.MaxInt64
@@ -177,21 +185,29 @@ func sat(v int64) int64 {
 	return v
 }
 
-// frontier is the key of the first listed block not yet activated (its
-// min_ts, or max_ts for reverse scans), and whether there is one.
+// frontier is the key of the first block not yet activated (its min_ts,
+// or max_ts for reverse scans; fetched blocks come before listed ones),
+// and whether there is one.
 func (r *reader) frontier() (int64, bool) {
-	for len(r.listed) == 0 && !r.listEnd {
-		if r.err = r.listPage(); r.err != nil {
+	var b blockMeta
+	switch {
+	case len(r.queue) > 0:
+		b = r.queue[0].meta
+	default:
+		for len(r.listed) == 0 && !r.listEnd {
+			if r.err = r.listPage(); r.err != nil {
+				return 0, false
+			}
+		}
+		if len(r.listed) == 0 {
 			return 0, false
 		}
-	}
-	if len(r.listed) == 0 {
-		return 0, false
+		b = r.listed[0]
 	}
 	if r.sc.reverse {
-		return r.listed[0].maxTS, true
+		return b.maxTS, true
 	}
-	return r.listed[0].minTS, true
+	return b.minTS, true
 }
 
 // next returns the next event, or false at the end (or on error: check
@@ -234,110 +250,245 @@ func (r *reader) resumeCut() pos {
 	return pos{ts: f}
 }
 
-// activeBatch is how many blocks are loaded and filtered together.
-var activeBatch = max(4, 2*runtime.GOMAXPROCS(0))
+// close ends the reader: blocks still being filtered for it are dropped
+// (their workers skip the work if they have not started). Events already
+// returned stay valid.
+func (r *reader) close() {
+	r.cancel.Store(true)
+	r.queue = nil
+}
 
-// activate loads the next blocks (the frontier block and a few after it),
-// filters them in parallel and pushes their matching events.
+// Pipeline depth and width: blocks are filtered on every core, and the
+// reader fetches up to prefetch blocks ahead of the one it activates, so
+// that the next ones are being filtered while it merges and fetches. A
+// page that ends early wastes at most prefetch blocks of work.
+var (
+	filterWorkers = runtime.GOMAXPROCS(0)
+	prefetch      = filterWorkers + 2
+)
+
+// blockJob is a fetched block being filtered (or skipped by its Bloom
+// filter: done nil).
+type blockJob struct {
+	meta blockMeta
+	done chan struct{} // closed once evs and err are set
+	evs  []event
+	err  error
+}
+
+// activate pushes the events of the first fetched block (fetching it if
+// needed) once its filter is done, keeping the pipeline full.
 func (r *reader) activate() error {
-	n := min(activeBatch, len(r.listed))
-	batch := r.listed[:n]
-	r.listed = r.listed[n:]
-	type loaded struct {
-		meta  blockMeta
-		bloom []byte
-		data  []byte
-		evs   []event
-		err   error
+	if err := r.fill(); err != nil {
+		return err
 	}
-	work := make([]loaded, len(batch))
-	// Fetch sequentially (one transaction); decompress, decode and filter
-	// each block on another core as soon as it is fetched, while the next
-	// one is read.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	defer wg.Wait()
-	for i, b := range batch {
-		work[i].meta = b
-		r.examined += int(b.events)
-		var bloom, data []byte
-		fetchData := true
-		if p := r.sc.pattern; p != nil && p.Hint() != nil {
-			if err := r.tx.QueryRow(r.ctx, `SELECT bloom FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&bloom); err != nil {
+	j := r.queue[0]
+	r.queue = r.queue[1:]
+	r.examined += int(j.meta.events)
+	if j.done == nil {
+		return nil
+	}
+	<-j.done
+	if j.err != nil {
+		return j.err
+	}
+	if len(j.evs) == 0 {
+		return nil
+	}
+	c := &cursor{streamID: j.meta.streamID, ingest: j.meta.ingest, evs: j.evs}
+	if r.sc.reverse {
+		c.i = len(c.evs) - 1
+	}
+	heap.Push(&r.h, c)
+	return nil
+}
+
+// fill fetches listed blocks until prefetch blocks are queued (at least
+// one if any is left), starting a filter worker for each. Fetching runs
+// on the reader's goroutine (its transaction); decompression, decoding and
+// matching on the workers.
+func (r *reader) fill() error {
+	for len(r.queue) < prefetch {
+		for len(r.listed) == 0 && !r.listEnd {
+			if err := r.listPage(); err != nil {
 				return err
 			}
-			if b.flags&flagEncrypted != 0 && len(bloom) > 0 {
-				a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
-				if err != nil {
-					return err
-				}
-				if bloom, err = open(a, bloom, blockAAD(b.streamID, b.firstSeq, 'b')); err != nil {
-					return errCorruptBlock
-				}
-			}
-			jsonOK := b.flags&flagAlnumEscape == 0
-			tokens := b.flags&flagTokens != 0
-			if !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bloom, h.Lit, h.Whole, tokens) }, jsonOK) {
-				fetchData = false
-			}
 		}
-		if !fetchData {
-			continue
+		if len(r.listed) == 0 {
+			return nil
 		}
-		if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&data); err != nil {
+		b := r.listed[0]
+		r.listed = r.listed[1:]
+		j := &blockJob{meta: b}
+		r.queue = append(r.queue, j)
+		data, raw, err := r.fetch(b)
+		if err != nil {
 			return err
 		}
-		if b.flags&flagEncrypted != 0 {
-			a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
-			if err != nil {
-				return err
+		if data == nil {
+			continue // ruled out by its Bloom filter
+		}
+		j.done = make(chan struct{})
+		go func() {
+			r.sem <- struct{}{}
+			if !r.cancel.Load() {
+				j.evs, j.err = filterBlock(r.sc, b, data)
 			}
-			if data, err = open(a, data, blockAAD(b.streamID, b.firstSeq, 'd')); err != nil {
-				return errCorruptBlock
+			if b.flags&flagS2 != 0 {
+				// Decompressed into another buffer: nothing aliases
+				// the fetched bytes. (Uncompressed ones may be aliased
+				// by kept events and are left to the collector.)
+				putRawBuf(raw)
 			}
-		}
-		work[i].data = data
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(w *loaded) {
-			defer func() { <-sem; wg.Done() }()
-			r.filterBlock(w.meta, w.data, &w.evs, &w.err)
-		}(&work[i])
-	}
-	wg.Wait()
-	for i := range work {
-		w := &work[i]
-		if w.err != nil {
-			return w.err
-		}
-		if len(w.evs) == 0 {
-			continue
-		}
-		c := &cursor{streamID: w.meta.streamID, ingest: w.meta.ingest, evs: w.evs}
-		if r.sc.reverse {
-			c.i = len(c.evs) - 1
-		}
-		heap.Push(&r.h, c)
+			<-r.sem
+			close(j.done)
+		}()
 	}
 	return nil
 }
 
-// filterBlock decompresses and decodes a fetched block and keeps the
-// events in the scan's range, past its cut, matching its pattern.
-func (r *reader) filterBlock(meta blockMeta, data []byte, out *[]event, errp *error) {
-	if meta.flags&flagS2 != 0 {
-		var err error
-		if data, err = decompressBlock(data); err != nil {
-			*errp = err
-			return
+// fetch reads a block's (decrypted) data, or nil when its Bloom filter
+// rules the scan's pattern out; raw, when not nil, is the pooled buffer
+// data is in.
+func (r *reader) fetch(b blockMeta) (data []byte, raw *[]byte, err error) {
+	if p := r.sc.pattern; p != nil && p.Hint() != nil && r.useBloom() {
+		var bloom pooledBlob
+		if err := r.tx.QueryRow(r.ctx, `SELECT bloom FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&bloom); err != nil {
+			putRawBuf(bloom.buf)
+			return nil, nil, err
+		}
+		bits := bloom.b
+		if b.flags&flagEncrypted != 0 && len(bits) > 0 {
+			a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
+			if err != nil {
+				putRawBuf(bloom.buf)
+				return nil, nil, err
+			}
+			if bits, err = open(a, bits, blockAAD(b.streamID, b.firstSeq, 'b')); err != nil {
+				putRawBuf(bloom.buf)
+				return nil, nil, errCorruptBlock
+			}
+		}
+		jsonOK := b.flags&flagAlnumEscape == 0
+		tokens := b.flags&flagTokens != 0
+		skip := !p.Hint().MayMatchHint(func(h *filter.Hint) bool { return bloomHas(bits, h.Lit, h.Whole, tokens) }, jsonOK)
+		putRawBuf(bloom.buf)
+		r.bloomResult(skip)
+		if skip {
+			return nil, nil, nil
 		}
 	}
-	evs, err := decodeBlock(nil, data, meta.minTS, meta.firstSeq)
-	if err != nil {
-		*errp = err
-		return
+	var blob pooledBlob
+	if err := r.tx.QueryRow(r.ctx, `SELECT data FROM logs_blocks WHERE stream_id = $1 AND first_seq = $2`, b.streamID, b.firstSeq).Scan(&blob); err != nil {
+		putRawBuf(blob.buf)
+		return nil, nil, err
 	}
-	sc := r.sc
+	data, raw = blob.b, blob.buf
+	if b.flags&flagEncrypted != 0 {
+		a, err := r.s.dataKeyFor(r.ctx, r.tx, b.dek)
+		if err != nil {
+			putRawBuf(raw)
+			return nil, nil, err
+		}
+		plain, err := open(a, data, blockAAD(b.streamID, b.firstSeq, 'd'))
+		putRawBuf(raw)
+		if err != nil {
+			return nil, nil, errCorruptBlock
+		}
+		data, raw = plain, nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, raw, nil
+}
+
+// A block's Bloom filter (two bits per message byte: 256 KiB for a full
+// block) is read before its data to rule the block out; when the
+// pattern's literals are in every block, that doubles what a scan reads
+// for nothing. The reader checks bloomSample filters, and if none ruled
+// its block out, reads the next bloomPause blocks without them, then
+// samples again. Results never depend on it.
+const (
+	bloomSample = 16
+	bloomPause  = 128
+)
+
+func (r *reader) useBloom() bool {
+	if r.bloomPause > 0 {
+		r.bloomPause--
+		return false
+	}
+	return true
+}
+
+func (r *reader) bloomResult(skipped bool) {
+	r.bloomTried++
+	if skipped {
+		r.bloomSkipped++
+	}
+	if r.bloomTried == bloomSample {
+		if r.bloomSkipped == 0 {
+			r.bloomPause = bloomPause
+		}
+		r.bloomTried, r.bloomSkipped = 0, 0
+	}
+}
+
+// rawBufs recycles the buffers fetched (compressed) block bytes are
+// copied into: database/sql would otherwise allocate a copy of every
+// block a scan reads, and the garbage collector would run for them.
+var rawBufs sync.Pool
+
+// pooledBlob is a sql.Scanner copying a BLOB into a pooled buffer.
+type pooledBlob struct {
+	buf *[]byte
+	b   []byte
+}
+
+func (p *pooledBlob) Scan(src any) error {
+	var v []byte
+	switch x := src.(type) {
+	case nil:
+		p.b = nil
+		return nil
+	case []byte:
+		v = x
+	case string:
+		v = []byte(x)
+	default:
+		return fmt.Errorf("logs: block data is %T, not bytes", src)
+	}
+	p.buf, _ = rawBufs.Get().(*[]byte)
+	if p.buf == nil || cap(*p.buf) < len(v) {
+		if p.buf != nil {
+			rawBufs.Put(p.buf)
+		}
+		b := make([]byte, 0, max(len(v), 256<<10))
+		p.buf = &b
+	}
+	p.b = append((*p.buf)[:0], v...)
+	return nil
+}
+
+func putRawBuf(b *[]byte) {
+	if b != nil {
+		rawBufs.Put(b)
+	}
+}
+
+// filterBlock decompresses and decodes a fetched block and returns the
+// events in the scan's range, past its cut, matching its pattern. The
+// decompressed bytes go to a pooled buffer; the kept messages are copied
+// out of it unless they are most of it.
+func filterBlock(sc *scan, meta blockMeta, data []byte) ([]event, error) {
+	var pooled *[]byte
+	if meta.flags&flagS2 != 0 {
+		var err error
+		if pooled, data, err = decompressPooled(data); err != nil {
+			return nil, err
+		}
+	}
 	match := func([]byte) bool { return true }
 	if sc.pattern != nil && !sc.pattern.MatchesAll() {
 		m := sc.pattern.NewMatcher()
@@ -346,21 +497,37 @@ func (r *reader) filterBlock(meta blockMeta, data []byte, out *[]event, errp *er
 			match = m.MatchUnescaped // checked once at ingest
 		}
 	}
-	kept := evs[:0]
-	for _, e := range evs {
+	var kept []event
+	keptBytes := 0
+	err := walkBlock(data, meta.minTS, meta.firstSeq, func(e event) {
 		if e.ts < sc.lo || e.ts > sc.hi {
-			continue
+			return
 		}
 		k := pos{e.ts, meta.streamID, e.seq}
 		if !sc.reverse && k.less(sc.cut) || sc.reverse && !k.less(sc.cut) {
-			continue
+			return
 		}
 		if !match(e.msg) {
-			continue
+			return
 		}
 		kept = append(kept, e)
+		keptBytes += len(e.msg)
+	})
+	if err != nil {
+		putBlockBuf(pooled)
+		return nil, err
 	}
-	*out = kept
+	if pooled != nil && keptBytes <= len(data)/2 {
+		// Copy the (few) kept messages so the big buffer can be reused.
+		buf := make([]byte, 0, keptBytes)
+		for i := range kept {
+			n := len(buf)
+			buf = append(buf, kept[i].msg...)
+			kept[i].msg = buf[n:len(buf):len(buf)]
+		}
+		putBlockBuf(pooled)
+	}
+	return kept, nil
 }
 
 // cursor walks one block's kept events.
