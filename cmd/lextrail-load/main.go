@@ -47,6 +47,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
 	"sync"
@@ -232,6 +233,10 @@ type Result struct {
 	// CPU is the CPU time (user+system) this process used while measuring:
 	// the server's and the client's when the server is in-process.
 	CPU time.Duration
+	// SchedP99 is the 99th percentile of the Go scheduler's latency while
+	// measuring (how long runnable goroutines waited for a core): the
+	// share of the request latency tail that is waiting for CPU.
+	SchedP99 time.Duration
 }
 
 func (r Result) String() string {
@@ -244,10 +249,48 @@ func (r Result) String() string {
 			r.CPU.Round(time.Millisecond), r.CPU.Seconds()/r.Elapsed.Seconds(), runtime.NumCPU(), per.Round(time.Microsecond),
 			float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
 	}
+	if r.SchedP99 > 0 {
+		s += fmt.Sprintf("goroutine scheduling latency p99 %v\n", r.SchedP99.Round(time.Microsecond))
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
 	return s
+}
+
+// schedLatencies reads the runtime's histogram of scheduling latencies.
+func schedLatencies() *metrics.Float64Histogram {
+	m := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(m)
+	if m[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return nil
+	}
+	return m[0].Value.Float64Histogram()
+}
+
+// schedP99 is the 99th percentile of the latencies recorded between two
+// readings of the histogram (0 when unknown).
+func schedP99(before, after *metrics.Float64Histogram) time.Duration {
+	if before == nil || after == nil || len(before.Counts) != len(after.Counts) {
+		return 0
+	}
+	var total uint64
+	counts := make([]uint64, len(after.Counts))
+	for i := range counts {
+		counts[i] = after.Counts[i] - before.Counts[i]
+		total += counts[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	var seen uint64
+	for i, c := range counts {
+		seen += c
+		if seen*100 >= total*99 {
+			return time.Duration(after.Buckets[i+1] * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 const callerIdentityBody = "Action=GetCallerIdentity&Version=2011-06-15"
@@ -326,7 +369,8 @@ func Run(o Options) (Result, error) {
 	start := time.Now()
 	measureFrom := start.Add(o.Warmup)
 	cpuAtStart := make(chan time.Duration, 1)
-	time.AfterFunc(o.Warmup, func() { cpuAtStart <- processCPU() })
+	schedAtStart := make(chan *metrics.Float64Histogram, 1)
+	time.AfterFunc(o.Warmup, func() { cpuAtStart <- processCPU(); schedAtStart <- schedLatencies() })
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
 	var wg sync.WaitGroup
@@ -385,12 +429,13 @@ func Run(o Options) (Result, error) {
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
 	cpu := processCPU() - <-cpuAtStart
+	sched := schedP99(<-schedAtStart, schedLatencies())
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu}
+	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu, SchedP99: sched}
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}

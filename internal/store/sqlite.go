@@ -63,6 +63,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	// writes (batch.go) stay in memory: by default they spill to a
 	// temporary file past 64 KiB, a system call per page.
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
+	if cfg.CheckpointInterval > 0 {
+		// The background checkpointer (checkpoint.go) does it instead.
+		pragmas.Add("_pragma", "wal_autocheckpoint(0)")
+	}
 	pragmas.Set("_txlock", "immediate")
 	wc, err := newStmtConnector(sqliteDSN(path, pragmas))
 	if err != nil {
@@ -104,5 +108,25 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	db := &DB{driver: DriverSQLite, write: w, read: r}
 	db.batch = newBatcher(db)
+	if cfg.CheckpointInterval > 0 {
+		cp := url.Values{}
+		cp.Add("_pragma", busy)
+		c, err := sql.Open("sqlite", sqliteDSN(path, cp))
+		if err == nil {
+			c.SetMaxOpenConns(1)
+			c.SetConnMaxIdleTime(0)
+			err = c.PingContext(ctx)
+			if err != nil {
+				c.Close()
+			}
+		}
+		if err != nil {
+			db.batch.close()
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("store: open %s (checkpointer): %w", path, err)
+		}
+		db.ckpt = startCheckpointer(c, cfg.CheckpointInterval)
+	}
 	return db, nil
 }

@@ -48,6 +48,12 @@ type Config struct {
 	// cost of reading large rows (log blocks overflow dozens of pages).
 	// Default 1 GiB; negative disables. Writes never go through the map.
 	MmapSize int64
+	// CheckpointInterval is how often SQLite's write-ahead log is copied
+	// back into the database file by a background connection
+	// (checkpoint.go), instead of inside the commit that fills it.
+	// Default 200ms; negative leaves checkpoints to SQLite's own
+	// automatic one in the commit.
+	CheckpointInterval time.Duration
 }
 
 // DefaultMmapSize is Config.MmapSize's default.
@@ -59,8 +65,10 @@ type DB struct {
 	write  *sql.DB // SQLite: a single connection, so writers queue here instead of failing busy
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
 	// SQLite only: the group committer that runs write transactions
-	// (batch.go).
+	// (batch.go), and the background WAL checkpointer (checkpoint.go; nil
+	// when SQLite checkpoints in the commit).
 	batch *batcher
+	ckpt  *checkpointer
 	// migrateBefore is Config.MigrationsBefore.
 	migrateBefore string
 }
@@ -69,6 +77,9 @@ type DB struct {
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.BusyTimeout == 0 {
 		cfg.BusyTimeout = 5 * time.Second
+	}
+	if cfg.CheckpointInterval == 0 {
+		cfg.CheckpointInterval = DefaultCheckpointInterval
 	}
 	if cfg.MmapSize == 0 {
 		cfg.MmapSize = DefaultMmapSize
@@ -100,7 +111,13 @@ func (db *DB) Close() error {
 	if db.batch != nil {
 		db.batch.close()
 	}
-	err := db.write.Close()
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
+	if e := db.write.Close(); err == nil {
+		err = e
+	}
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
 			err = e
