@@ -88,6 +88,10 @@ type Operation struct {
 	// ReadOnly operations run in a read transaction and are recorded with
 	// readOnly true.
 	ReadOnly bool
+	// Scan marks ReadOnly operations that read much of the database (log
+	// event scans): their transaction is the store's Scan, on SQLite's
+	// memory-mapped connections.
+	Scan bool
 	// Audited operations produce a CloudTrail management event.
 	Audited bool
 	// DataEvent marks operations recorded as data events (S3 objects, log

@@ -251,6 +251,8 @@ func (g *Gateway) run(ctx context.Context, x *exchange) (any, error) {
 	switch {
 	case x.op.NoTx:
 		err = body(nil)
+	case x.op.ReadOnly && x.op.Scan:
+		err = g.cfg.DB.Scan(ctx, body)
 	case x.op.ReadOnly:
 		err = g.cfg.DB.Read(ctx, body)
 	default:

@@ -25,5 +25,5 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect postgres: %w", err)
 	}
-	return &DB{driver: DriverPostgres, write: db, read: db}, nil
+	return &DB{driver: DriverPostgres, write: db, read: db, scan: db}, nil
 }

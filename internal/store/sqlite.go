@@ -81,32 +81,22 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	rp := url.Values{}
-	rp.Add("_pragma", busy)
-	rp.Add("_pragma", "query_only(ON)")
-	rp.Add("_pragma", "foreign_keys(ON)")
-	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
-	if cfg.MmapSize > 0 {
-		rp.Add("_pragma", fmt.Sprintf("mmap_size(%d)", cfg.MmapSize))
-	}
-	rc, err := newStmtConnector(sqliteDSN(path, rp))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	r := sql.OpenDB(rc)
 	n := cfg.MaxReadConns
 	if n <= 0 {
 		n = 8
 	}
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	if err := r.PingContext(ctx); err != nil {
+	r, err := openReadPool(ctx, path, busy, 0, n)
+	if err != nil {
 		w.Close()
-		r.Close()
 		return nil, fmt.Errorf("store: open %s (read pool): %w", path, err)
 	}
-	db := &DB{driver: DriverSQLite, write: w, read: r}
+	sc, err := openReadPool(ctx, path, busy, cfg.MmapSize, max(2, n/2))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open %s (scan pool): %w", path, err)
+	}
+	db := &DB{driver: DriverSQLite, write: w, read: r, scan: sc}
 	db.batch = newBatcher(db)
 	if cfg.CheckpointInterval > 0 {
 		cp := url.Values{}
@@ -124,9 +114,35 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 			db.batch.close()
 			w.Close()
 			r.Close()
+			sc.Close()
 			return nil, fmt.Errorf("store: open %s (checkpointer): %w", path, err)
 		}
 		db.ckpt = startCheckpointer(c, cfg.CheckpointInterval)
 	}
 	return db, nil
+}
+
+// openReadPool opens n read-only connections, memory-mapping up to mmap
+// bytes of the file when mmap > 0.
+func openReadPool(ctx context.Context, path, busy string, mmap int64, n int) (*sql.DB, error) {
+	rp := url.Values{}
+	rp.Add("_pragma", busy)
+	rp.Add("_pragma", "query_only(ON)")
+	rp.Add("_pragma", "foreign_keys(ON)")
+	rp.Add("_pragma", "temp_store(MEMORY)") // sorts of listings stay in memory too
+	if mmap > 0 {
+		rp.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmap))
+	}
+	rc, err := newStmtConnector(sqliteDSN(path, rp))
+	if err != nil {
+		return nil, err
+	}
+	r := sql.OpenDB(rc)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
 }

@@ -104,25 +104,32 @@ func TestSQLitePragmas(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "temp_store": "2", "mmap_size": fmt.Sprint(store.DefaultMmapSize)}
-	// Several concurrent reads so more than one pool connection is checked.
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			if err := db.Read(ctx, func(tx *store.Tx) error {
-				for k, v := range want {
-					if got := pragma(tx, k); got != v {
-						t.Errorf("read conn: PRAGMA %s = %s, want %s", k, got, v)
+	// Read connections are not memory-mapped, scan connections are.
+	for _, pool := range []struct {
+		name string
+		run  func(context.Context, func(*store.Tx) error) error
+		mmap string
+	}{{"read", db.Read, "0"}, {"scan", db.Scan, fmt.Sprint(store.DefaultMmapSize)}} {
+		want = map[string]string{"journal_mode": "wal", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "1", "temp_store": "2", "mmap_size": pool.mmap}
+		// Several concurrent reads so more than one pool connection is checked.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				if err := pool.run(ctx, func(tx *store.Tx) error {
+					for k, v := range want {
+						if got := pragma(tx, k); got != v {
+							t.Errorf("%s conn: PRAGMA %s = %s, want %s", pool.name, k, got, v)
+						}
 					}
+					time.Sleep(20 * time.Millisecond)
+					return nil
+				}); err != nil {
+					t.Error(err)
 				}
-				time.Sleep(20 * time.Millisecond)
-				return nil
-			}); err != nil {
-				t.Error(err)
-			}
-		})
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 }
 
 // rawConn opens a plain modernc connection to path with no busy timeout.
@@ -145,7 +152,7 @@ func sqliteCode(err error) int {
 	return -1
 }
 
-// TestSQLiteMmapDisabled: a negative MmapSize leaves reads unmapped.
+// TestSQLiteMmapDisabled: a negative MmapSize leaves scans unmapped.
 func TestSQLiteMmapDisabled(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Config{URL: filepath.Join(t.TempDir(), "p.db"), MmapSize: -1})
@@ -154,7 +161,7 @@ func TestSQLiteMmapDisabled(t *testing.T) {
 	}
 	defer db.Close()
 	var v int64
-	if err := db.Read(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, "PRAGMA mmap_size").Scan(&v) }); err != nil {
+	if err := db.Scan(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, "PRAGMA mmap_size").Scan(&v) }); err != nil {
 		t.Fatal(err)
 	}
 	if v != 0 {

@@ -493,7 +493,7 @@ func (qr *queryRunner) scanGroups(ctx context.Context, j *queryJob, fn func(*ins
 			}
 			var page []blockMeta
 			done := false
-			err := s.db.Read(ctx, func(tx *store.Tx) error {
+			err := s.db.Scan(ctx, func(tx *store.Tx) error {
 				// The group may have been deleted (and its name reused).
 				var n int64
 				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM logs_groups WHERE group_id = $1`, g.ID).Scan(&n); err != nil || n == 0 {
