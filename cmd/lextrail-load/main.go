@@ -137,10 +137,16 @@ func main() {
 	}
 	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
+	if local != nil && *op == "PostText" {
+		fmt.Printf("session cache: %d turns found stale and run again\n", local.LexRuntime.StaleTurns())
+	}
 	if *convlogs && *op == "PostText" {
 		fmt.Println(convLogsDelivery(*endpoint, 60*time.Second))
 	}
 }
+
+// local is the in-process server, when there is one.
+var local *server.Server
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
 // Without audit, its gateway is rebuilt exactly as server.New builds it but
@@ -175,6 +181,7 @@ func inProcess(audited bool, dbURL string) (endpoint, ak, sk string, stop func()
 		return "", "", "", nil, err
 	}
 	done := make(chan struct{})
+	local = srv
 	go func() { srv.Serve(ctx, ln); close(done) }()
 	return "http://" + ln.Addr().String(), creds.AccessKeyID, creds.SecretAccessKey, func() {
 		cancel()
