@@ -2,6 +2,7 @@ package lexruntime
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -140,6 +141,27 @@ func TestBotStatus(t *testing.T) {
 		err := s.load(context.Background(), cv)
 		if e := awserr.As(err); e == nil || e.Code != tc.code {
 			t.Errorf("status %q: %v, want %s", tc.rb.Status, err, tc.code)
+		}
+	}
+}
+
+// TestEncodeStoredEqualsMarshal: the hand-built session document is
+// encoding/json's, with and without conversation-log settings.
+func TestEncodeStoredEqualsMarshal(t *testing.T) {
+	st := dialog.NewState("sess-1")
+	st.Attributes = map[string]string{"a": "<b>&\"c\""}
+	for _, logs := range []json.RawMessage{nil, json.RawMessage(`{"iamRoleArn":"arn:aws:iam::1:role/r","logSettings":[{"logType":"TEXT"}]}`)} {
+		s := &session{State: st, Logs: logs}
+		got, err := encodeStored(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(stored{Dialog: st, Logs: logs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("encodeStored:\n%s\nwant\n%s", got, want)
 		}
 	}
 }
