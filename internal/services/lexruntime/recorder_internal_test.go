@@ -3,13 +3,11 @@ package lexruntime
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"lextrail/internal/dialog"
 	"lextrail/internal/store"
-	"lextrail/internal/store/pgtest"
 )
 
 // fakeRecorder records the prepared writes it is handed; a write named
@@ -45,51 +43,33 @@ var errQueue = errors.New("queue insert failed")
 // compare-and-swap wins — and their failure fails the commit (nothing of
 // the turn is written).
 func TestRecorderInTurnTransaction(t *testing.T) {
-	for _, drv := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "db.sqlite") }},
-		{"postgres", func(t *testing.T) string { return pgtest.Start(t) }},
-	} {
-		t.Run(drv.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := store.Open(ctx, store.Config{URL: drv.url(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			st, err := prepare(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := &fakeRecorder{t: t}
-			c := newCommitter(db, st, rec)
-			now := time.Now()
-			turn := func(user string, prev int64, name string) error {
-				k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", user}
-				s := &session{ID: "s-" + user, BotVersion: "1", ModelID: "m", State: dialog.NewState("s-" + user), Started: now, Expires: now.Add(time.Minute)}
-				return c.commit(ctx, &turnWrite{k: k, sess: s, prev: &session{Turn: prev}, now: now, rec: rec.PrepareTurn(&Turn{RequestID: name})})
-			}
-			if err := turn("user-1", -1, "first"); err != nil {
-				t.Fatal(err)
-			}
-			if err := turn("user-1", -1, "lost race"); err == nil {
-				t.Fatal("a stale turn committed")
-			}
-			if err := turn("user-2", -1, "fail"); !errors.Is(err, errQueue) {
-				t.Fatalf("a failing recorder write: %v", err)
-			}
-			if len(rec.batches) != 2 || rec.batches[0][0] != "first" || rec.batches[1][0] != "fail" {
-				t.Errorf("recorder writes: %v", rec.batches)
-			}
-			var n int
-			db.Read(ctx, func(tx *store.Tx) error {
-				return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_sessions WHERE user_id = 'user-2'`).Scan(&n)
-			})
-			if n != 0 {
-				t.Error("the turn whose recorder write failed was committed")
-			}
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		rec := &fakeRecorder{t: t}
+		c := newCommitter(db, st, rec)
+		now := time.Now()
+		turn := func(user string, prev int64, name string) error {
+			k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", user}
+			s := &session{ID: "s-" + user, BotVersion: "1", ModelID: "m", State: dialog.NewState("s-" + user), Started: now, Expires: now.Add(time.Minute)}
+			return c.commit(ctx, &turnWrite{k: k, sess: s, prev: &session{Turn: prev}, now: now, rec: rec.PrepareTurn(&Turn{RequestID: name})})
+		}
+		if err := turn("user-1", -1, "first"); err != nil {
+			t.Fatal(err)
+		}
+		if err := turn("user-1", -1, "lost race"); err == nil {
+			t.Fatal("a stale turn committed")
+		}
+		if err := turn("user-2", -1, "fail"); !errors.Is(err, errQueue) {
+			t.Fatalf("a failing recorder write: %v", err)
+		}
+		if len(rec.batches) != 2 || rec.batches[0][0] != "first" || rec.batches[1][0] != "fail" {
+			t.Errorf("recorder writes: %v", rec.batches)
+		}
+		var n int
+		db.Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_sessions WHERE user_id = 'user-2'`).Scan(&n)
 		})
-	}
+		if n != 0 {
+			t.Error("the turn whose recorder write failed was committed")
+		}
+	})
 }

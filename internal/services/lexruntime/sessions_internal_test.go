@@ -16,10 +16,10 @@ import (
 	"lextrail/internal/store/pgtest"
 )
 
-// TestSessionCAS: the session write is a compare-and-swap on the turn
-// counter, so of several nodes racing to commit a turn of one session
-// exactly one wins (the others answer 409), on both drivers.
-func TestSessionCAS(t *testing.T) {
+// eachDriver runs fn on a fresh database of each driver (PostgreSQL
+// skipped with a reason where initdb is absent) with the runtime's
+// statements.
+func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *store.DB, st *statements)) {
 	for _, drv := range []struct {
 		name string
 		url  func(t *testing.T) string
@@ -38,90 +38,100 @@ func TestSessionCAS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
-			now := time.Now()
-			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: now, Expires: now.Add(time.Minute)}
-			save := func(prev *session) bool {
-				t.Helper()
-				var ok bool
-				if err := db.Write(ctx, func(tx *store.Tx) error {
-					var err error
-					ok, err = st.saveSession(ctx, tx, k, s, prev, false, now)
-					return err
-				}); err != nil {
-					t.Fatal(err)
-				}
-				return ok
-			}
-			load := func() *session {
-				t.Helper()
-				var got *session
-				if err := db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err }); err != nil {
-					t.Fatal(err)
-				}
-				return got
-			}
-			none := &session{Turn: -1}
-			if !save(none) || save(none) {
-				t.Fatal("creating a session twice from 'no row' must fail the second time")
-			}
-			v0 := load()
-			if v0.Turn != 0 || v0.Version == 0 {
-				t.Fatalf("first write: %+v", v0)
-			}
-			if !save(v0) || save(v0) {
-				t.Fatal("a stale version must not commit")
-			}
-			got := load()
-			if got.Turn != 1 || got.ID != "s1" || got.Version == v0.Version || got.Version != s.Version || !got.live(now) || got.live(now.Add(2*time.Minute)) {
-				t.Fatalf("loaded %+v", got)
-			}
-			var wins atomic.Int32
-			var wg sync.WaitGroup
-			for i := 0; i < 8; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					mine := *s
-					db.Write(ctx, func(tx *store.Tx) error {
-						ok, err := st.saveSession(ctx, tx, k, &mine, got, true, now)
-						if ok {
-							wins.Add(1)
-						}
-						return err
-					})
-				}()
-			}
-			wg.Wait()
-			if wins.Load() != 1 {
-				t.Fatalf("%d of 8 racing writers committed", wins.Load())
-			}
-			var ok bool
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, got); return err })
-			if ok {
-				t.Fatal("delete with a stale version succeeded")
-			}
-			cur := load()
-			db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, cur); return err })
-			if !ok {
-				t.Fatal("delete failed")
-			}
-			var cont bool
-			db.Write(ctx, func(tx *store.Tx) error { cont, err = st.saveSession(ctx, tx, k, s, cur, true, now); return err })
-			if cont {
-				t.Fatal("a turn continuing a deleted session re-created it")
-			}
-			// A deleted session started again counts turns from 0: a writer
-			// still holding turn 0 of the old session must not overwrite
-			// turn 0 of the new one (the CAS is on the version).
-			if !save(none) {
-				t.Fatal("re-creating the session failed")
-			}
-			if save(v0) {
-				t.Fatal("a writer of the deleted session overwrote the new one")
-			}
+			fn(t, ctx, db, st)
 		})
 	}
+}
+
+// TestSessionCAS: the session write is a compare-and-swap on the turn
+// counter, so of several nodes racing to commit a turn of one session
+// exactly one wins (the others answer 409), on both drivers.
+func TestSessionCAS(t *testing.T) {
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		var err error
+		k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
+		now := time.Now()
+		s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: now, Expires: now.Add(time.Minute)}
+		save := func(prev *session) bool {
+			t.Helper()
+			var ok bool
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				ok, err = st.saveSession(ctx, tx, k, s, prev, false, now)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		load := func() *session {
+			t.Helper()
+			var got *session
+			if err := db.Read(ctx, func(tx *store.Tx) error { got, err = st.loadSession(ctx, tx, k); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		none := &session{Turn: -1}
+		if !save(none) || save(none) {
+			t.Fatal("creating a session twice from 'no row' must fail the second time")
+		}
+		v0 := load()
+		if v0.Turn != 0 || v0.Version == 0 {
+			t.Fatalf("first write: %+v", v0)
+		}
+		if !save(v0) || save(v0) {
+			t.Fatal("a stale version must not commit")
+		}
+		got := load()
+		if got.Turn != 1 || got.ID != "s1" || got.Version == v0.Version || got.Version != s.Version || !got.live(now) || got.live(now.Add(2*time.Minute)) {
+			t.Fatalf("loaded %+v", got)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mine := *s
+				db.Write(ctx, func(tx *store.Tx) error {
+					ok, err := st.saveSession(ctx, tx, k, &mine, got, true, now)
+					if ok {
+						wins.Add(1)
+					}
+					return err
+				})
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d of 8 racing writers committed", wins.Load())
+		}
+		var ok bool
+		db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, got); return err })
+		if ok {
+			t.Fatal("delete with a stale version succeeded")
+		}
+		cur := load()
+		db.Write(ctx, func(tx *store.Tx) error { ok, err = st.deleteSessionRow(ctx, tx, k, cur); return err })
+		if !ok {
+			t.Fatal("delete failed")
+		}
+		var cont bool
+		db.Write(ctx, func(tx *store.Tx) error { cont, err = st.saveSession(ctx, tx, k, s, cur, true, now); return err })
+		if cont {
+			t.Fatal("a turn continuing a deleted session re-created it")
+		}
+		// A deleted session started again counts turns from 0: a writer
+		// still holding turn 0 of the old session must not overwrite
+		// turn 0 of the new one (the CAS is on the version).
+		if !save(none) {
+			t.Fatal("re-creating the session failed")
+		}
+		if save(v0) {
+			t.Fatal("a writer of the deleted session overwrote the new one")
+		}
+	})
 }
 
 // TestBotStatus: what each build status of the version answers.
