@@ -3,7 +3,6 @@ package convlogs
 import (
 	"bytes"
 	"math"
-	"sort"
 	"strconv"
 
 	"lextrail/internal/dialog"
@@ -251,43 +250,16 @@ func appendAttachment(b []byte, g dialog.GenericAttachment) []byte {
 
 // appendSlots appends a slot map with sorted keys (unfilled slots null).
 func appendSlots(b []byte, m map[string]*string) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
+	return jsonenc.AppendMap(b, m, func(b []byte, v *string) []byte {
+		if v == nil {
+			return append(b, "null"...)
 		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		if v := m[k]; v != nil {
-			b = appendString(b, *v)
-		} else {
-			b = append(b, "null"...)
-		}
-	}
-	return append(b, '}')
+		return appendString(b, *v)
+	})
 }
 
 func appendStrings(b []byte, m map[string]string) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, m[k])
-	}
-	return append(b, '}')
+	return jsonenc.AppendMap(b, m, appendString)
 }
 
 // appendFloat formats a number as encoding/json does.

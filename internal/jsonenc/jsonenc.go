@@ -4,7 +4,10 @@
 // exactly what encoding/json would.
 package jsonenc
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -85,4 +88,24 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// AppendMap appends m as a JSON object with its keys sorted (as
+// encoding/json orders them), each value appended by val.
+func AppendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, k)
+		b = append(b, ':')
+		b = val(b, m[k])
+	}
+	return append(b, '}')
 }

@@ -52,3 +52,21 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendMapEqualsEncodingJSON(t *testing.T) {
+	for _, m := range []map[string]string{nil, {}, {"b": "2", "a": "1", "é": "\u2028", "A": "<&>"}} {
+		got := AppendMap(nil, m, AppendString)
+		var want bytes.Buffer
+		e := json.NewEncoder(&want)
+		e.SetEscapeHTML(false)
+		if m == nil {
+			m = map[string]string{} // AppendMap writes {} for nil, as a document member would be
+		}
+		if err := e.Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("AppendMap %v = %s, want %s", m, got, want.String())
+		}
+	}
+}
