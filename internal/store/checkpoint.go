@@ -29,6 +29,7 @@ type checkpointer struct {
 	interval time.Duration
 	stop     chan struct{}
 	done     sync.WaitGroup
+	closed   sync.Once
 	mu       sync.Mutex
 	// passes counts checkpoints run and backfilled is the last one's
 	// count of WAL frames in the database file (tests).
@@ -71,9 +72,14 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// close stops the background passes and closes the connection.
+// close stops the background passes and closes the connection (once:
+// DB.Close may be called again).
 func (c *checkpointer) close() error {
-	close(c.stop)
-	c.done.Wait()
-	return c.conn.Close()
+	var err error
+	c.closed.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		err = c.conn.Close()
+	})
+	return err
 }

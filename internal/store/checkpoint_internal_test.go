@@ -61,6 +61,9 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Close(); err != nil { // a second Close is harmless
+		t.Fatal(err)
+	}
 	db, err = Open(ctx, Config{URL: path, CheckpointInterval: -1})
 	if err != nil {
 		t.Fatal(err)
