@@ -195,6 +195,9 @@ func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnS
 	if cv.cont {
 		sess.Started, sess.Logs = cv.row.Started, cv.row.Logs
 	}
+	if sess.doc, err = encodeStored(sess); err != nil {
+		return nil, nil, err
+	}
 	w := &turnWrite{k: k, sess: sess, prev: cv.row, cont: cv.cont, now: now}
 	if cv.fromCache {
 		w.cached = cv.rb
@@ -215,6 +218,7 @@ func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnS
 	}
 	rb := *cv.rb
 	rb.Version, rb.ModelID = sess.BotVersion, sess.ModelID
+	sess.doc = nil // written; the cache need not keep it
 	s.sessions.put(k, sess, &rb)
 	if turn != nil && s.cfg.Observer != nil {
 		s.cfg.Observer.ObserveTurn(turn)
