@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/klauspost/compress/s2"
 
@@ -221,31 +222,47 @@ type textDoc struct {
 	doc    string
 }
 
-// encodeDocs renders a text row's body: lines "<turn ms>\t<document>\n"
-// (documents are single-line JSON), S2-compressed, in base64 (the portable
-// schema has no binary columns).
+// rawPrefix starts a text row body written as plain lines (never the
+// first character of the base64 of the older S2-compressed bodies).
+const rawPrefix = "~"
+
+// encodeDocs renders a text row's body: rawPrefix, then lines
+// "<turn ms>\t<document>\n" (documents are single-line JSON, valid UTF-8
+// with control characters escaped, so the text is storable as is). Rows
+// written before held the base64 of the S2-compressed lines: for the two
+// or three documents a commit holds, compressing and base64 cost more CPU
+// than they saved bytes.
 func encodeDocs(docs []textDoc) string {
-	var b []byte
+	n := len(rawPrefix)
+	for _, d := range docs {
+		n += len(d.doc) + 16
+	}
+	b := make([]byte, 0, n)
+	b = append(b, rawPrefix...)
 	for _, d := range docs {
 		b = strconv.AppendInt(b, d.turnMS, 10)
 		b = append(b, '\t')
 		b = append(b, d.doc...)
 		b = append(b, '\n')
 	}
-	return base64.StdEncoding.EncodeToString(s2.Encode(nil, b))
+	return string(b)
 }
 
 var errCorrupt = errors.New("convlogs: corrupt text row")
 
-// decodeDocs reads a text row's body back as log events.
+// decodeDocs reads a text row's body back as log events (either format).
 func decodeDocs(body string) ([]logs.Event, error) {
-	z, err := base64.StdEncoding.DecodeString(body)
-	if err != nil {
-		return nil, errors.Join(errCorrupt, err)
-	}
-	raw, err := s2.Decode(nil, z)
-	if err != nil {
-		return nil, errors.Join(errCorrupt, err)
+	var raw []byte
+	if rest, ok := strings.CutPrefix(body, rawPrefix); ok {
+		raw = []byte(rest)
+	} else {
+		z, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
+		if raw, err = s2.Decode(nil, z); err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
 	}
 	var out []logs.Event
 	for len(raw) > 0 {
