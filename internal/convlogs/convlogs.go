@@ -169,10 +169,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.BatchDelay <= 0 {
-		cfg.BatchDelay = 200 * time.Millisecond
+		cfg.BatchDelay = time.Second
 	}
 	if cfg.TextBatch <= 0 {
-		cfg.TextBatch = 500
+		cfg.TextBatch = 4000
 	}
 	if cfg.AudioBatch <= 0 {
 		cfg.AudioBatch = 8
