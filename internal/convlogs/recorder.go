@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
 
@@ -26,7 +27,7 @@ const (
 
 const (
 	insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, object_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
 	destQuery = `INSERT INTO convlogs_dests (group_key, kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (group_key) DO NOTHING`
 )
@@ -42,6 +43,10 @@ type prepared struct {
 	reqID       string
 	turnMS      int64
 	text, audio *entry
+	// queued is set when a transaction that queued it committed: a
+	// replayed write queues nothing twice (the queue has no unique index
+	// to refuse a second copy).
+	queued atomic.Bool
 }
 
 // entry is one destination's part of a prepared turn.
@@ -155,6 +160,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	groups := map[*dest]*batch{}
 	var texts, audios int
 	var added []string
+	var mine []*prepared
 	ensure := func(d *dest) error {
 		if _, ok := s.known.Load(d.group); ok {
 			return nil
@@ -168,6 +174,10 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		if !ok {
 			return errors.New("convlogs: WriteTurns got another recorder's write")
 		}
+		if p.queued.Load() {
+			continue
+		}
+		mine = append(mine, p)
 		if e := p.audio; e != nil {
 			if err := ensure(e.d); err != nil {
 				return err
@@ -198,6 +208,9 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		}
 	}
 	tx.AfterCommit(func() {
+		for _, p := range mine {
+			p.queued.Store(true)
+		}
 		for _, g := range added {
 			s.known.Store(g, true)
 		}
