@@ -60,12 +60,14 @@ type Config struct {
 	// queued (this process's turns wake it at once). Default 1s.
 	PollInterval time.Duration
 	// BatchDelay is the least time between two delivery passes, so that
-	// busy aliases are delivered in batches. Default 200ms.
+	// busy aliases are delivered in batches (a pass's costs — the due
+	// read, the log group and stream lookups, the status row, the commit —
+	// are shared by its documents). Default 1s.
 	BatchDelay time.Duration
 	// TextBatch bounds the text documents one delivering transaction
 	// appends (it holds the database's writer on SQLite: the shorter, the
 	// less a turn may wait for it), AudioBatch the audio objects one pass
-	// claims. Defaults 500 and 8.
+	// claims. Defaults 4000 and 8.
 	TextBatch, AudioBatch int
 	// Lease is how long a worker owns the rows it claimed before another
 	// process may take them over. Default 1 minute.

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -147,8 +146,8 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
 // WriteTurns implements lexruntime.TurnRecorder: inside the transaction
 // that commits the turns, it queues each turn's audio as a row, and the
 // text documents of the turns committed together (up to 64 on SQLite) as
-// one row per destination, S2-compressed — the cheapest write a busy
-// alias can make in a turn's commit.
+// one row per destination — the cheapest write a busy alias can make in a
+// turn's commit.
 func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.TurnWrite) error {
 	now := store.Millis(s.cfg.Now())
 	type batch struct {
@@ -221,12 +220,27 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	return nil
 }
 
-// insertRow queues one row; its ID starts with the (first) turn's time, so
-// that rows are appended at the right edge of the primary key.
+// insertRow queues one row. Its id (a column for people reading the
+// queue; rows are identified by seq) is the (first) turn's time, request ID
+// and kind.
 func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
-	id := fmt.Sprintf("%013d/%s/%s", p.turnMS, p.reqID, kind)
-	_, err := tx.Exec(ctx, insertQuery, id, kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
+	_, err := tx.Exec(ctx, insertQuery, rowID(p.turnMS, p.reqID, kind), kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
 	return err
+}
+
+// rowID is fmt.Sprintf("%013d/%s/%s", ms, reqID, kind) for ms ≥ 0.
+func rowID(ms int64, reqID, kind string) string {
+	b := make([]byte, 0, 16+len(reqID)+len(kind))
+	d := strconv.AppendInt(make([]byte, 0, 20), ms, 10)
+	for i := len(d); i < 13; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, d...)
+	b = append(b, '/')
+	b = append(b, reqID...)
+	b = append(b, '/')
+	b = append(b, kind...)
+	return string(b)
 }
 
 // textDoc is one turn's document in a text row.

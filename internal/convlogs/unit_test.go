@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -268,6 +269,14 @@ func TestPrepareTurn(t *testing.T) {
 	for _, bad := range []string{"not base64!", rawPrefix + "12\t{}", rawPrefix + "x\t{}\n", rawPrefix + "12{}\n"} {
 		if _, err := decodeDocs(bad); err == nil {
 			t.Errorf("corrupt body %q decoded", bad)
+		}
+	}
+}
+
+func TestRowID(t *testing.T) {
+	for _, ms := range []int64{0, 7, 1764616801123, 12345678901234} {
+		if got, want := rowID(ms, "req-1", "text"), fmt.Sprintf("%013d/%s/%s", ms, "req-1", "text"); got != want {
+			t.Errorf("rowID(%d) = %q, want %q", ms, got, want)
 		}
 	}
 }
