@@ -62,12 +62,12 @@ type Config struct {
 	// BatchDelay is the least time between two delivery passes, so that
 	// busy aliases are delivered in batches (a pass's costs — the due
 	// read, the log group and stream lookups, the status row, the commit —
-	// are shared by its documents). Default 1s.
+	// are shared by its documents). Default 200ms.
 	BatchDelay time.Duration
 	// TextBatch bounds the text documents one delivering transaction
 	// appends (it holds the database's writer on SQLite: the shorter, the
 	// less a turn may wait for it), AudioBatch the audio objects one pass
-	// claims. Defaults 4000 and 8.
+	// claims. Defaults 500 and 8.
 	TextBatch, AudioBatch int
 	// Lease is how long a worker owns the rows it claimed before another
 	// process may take them over. Default 1 minute.
@@ -171,10 +171,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.BatchDelay <= 0 {
-		cfg.BatchDelay = time.Second
+		cfg.BatchDelay = 200 * time.Millisecond
 	}
 	if cfg.TextBatch <= 0 {
-		cfg.TextBatch = 4000
+		cfg.TextBatch = 500
 	}
 	if cfg.AudioBatch <= 0 {
 		cfg.AudioBatch = 8
