@@ -1,7 +1,6 @@
 package convlogs
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -264,46 +263,49 @@ func encodeDocs(docs []textDoc) string {
 	for _, d := range docs {
 		n += len(d.doc) + 16
 	}
-	b := make([]byte, 0, n)
-	b = append(b, rawPrefix...)
+	var b strings.Builder // its String does not copy
+	b.Grow(n)
+	b.WriteString(rawPrefix)
+	var ms [20]byte
 	for _, d := range docs {
-		b = strconv.AppendInt(b, d.turnMS, 10)
-		b = append(b, '\t')
-		b = append(b, d.doc...)
-		b = append(b, '\n')
+		b.Write(strconv.AppendInt(ms[:0], d.turnMS, 10))
+		b.WriteByte('\t')
+		b.WriteString(d.doc)
+		b.WriteByte('\n')
 	}
-	return string(b)
+	return b.String()
 }
 
 var errCorrupt = errors.New("convlogs: corrupt text row")
 
 // decodeDocs reads a text row's body back as log events (either format).
 func decodeDocs(body string) ([]logs.Event, error) {
-	var raw []byte
-	if rest, ok := strings.CutPrefix(body, rawPrefix); ok {
-		raw = []byte(rest)
-	} else {
+	raw, plain := strings.CutPrefix(body, rawPrefix)
+	if !plain {
 		z, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return nil, errors.Join(errCorrupt, err)
 		}
-		if raw, err = s2.Decode(nil, z); err != nil {
+		d, err := s2.Decode(nil, z)
+		if err != nil {
 			return nil, errors.Join(errCorrupt, err)
 		}
+		raw = string(d)
 	}
-	var out []logs.Event
+	// The messages are substrings of the body (no copy per document).
+	out := make([]logs.Event, 0, strings.Count(raw, "\n"))
 	for len(raw) > 0 {
-		line, rest, ok := bytes.Cut(raw, []byte{'\n'})
+		line, rest, ok := strings.Cut(raw, "\n")
 		if !ok {
 			return nil, errCorrupt
 		}
 		raw = rest
-		ts, doc, ok := bytes.Cut(line, []byte{'\t'})
-		ms, err := strconv.ParseInt(string(ts), 10, 64)
+		ts, doc, ok := strings.Cut(line, "\t")
+		ms, err := strconv.ParseInt(ts, 10, 64)
 		if !ok || err != nil {
 			return nil, errCorrupt
 		}
-		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: string(doc)})
+		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: doc})
 	}
 	return out, nil
 }
