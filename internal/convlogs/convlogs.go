@@ -60,7 +60,9 @@ type Config struct {
 	// queued (this process's turns wake it at once). Default 1s.
 	PollInterval time.Duration
 	// BatchDelay is the least time between two delivery passes, so that
-	// busy aliases are delivered in batches. Default 200ms.
+	// busy aliases are delivered in batches (a pass's costs — the due
+	// read, the log group and stream lookups, the status row, the commit —
+	// are shared by its documents). Default 200ms.
 	BatchDelay time.Duration
 	// TextBatch bounds the text documents one delivering transaction
 	// appends (it holds the database's writer on SQLite: the shorter, the

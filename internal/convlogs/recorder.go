@@ -1,14 +1,14 @@
 package convlogs
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
+	"strings"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
 
@@ -25,7 +25,7 @@ const (
 
 const (
 	insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, object_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
 	destQuery = `INSERT INTO convlogs_dests (group_key, kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (group_key) DO NOTHING`
 )
@@ -41,6 +41,10 @@ type prepared struct {
 	reqID       string
 	turnMS      int64
 	text, audio *entry
+	// queued is set when a transaction that queued it committed: a
+	// replayed write queues nothing twice (the queue has no unique index
+	// to refuse a second copy).
+	queued atomic.Bool
 }
 
 // entry is one destination's part of a prepared turn.
@@ -141,8 +145,8 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
 // WriteTurns implements lexruntime.TurnRecorder: inside the transaction
 // that commits the turns, it queues each turn's audio as a row, and the
 // text documents of the turns committed together (up to 64 on SQLite) as
-// one row per destination, S2-compressed — the cheapest write a busy
-// alias can make in a turn's commit.
+// one row per destination — the cheapest write a busy alias can make in a
+// turn's commit.
 func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.TurnWrite) error {
 	now := store.Millis(s.cfg.Now())
 	type batch struct {
@@ -154,6 +158,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	groups := map[*dest]*batch{}
 	var texts, audios int
 	var added []string
+	var mine []*prepared
 	ensure := func(d *dest) error {
 		if _, ok := s.known.Load(d.group); ok {
 			return nil
@@ -167,6 +172,10 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		if !ok {
 			return errors.New("convlogs: WriteTurns got another recorder's write")
 		}
+		if p.queued.Load() {
+			continue
+		}
+		mine = append(mine, p)
 		if e := p.audio; e != nil {
 			if err := ensure(e.d); err != nil {
 				return err
@@ -197,6 +206,9 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		}
 	}
 	tx.AfterCommit(func() {
+		for _, p := range mine {
+			p.queued.Store(true)
+		}
 		for _, g := range added {
 			s.known.Store(g, true)
 		}
@@ -207,12 +219,27 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	return nil
 }
 
-// insertRow queues one row; its ID starts with the (first) turn's time, so
-// that rows are appended at the right edge of the primary key.
+// insertRow queues one row. Its id (a column for people reading the
+// queue; rows are identified by seq) is the (first) turn's time, request ID
+// and kind.
 func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
-	id := fmt.Sprintf("%013d/%s/%s", p.turnMS, p.reqID, kind)
-	_, err := tx.Exec(ctx, insertQuery, id, kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
+	_, err := tx.Exec(ctx, insertQuery, rowID(p.turnMS, p.reqID, kind), kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
 	return err
+}
+
+// rowID is fmt.Sprintf("%013d/%s/%s", ms, reqID, kind) for ms ≥ 0.
+func rowID(ms int64, reqID, kind string) string {
+	b := make([]byte, 0, 16+len(reqID)+len(kind))
+	d := strconv.AppendInt(make([]byte, 0, 20), ms, 10)
+	for i := len(d); i < 13; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, d...)
+	b = append(b, '/')
+	b = append(b, reqID...)
+	b = append(b, '/')
+	b = append(b, kind...)
+	return string(b)
 }
 
 // textDoc is one turn's document in a text row.
@@ -221,45 +248,64 @@ type textDoc struct {
 	doc    string
 }
 
-// encodeDocs renders a text row's body: lines "<turn ms>\t<document>\n"
-// (documents are single-line JSON), S2-compressed, in base64 (the portable
-// schema has no binary columns).
+// rawPrefix starts a text row body written as plain lines (never the
+// first character of the base64 of the older S2-compressed bodies).
+const rawPrefix = "~"
+
+// encodeDocs renders a text row's body: rawPrefix, then lines
+// "<turn ms>\t<document>\n" (documents are single-line JSON, valid UTF-8
+// with control characters escaped, so the text is storable as is). Rows
+// written before held the base64 of the S2-compressed lines: for the two
+// or three documents a commit holds, compressing and base64 cost more CPU
+// than they saved bytes.
 func encodeDocs(docs []textDoc) string {
-	var b []byte
+	n := len(rawPrefix)
 	for _, d := range docs {
-		b = strconv.AppendInt(b, d.turnMS, 10)
-		b = append(b, '\t')
-		b = append(b, d.doc...)
-		b = append(b, '\n')
+		n += len(d.doc) + 16
 	}
-	return base64.StdEncoding.EncodeToString(s2.Encode(nil, b))
+	var b strings.Builder // its String does not copy
+	b.Grow(n)
+	b.WriteString(rawPrefix)
+	var ms [20]byte
+	for _, d := range docs {
+		b.Write(strconv.AppendInt(ms[:0], d.turnMS, 10))
+		b.WriteByte('\t')
+		b.WriteString(d.doc)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 var errCorrupt = errors.New("convlogs: corrupt text row")
 
-// decodeDocs reads a text row's body back as log events.
+// decodeDocs reads a text row's body back as log events (either format).
 func decodeDocs(body string) ([]logs.Event, error) {
-	z, err := base64.StdEncoding.DecodeString(body)
-	if err != nil {
-		return nil, errors.Join(errCorrupt, err)
+	raw, plain := strings.CutPrefix(body, rawPrefix)
+	if !plain {
+		z, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
+		d, err := s2.Decode(nil, z)
+		if err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
+		raw = string(d)
 	}
-	raw, err := s2.Decode(nil, z)
-	if err != nil {
-		return nil, errors.Join(errCorrupt, err)
-	}
-	var out []logs.Event
+	// The messages are substrings of the body (no copy per document).
+	out := make([]logs.Event, 0, strings.Count(raw, "\n"))
 	for len(raw) > 0 {
-		line, rest, ok := bytes.Cut(raw, []byte{'\n'})
+		line, rest, ok := strings.Cut(raw, "\n")
 		if !ok {
 			return nil, errCorrupt
 		}
 		raw = rest
-		ts, doc, ok := bytes.Cut(line, []byte{'\t'})
-		ms, err := strconv.ParseInt(string(ts), 10, 64)
+		ts, doc, ok := strings.Cut(line, "\t")
+		ms, err := strconv.ParseInt(ts, 10, 64)
 		if !ok || err != nil {
 			return nil, errCorrupt
 		}
-		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: string(doc)})
+		out = append(out, logs.Event{Timestamp: store.FromMillis(ms), Message: doc})
 	}
 	return out, nil
 }

@@ -2,13 +2,17 @@ package convlogs
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/dialog"
@@ -254,8 +258,26 @@ func TestPrepareTurn(t *testing.T) {
 		!strings.Contains(evs[0].Message, `"s3PathForAudio":"b/aws/lex/Shop/prod/3/s-1/req-1.pcm"`) || !strings.Contains(evs[1].Message, `"requestId":"req-2"`) {
 		t.Errorf("text row of two turns: %+v %v", evs, err)
 	}
-	if _, err := decodeDocs("not base64!"); err == nil {
-		t.Error("corrupt body decoded")
+	if !strings.HasPrefix(rows[1].body, rawPrefix) {
+		t.Errorf("text row body %.20q: not the plain format", rows[1].body)
+	}
+	// Rows queued before the plain format: base64 of the S2-compressed lines.
+	legacy := base64.StdEncoding.EncodeToString(s2.Encode(nil, []byte("1700000000123\t{\"a\":1}\n1700000000124\t{\"b\":2}\n")))
+	if evs, err := decodeDocs(legacy); err != nil || len(evs) != 2 || evs[0].Timestamp.UnixMilli() != 1700000000123 || evs[1].Message != `{"b":2}` {
+		t.Errorf("legacy body: %+v %v", evs, err)
+	}
+	for _, bad := range []string{"not base64!", rawPrefix + "12\t{}", rawPrefix + "x\t{}\n", rawPrefix + "12{}\n"} {
+		if _, err := decodeDocs(bad); err == nil {
+			t.Errorf("corrupt body %q decoded", bad)
+		}
+	}
+}
+
+func TestRowID(t *testing.T) {
+	for _, ms := range []int64{0, 7, 1764616801123, 12345678901234} {
+		if got, want := rowID(ms, "req-1", "text"), fmt.Sprintf("%013d/%s/%s", ms, "req-1", "text"); got != want {
+			t.Errorf("rowID(%d) = %q, want %q", ms, got, want)
+		}
 	}
 }
 

@@ -133,11 +133,12 @@ func (w *Worker) release() {
 // row is a queue row found due or claimed.
 type row struct {
 	d                                             *dest
+	seq                                           int64
 	id, kind, group, objectKey, contentType, body string
 	turnMS, enqueuedMS, attempts, docs            int64
 }
 
-const rowCols = `id, kind, group_key, object_key, content_type, body, turn_ms, enqueued_ms, attempts, docs`
+const rowCols = `seq, id, kind, group_key, object_key, content_type, body, turn_ms, enqueued_ms, attempts, docs`
 
 // RunOnce makes one delivery pass.
 func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
@@ -205,7 +206,7 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool, err error) {
 	cond, args := w.dueCond(kindText, now, 1)
 	args = append(args, w.s.cfg.TextBatch)
-	q := `SELECT id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args))
+	q := `SELECT seq, id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, seq LIMIT $` + strconv.Itoa(len(args))
 	err = w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, more = rows[:0], false
 		rs, err := tx.Query(ctx, q, args...)
@@ -215,7 +216,7 @@ func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool,
 		docs := 0
 		for rs.Next() {
 			r := row{kind: kindText}
-			if err := rs.Scan(&r.id, &r.group, &r.attempts, &r.docs); err != nil {
+			if err := rs.Scan(&r.seq, &r.id, &r.group, &r.attempts, &r.docs); err != nil {
 				rs.Close()
 				return err
 			}
@@ -283,8 +284,8 @@ func (w *Worker) claimAudio(ctx context.Context, now time.Time) ([]row, error) {
 	cond, args := w.dueCond(kindAudio, now, 1)
 	var any bool
 	err := w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		var id string
-		err := tx.QueryRow(ctx, `SELECT id FROM convlogs_queue WHERE `+cond+` LIMIT 1`, args...).Scan(&id)
+		var seq int64
+		err := tx.QueryRow(ctx, `SELECT seq FROM convlogs_queue WHERE `+cond+` LIMIT 1`, args...).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -303,7 +304,7 @@ func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Tim
 	args = append([]any{w.id, store.Millis(now.Add(w.s.cfg.Lease))}, args...)
 	args = append(args, limit)
 	q := `UPDATE convlogs_queue SET lease_owner = $1, lease_until_ms = $2 WHERE ` + cond +
-		` AND id IN (SELECT id FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, id LIMIT $` + strconv.Itoa(len(args)) + `) RETURNING ` + rowCols
+		` AND seq IN (SELECT seq FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, seq LIMIT $` + strconv.Itoa(len(args)) + `) RETURNING ` + rowCols
 	var rows []row
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
@@ -314,7 +315,7 @@ func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Tim
 		defer rs.Close()
 		for rs.Next() {
 			var r row
-			if err := rs.Scan(&r.id, &r.kind, &r.group, &r.objectKey, &r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts, &r.docs); err != nil {
+			if err := rs.Scan(&r.seq, &r.id, &r.kind, &r.group, &r.objectKey, &r.contentType, &r.body, &r.turnMS, &r.enqueuedMS, &r.attempts, &r.docs); err != nil {
 				return err
 			}
 			rows = append(rows, r)
@@ -334,7 +335,7 @@ func (w *Worker) claim(ctx context.Context, kind string, limit int, now time.Tim
 		if rows[a].turnMS != rows[b].turnMS {
 			return rows[a].turnMS < rows[b].turnMS
 		}
-		return rows[a].id < rows[b].id
+		return rows[a].seq < rows[b].seq
 	})
 	return rows, err
 }
@@ -355,10 +356,10 @@ func groups(rows []row) [][]row {
 	return out
 }
 
-func ids(rows []row) []any {
+func seqs(rows []row) []any {
 	out := make([]any, len(rows))
 	for i, r := range rows {
-		out[i] = r.id
+		out[i] = r.seq
 	}
 	return out
 }
@@ -422,30 +423,32 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 	}
 }
 
-// take deletes the rows of g that are still due and unleased and returns
-// them with their bodies, in time order.
+// take deletes the text rows of g's group that are still due and
+// unleased with a seq from g's least to its greatest (one range delete: a
+// list of thousands of IDs cost more to bind and plan than the deletes) and
+// returns them with their bodies. The range may hold rows the due read did
+// not return (queued since, or beyond its limit); they are delivered with
+// the others: whatever the transaction deletes, it appends.
 func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time) ([]row, error) {
-	nowMS := store.Millis(now)
-	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE next_ms <= $1 AND lease_until_ms < $1 AND id IN (`+placeholders(2, len(g))+`)
-		RETURNING id, body`, append([]any{nowMS}, ids(g)...)...)
+	lo, hi := g[0].seq, g[0].seq
+	for _, r := range g {
+		lo, hi = min(lo, r.seq), max(hi, r.seq)
+	}
+	// kind and next_ms are written as expressions so that SQLite walks the
+	// seq range instead of the due index (kind, next_ms, seq).
+	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind || '' = $3 AND group_key = $4
+		AND next_ms + 0 <= $5 AND lease_until_ms < $5 RETURNING seq, body, attempts, docs`, lo, hi, kindText, g[0].group, store.Millis(now))
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
-	byID := make(map[string]*row, len(g))
-	for i := range g {
-		byID[g[i].id] = &g[i]
-	}
 	var mine []row
 	for rs.Next() {
-		var id, body string
-		if err := rs.Scan(&id, &body); err != nil {
+		r := row{d: g[0].d, kind: kindText, group: g[0].group}
+		if err := rs.Scan(&r.seq, &r.body, &r.attempts, &r.docs); err != nil {
 			return nil, err
 		}
-		if r := byID[id]; r != nil {
-			r.body = body
-			mine = append(mine, *r)
-		}
+		mine = append(mine, r)
 	}
 	return mine, rs.Err()
 }
@@ -476,7 +479,7 @@ func (w *Worker) deliverAudio(ctx context.Context, rows []row, now time.Time, p 
 			continue
 		}
 		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE id = $1 AND lease_owner = $2`, r.id, w.id); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE seq = $1 AND lease_owner = $2`, r.seq, w.id); err != nil {
 				return err
 			}
 			return w.s.updateStatus(ctx, tx, r, TypeAudio, statusDelta{delivered: 1, lastDelivery: now})
@@ -502,8 +505,8 @@ func (w *Worker) releaseUntried(ctx context.Context, rows []row) {
 	for _, g := range groups(rows) {
 		until := w.pauseUntil(g[0].group)
 		_ = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE convlogs_queue SET next_ms = $1, lease_owner = '', lease_until_ms = 0 WHERE lease_owner = $2 AND id IN (`+
-				placeholders(3, len(g))+`)`, append([]any{store.Millis(until), w.id}, ids(g)...)...)
+			_, err := tx.Exec(ctx, `UPDATE convlogs_queue SET next_ms = $1, lease_owner = '', lease_until_ms = 0 WHERE lease_owner = $2 AND seq IN (`+
+				placeholders(3, len(g))+`)`, append([]any{store.Millis(until), w.id}, seqs(g)...)...)
 			return err
 		})
 	}
@@ -569,7 +572,7 @@ func (w *Worker) failed(ctx context.Context, g []row, now time.Time, reason stri
 	}
 	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE convlogs_queue SET attempts = attempts + 1, next_ms = $1, last_error = $2, lease_owner = '', lease_until_ms = 0
-			WHERE `+mine+` AND id IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, arg}, ids(g)...)...); err != nil {
+			WHERE `+mine+` AND seq IN (`+placeholders(4, len(g))+`)`, append([]any{store.Millis(until), msg, arg}, seqs(g)...)...); err != nil {
 			return err
 		}
 		return w.s.updateStatus(ctx, tx, r0, typ, statusDelta{failed: 1, lastError: msg, lastErrorAt: now})
@@ -592,7 +595,7 @@ func (w *Worker) drop(ctx context.Context, r row, now time.Time, reason string, 
 		typ = TypeAudio
 	}
 	_ = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE id = $1`, r.id); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM convlogs_queue WHERE seq = $1`, r.seq); err != nil {
 			return err
 		}
 		return w.s.updateStatus(ctx, tx, r, typ, statusDelta{dropped: 1, lastError: clip(errorText(cause)), lastErrorAt: now})
