@@ -55,53 +55,69 @@ func (s *Service) updateStatus(ctx context.Context, tx *store.Tx, r row, logType
 func (s *Service) Status(ctx context.Context, accountID, region, bot, alias string) ([]DeliveryStatus, error) {
 	var out []DeliveryStatus
 	err := s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
-		rs, err := tx.Query(ctx, `SELECT log_type, destination, delivered, failed, dropped, last_delivery_ms, last_error, last_error_ms
-			FROM convlogs_status WHERE account_id = $1 AND region = $2 AND bot_name = $3 AND bot_alias = $4 ORDER BY log_type`, accountID, region, bot, alias)
+		// The queue is read before the counters: on PostgreSQL each
+		// statement has its own snapshot (READ COMMITTED), and a delivery
+		// deletes its rows and counts them in one transaction, so counters
+		// read afterwards include every delivery the queue no longer shows
+		// (no entry is ever in neither).
+		type pending struct {
+			typ, dest string
+			n         int64
+		}
+		var queued []pending
+		rs, err := tx.Query(ctx, `SELECT q.kind, d.destination, SUM(q.docs) FROM convlogs_queue q JOIN convlogs_dests d ON d.group_key = q.group_key
+			WHERE d.account_id = $1 AND d.region = $2 AND d.bot_name = $3 AND d.bot_alias = $4 GROUP BY q.kind, d.destination`, accountID, region, bot, alias)
 		if err != nil {
 			return err
 		}
 		for rs.Next() {
-			d := DeliveryStatus{BotName: bot, BotAlias: alias}
-			var ld, le int64
-			if err := rs.Scan(&d.LogType, &d.Destination, &d.Delivered, &d.Failed, &d.Dropped, &ld, &d.LastError, &le); err != nil {
+			var p pending
+			var kind string
+			if err := rs.Scan(&kind, &p.dest, &p.n); err != nil {
 				rs.Close()
 				return err
 			}
-			d.LastDelivery, d.LastErrorTime = store.FromMillis(ld), store.FromMillis(le)
-			out = append(out, d)
+			p.typ = TypeText
+			if kind == kindAudio {
+				p.typ = TypeAudio
+			}
+			queued = append(queued, p)
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		rs, err = tx.Query(ctx, `SELECT q.kind, d.destination, SUM(q.docs) FROM convlogs_queue q JOIN convlogs_dests d ON d.group_key = q.group_key
-			WHERE d.account_id = $1 AND d.region = $2 AND d.bot_name = $3 AND d.bot_alias = $4 GROUP BY q.kind, d.destination`, accountID, region, bot, alias)
+		rs, err = tx.Query(ctx, `SELECT log_type, destination, delivered, failed, dropped, last_delivery_ms, last_error, last_error_ms
+			FROM convlogs_status WHERE account_id = $1 AND region = $2 AND bot_name = $3 AND bot_alias = $4 ORDER BY log_type`, accountID, region, bot, alias)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var kind, dest string
-			var n int64
-			if err := rs.Scan(&kind, &dest, &n); err != nil {
+			d := DeliveryStatus{BotName: bot, BotAlias: alias}
+			var ld, le int64
+			if err := rs.Scan(&d.LogType, &d.Destination, &d.Delivered, &d.Failed, &d.Dropped, &ld, &d.LastError, &le); err != nil {
 				return err
 			}
-			typ := TypeText
-			if kind == kindAudio {
-				typ = TypeAudio
-			}
+			d.LastDelivery, d.LastErrorTime = store.FromMillis(ld), store.FromMillis(le)
+			out = append(out, d)
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		for _, p := range queued {
 			found := false
 			for i := range out {
-				if out[i].LogType == typ {
-					out[i].Pending += n
+				if out[i].LogType == p.typ {
+					out[i].Pending += p.n
 					found = true
 				}
 			}
 			if !found {
-				out = append(out, DeliveryStatus{BotName: bot, BotAlias: alias, LogType: typ, Destination: dest, Pending: n})
+				out = append(out, DeliveryStatus{BotName: bot, BotAlias: alias, LogType: p.typ, Destination: p.dest, Pending: p.n})
 			}
 		}
-		return rs.Err()
+		return nil
 	})
 	return out, err
 }
