@@ -19,71 +19,35 @@ import (
 	"strings"
 
 	"lextrail/internal/nlu"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/services/lexmodels/build"
 )
 
 // The definitions the engine reads, parsed from the stored lex-models
 // documents (JSON keys are the model-building API's).
 
-// Message is one message of a prompt or statement.
-type Message struct {
-	ContentType string `json:"contentType"`
-	Content     string `json:"content"`
-	GroupNumber *int   `json:"groupNumber,omitempty"`
-}
-
-// Prompt asks the user something.
-type Prompt struct {
-	Messages     []Message `json:"messages"`
-	MaxAttempts  *int      `json:"maxAttempts,omitempty"`
-	ResponseCard *string   `json:"responseCard,omitempty"`
-}
-
-// Statement tells the user something.
-type Statement struct {
-	Messages     []Message `json:"messages"`
-	ResponseCard *string   `json:"responseCard,omitempty"`
-}
-
-// FollowUpPrompt follows a fulfilled intent.
-type FollowUpPrompt struct {
-	Prompt             *Prompt    `json:"prompt,omitempty"`
-	RejectionStatement *Statement `json:"rejectionStatement,omitempty"`
-}
-
-// CodeHook names a Lambda function.
-type CodeHook struct {
-	URI            string `json:"uri"`
-	MessageVersion string `json:"messageVersion"`
-}
-
-// FulfillmentActivity says how an intent is fulfilled.
-type FulfillmentActivity struct {
-	Type     string    `json:"type"` // ReturnIntent | CodeHook
-	CodeHook *CodeHook `json:"codeHook,omitempty"`
-}
-
-// OutputContext is activated when its intent is fulfilled.
-type OutputContext struct {
-	Name                string `json:"name"`
-	TimeToLiveInSeconds *int   `json:"timeToLiveInSeconds,omitempty"`
-	TurnsToLive         *int   `json:"turnsToLive,omitempty"`
-}
+// The prompt, statement, code hook and context shapes are the
+// model-building API's own.
+type (
+	Message             = lexmodels.Message
+	Prompt              = lexmodels.Prompt
+	Statement           = lexmodels.Statement
+	FollowUpPrompt      = lexmodels.FollowUpPrompt
+	CodeHook            = lexmodels.CodeHook
+	FulfillmentActivity = lexmodels.FulfillmentActivity
+	OutputContext       = lexmodels.OutputContext
+)
 
 // SlotDef is a slot of an intent.
 type SlotDef struct {
-	Name                   string  `json:"name"`
-	SlotConstraint         string  `json:"slotConstraint"`
-	SlotType               string  `json:"slotType"`
-	ValueElicitationPrompt *Prompt `json:"valueElicitationPrompt,omitempty"`
-	Priority               *int    `json:"priority,omitempty"`
-	ResponseCard           *string `json:"responseCard,omitempty"`
-	ObfuscationSetting     string  `json:"obfuscationSetting,omitempty"`
-	DefaultValueSpec       *struct {
-		DefaultValueList []struct {
-			DefaultValue string `json:"defaultValue"`
-		} `json:"defaultValueList"`
-	} `json:"defaultValueSpec,omitempty"`
+	Name                   string                          `json:"name"`
+	SlotConstraint         string                          `json:"slotConstraint"`
+	SlotType               string                          `json:"slotType"`
+	ValueElicitationPrompt *Prompt                         `json:"valueElicitationPrompt,omitempty"`
+	Priority               *int                            `json:"priority,omitempty"`
+	ResponseCard           *string                         `json:"responseCard,omitempty"`
+	ObfuscationSetting     string                          `json:"obfuscationSetting,omitempty"`
+	DefaultValueSpec       *lexmodels.SlotDefaultValueSpec `json:"defaultValueSpec,omitempty"`
 }
 
 // Required reports whether the slot must be filled before fulfilment.
@@ -95,21 +59,19 @@ func (s *SlotDef) Obfuscated() bool { return s.ObfuscationSetting == "DEFAULT_OB
 
 // Intent is an intent version of the bot.
 type Intent struct {
-	Name                  string               `json:"-"`
-	Version               string               `json:"-"`
-	Slots                 []SlotDef            `json:"slots,omitempty"`
-	SampleUtterances      []string             `json:"sampleUtterances,omitempty"`
-	ConfirmationPrompt    *Prompt              `json:"confirmationPrompt,omitempty"`
-	RejectionStatement    *Statement           `json:"rejectionStatement,omitempty"`
-	FollowUpPrompt        *FollowUpPrompt      `json:"followUpPrompt,omitempty"`
-	ConclusionStatement   *Statement           `json:"conclusionStatement,omitempty"`
-	DialogCodeHook        *CodeHook            `json:"dialogCodeHook,omitempty"`
-	FulfillmentActivity   *FulfillmentActivity `json:"fulfillmentActivity,omitempty"`
-	ParentIntentSignature string               `json:"parentIntentSignature,omitempty"`
-	InputContexts         []struct {
-		Name string `json:"name"`
-	} `json:"inputContexts,omitempty"`
-	OutputContexts []OutputContext `json:"outputContexts,omitempty"`
+	Name                  string                   `json:"-"`
+	Version               string                   `json:"-"`
+	Slots                 []SlotDef                `json:"slots,omitempty"`
+	SampleUtterances      []string                 `json:"sampleUtterances,omitempty"`
+	ConfirmationPrompt    *Prompt                  `json:"confirmationPrompt,omitempty"`
+	RejectionStatement    *Statement               `json:"rejectionStatement,omitempty"`
+	FollowUpPrompt        *FollowUpPrompt          `json:"followUpPrompt,omitempty"`
+	ConclusionStatement   *Statement               `json:"conclusionStatement,omitempty"`
+	DialogCodeHook        *CodeHook                `json:"dialogCodeHook,omitempty"`
+	FulfillmentActivity   *FulfillmentActivity     `json:"fulfillmentActivity,omitempty"`
+	ParentIntentSignature string                   `json:"parentIntentSignature,omitempty"`
+	InputContexts         []lexmodels.InputContext `json:"inputContexts,omitempty"`
+	OutputContexts        []OutputContext          `json:"outputContexts,omitempty"`
 }
 
 // Slot returns the intent's slot named name, or nil.
