@@ -260,7 +260,7 @@ type meta struct {
 	ETag     string            `json:"etag"`
 	MTime    int64             `json:"mtime"`
 	CType    string            `json:"ctype,omitempty"`
-	Headers  *headers          `json:"hdr,omitempty"`
+	Headers  *objstore.Headers `json:"hdr,omitempty"` // nil when all are empty
 	Meta     map[string]string `json:"meta,omitempty"`
 	SSE      objstore.SSE      `json:"sse"`
 	Data     string            `json:"data"`
@@ -269,28 +269,12 @@ type meta struct {
 	Checksum string            `json:"sum,omitempty"`
 }
 
-// headers are objstore.Headers as stored (absent when all are empty).
-type headers struct {
-	Encoding    string `json:"enc,omitempty"`
-	Disposition string `json:"disp,omitempty"`
-	Language    string `json:"lang,omitempty"`
-	Cache       string `json:"cache,omitempty"`
-	Expires     string `json:"exp,omitempty"`
-}
-
-func newHeaders(h objstore.Headers) *headers {
+// optHeaders is h, or nil when it is empty (not stored).
+func optHeaders(h objstore.Headers) *objstore.Headers {
 	if h == (objstore.Headers{}) {
 		return nil
 	}
-	return &headers{h.ContentEncoding, h.ContentDisposition, h.ContentLanguage, h.CacheControl, h.Expires}
-}
-
-func (h *headers) objstore() objstore.Headers {
-	if h == nil {
-		return objstore.Headers{}
-	}
-	return objstore.Headers{ContentEncoding: h.Encoding, ContentDisposition: h.Disposition, ContentLanguage: h.Language,
-		CacheControl: h.Cache, Expires: h.Expires}
+	return &h
 }
 
 type encInfo struct {
@@ -356,7 +340,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, r io.Reader, opts o
 		}
 	}
 	dir, _ := s.bucketDir(bucket)
-	m := &meta{Key: key, CType: opts.ContentType, Headers: newHeaders(opts.Headers), Meta: opts.Metadata, SSE: opts.SSE, Version: 1}
+	m := &meta{Key: key, CType: opts.ContentType, Headers: optHeaders(opts.Headers), Meta: opts.Metadata, SSE: opts.SSE, Version: 1}
 	var enc *segmentWriter
 	if opts.SSE.Algorithm == "aws:kms" && s.cfg.Keys != nil {
 		ectx := map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket + "/" + key}
@@ -524,8 +508,12 @@ func (bi *bucketIndex) set(key string, e entry) {
 }
 
 func (m *meta) info() objstore.Info {
-	return objstore.Info{Key: m.Key, Size: m.Size, ETag: m.ETag, LastModified: time.UnixMilli(m.MTime).UTC(),
-		ContentType: m.CType, Headers: m.Headers.objstore(), Metadata: m.Meta, SSE: m.SSE}
+	in := objstore.Info{Key: m.Key, Size: m.Size, ETag: m.ETag, LastModified: time.UnixMilli(m.MTime).UTC(),
+		ContentType: m.CType, Metadata: m.Meta, SSE: m.SSE}
+	if m.Headers != nil {
+		in.Headers = *m.Headers
+	}
+	return in
 }
 
 type ctxReader struct {

@@ -62,7 +62,7 @@ type CreateMultipartUploadOutput struct {
 
 type uploadOptions struct {
 	ContentType string            `json:"ct,omitempty"`
-	Headers     *objstore.Headers `json:"hdr,omitempty"`
+	Headers     objstore.Headers  `json:"hdr,omitzero"`
 	Metadata    map[string]string `json:"meta,omitempty"`
 	SSE         objstore.SSE      `json:"sse"`
 }
@@ -79,12 +79,8 @@ func (s *Service) createMultipartUpload(ctx context.Context, c *catalog.Call, in
 	id := make([]byte, 24)
 	rand.Read(id)
 	uploadID := hex.EncodeToString(id)
-	uo := uploadOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse}
-	if h := (objstore.Headers{ContentEncoding: storedEncoding(in.ContentEncoding), ContentDisposition: in.ContentDisposition,
-		ContentLanguage: in.ContentLanguage, CacheControl: in.CacheControl, Expires: in.Expires}); h != (objstore.Headers{}) {
-		uo.Headers = &h
-	}
-	opts, _ := json.Marshal(uo)
+	opts, _ := json.Marshal(uploadOptions{ContentType: in.ContentType, Metadata: in.Metadata, SSE: sse,
+		Headers: headersOf(in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires)})
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO s3_uploads (upload_id, bucket, object_key, account_id, created_ms, options) VALUES ($1, $2, $3, $4, $5, $6)`,
 			uploadID, in.Bucket, in.Key, c.AccountID(), store.Millis(c.Now), string(opts))
@@ -270,11 +266,8 @@ func (s *Service) completeMultipartUpload(ctx context.Context, c *catalog.Call, 
 		keys = append(keys, k)
 	}
 	etag := fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sums.Sum(nil)), len(keys))
-	po := objstore.PutOptions{ContentType: u.opts.ContentType, Metadata: u.opts.Metadata, SSE: u.opts.SSE, ETag: etag}
-	if u.opts.Headers != nil {
-		po.Headers = *u.opts.Headers
-	}
-	info, err := s.st.Put(ctx, in.Bucket, in.Key, &partsReader{ctx: ctx, s: s.cfg.Parts, keys: keys}, po)
+	info, err := s.st.Put(ctx, in.Bucket, in.Key, &partsReader{ctx: ctx, s: s.cfg.Parts, keys: keys}, objstore.PutOptions{
+		ContentType: u.opts.ContentType, Headers: u.opts.Headers, Metadata: u.opts.Metadata, SSE: u.opts.SSE, ETag: etag})
 	if err != nil {
 		return nil, storeErr(err, in.Bucket, in.Key)
 	}

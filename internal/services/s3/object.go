@@ -130,8 +130,13 @@ type PutObjectInput struct {
 
 // headers are the system metadata the request sets.
 func (o *PutObjectInput) headers() objstore.Headers {
-	return objstore.Headers{ContentEncoding: storedEncoding(o.ContentEncoding), ContentDisposition: o.ContentDisposition,
-		ContentLanguage: o.ContentLanguage, CacheControl: o.CacheControl, Expires: o.Expires}
+	return headersOf(o.ContentEncoding, o.ContentDisposition, o.ContentLanguage, o.CacheControl, o.Expires)
+}
+
+// headersOf is the system metadata a request's headers set.
+func headersOf(encoding, disposition, language, cache, expires string) objstore.Headers {
+	return objstore.Headers{ContentEncoding: storedEncoding(encoding), ContentDisposition: disposition,
+		ContentLanguage: language, CacheControl: cache, Expires: expires}
 }
 
 // storedEncoding is the Content-Encoding S3 keeps: the request's without
