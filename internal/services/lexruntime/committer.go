@@ -3,7 +3,6 @@ package lexruntime
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
 
@@ -31,9 +30,13 @@ type turnWrite struct {
 	now    time.Time
 	utter  *utteranceRecord
 	// rec is the TurnRecorder's prepared write (nil: none).
-	rec  TurnWrite
-	err  error
-	done chan struct{}
+	rec TurnWrite
+	err error
+	// done tells the waiting request that its turn was committed or
+	// failed (false), or that it is to lead the next commit (true).
+	done chan bool
+	// queued is when the turn was queued, woken when it was told.
+	queued, woken time.Time
 }
 
 type utteranceRecord struct {
@@ -47,19 +50,34 @@ type utteranceRecord struct {
 // and its WAL pages); each turn's request still waits for its own
 // commit, and a lost CAS fails only that turn (409). On PostgreSQL each
 // turn commits in its own transaction, in parallel.
+//
+// The group commit has no goroutine of its own (leader/follower): a
+// request that finds no commit in progress commits at once, itself and
+// whatever turns queued meanwhile; requests that arrive during a commit
+// queue their turns and wait. When a commit ends, its leader wakes the
+// turns it committed and hands the lead to the oldest queued turn, whose
+// request then commits the next batch. So a turn never waits for a
+// dedicated committer goroutine to be scheduled — on a busy 2-core
+// server, a wake-up can wait behind every runnable request — only for the
+// commit in progress and its own wake-up.
 type committer struct {
 	db    *store.DB
 	rec   TurnRecorder
 	st    *statements
 	group bool
-	once  sync.Once
-	ch    chan *turnWrite
+
+	mu sync.Mutex
+	// queue holds the turns waiting for the next commit; busy is set
+	// while a leader commits (or has been chosen and not yet started).
+	queue []*turnWrite
+	busy  bool
+	times *timings
 }
 
 const maxBatch = 64
 
 func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
-	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, times: &timings{}}
 }
 
 // commit writes w and waits for it.
@@ -75,41 +93,84 @@ func (c *committer) commit(ctx context.Context, w *turnWrite) error {
 			return c.record(ctx, tx, []*turnWrite{w})
 		})
 	}
-	c.once.Do(func() { go c.loop() })
-	w.done = make(chan struct{})
-	select {
-	case c.ch <- w:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	<-w.done // once queued, the turn is committed or failed; wait for which
+	w.done = make(chan bool, 1)
+	w.queued = time.Now()
+	c.mu.Lock()
+	c.queue = append(c.queue, w)
+	if c.busy {
+		c.mu.Unlock()
+		// Once queued, the turn is committed or failed by a leader, or
+		// this request is made the next leader.
+		lead := <-w.done
+		c.times.wake.add(time.Since(w.woken))
+		if !lead {
+			return w.err
+		}
+		c.mu.Lock()
+	} else {
+		c.busy = true
+	}
+	n := min(len(c.queue), maxBatch)
+	batch := make([]*turnWrite, n)
+	copy(batch, c.queue)
+	rest := copy(c.queue, c.queue[n:])
+	clear(c.queue[rest:])
+	c.queue = c.queue[:rest]
+	c.mu.Unlock()
+	c.lead(w, batch)
 	return w.err
 }
 
-func (c *committer) loop() {
-	batch := make([]*turnWrite, 0, maxBatch)
-	for w := range c.ch {
-		batch = append(batch[:0], w)
-		// Let the requests that are about to commit queue their turns
-		// first (one yield: microseconds), so that a commit holds more
-		// than the one or two turns a busy, CPU-bound server otherwise
-		// gives it and its fixed costs (BEGIN/COMMIT, the WAL pages,
-		// the recorder's rows) are shared.
-		if len(c.ch) < maxBatch {
-			runtime.Gosched()
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case w2 := <-c.ch:
-				batch = append(batch, w2)
-			default:
-				break drain
+// lead commits batch (self's request leads it), wakes its other turns and hands
+// the lead to the oldest queued turn, if any. If the commit panics, the
+// batch fails, the lead is handed on all the same, and the panic goes on
+// up the leader's request.
+func (c *committer) lead(self *turnWrite, batch []*turnWrite) {
+	t := time.Now()
+	for _, w := range batch {
+		c.times.queue.add(t.Sub(w.queued))
+	}
+	c.times.batches.Add(1)
+	c.times.batched.Add(int64(len(batch)))
+	ok := false
+	defer func() {
+		if !ok {
+			for _, w := range batch {
+				w.err = errCommitPanic
 			}
 		}
-		c.write(batch)
-	}
+		c.times.write.add(time.Since(t))
+		c.mu.Lock()
+		var next *turnWrite
+		if len(c.queue) > 0 {
+			next = c.queue[0]
+		} else {
+			c.busy = false
+		}
+		c.mu.Unlock()
+		woken := time.Now()
+		for _, w := range batch {
+			if w != self {
+				w.woken = woken
+				w.done <- false
+			}
+		}
+		// The next leader is woken last: the goroutine readied last
+		// runs next on this core (the scheduler's runnext slot).
+		if next != nil {
+			next.woken = woken
+			next.done <- true
+		}
+	}()
+	c.write(batch)
+	ok = true
 }
+
+// errCommitPanic fails the turns of a batch whose commit panicked.
+var errCommitPanic = errors.New("lexruntime: the turn's commit failed")
 
 // write commits a batch in one transaction.
 func (c *committer) write(batch []*turnWrite) {
@@ -123,11 +184,10 @@ func (c *committer) write(batch []*turnWrite) {
 		}
 		return c.record(context.Background(), tx, batch)
 	})
-	for _, w := range batch {
-		if err != nil {
+	if err != nil {
+		for _, w := range batch {
 			w.err = err
 		}
-		close(w.done)
 	}
 }
 
