@@ -136,6 +136,7 @@ func main() {
 		*endpoint = "http://" + ln.Addr().String()
 	}
 	if *endpoint == "" {
+		server.TuneGC() // as lextrail serve does
 		ep, ak, sk, stop, err := inProcess(*audited, *dbURL)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
