@@ -175,3 +175,75 @@ func TestEncodeStoredEqualsMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepDeadline: a continuing turn leaves the row's sweep_ms (and so
+// the sweeper's index) alone while its new expiry stays within it, and
+// raises it (rounded up to the minute) when the expiry passes it; the
+// sweeper deletes a row only once both deadlines have passed.
+func TestSweepDeadline(t *testing.T) {
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
+		t0 := time.UnixMilli(1_800_000_000_000) // a whole minute
+		ttl := 10 * time.Second
+		prev := &session{Turn: -1}
+		write := func(now time.Time) *session {
+			t.Helper()
+			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: t0, Expires: now.Add(ttl)}
+			var ok bool
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				ok, err = st.saveSession(ctx, tx, k, s, prev, prev.Turn >= 0, now)
+				return err
+			}); err != nil || !ok {
+				t.Fatalf("save: %v %v", ok, err)
+			}
+			var stored session
+			var sweep int64
+			if err := db.Read(ctx, func(tx *store.Tx) error {
+				got, err := st.loadSession(ctx, tx, k)
+				if got != nil {
+					stored, sweep = *got, got.Sweep
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if sweep != s.Sweep || stored.Version != s.Version {
+				t.Fatalf("stored sweep %d version %d, written %d %d", sweep, stored.Version, s.Sweep, s.Version)
+			}
+			prev = s
+			return s
+		}
+		minute := time.Minute.Milliseconds()
+		if s := write(t0.Add(time.Second)); s.Sweep != t0.UnixMilli()+minute {
+			t.Fatalf("new session: sweep %d, want the next minute %d", s.Sweep, t0.UnixMilli()+minute)
+		}
+		if s := write(t0.Add(30 * time.Second)); s.Sweep != t0.UnixMilli()+minute {
+			t.Fatalf("expiry within the deadline moved it: %d", s.Sweep)
+		}
+		if s := write(t0.Add(55 * time.Second)); s.Sweep != t0.UnixMilli()+2*minute {
+			t.Fatalf("expiry past the deadline: sweep %d, want %d", s.Sweep, t0.UnixMilli()+2*minute)
+		}
+		sweep := func(now time.Time) int64 {
+			t.Helper()
+			var n int64
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				res, err := tx.Exec(ctx, `DELETE FROM lex_sessions WHERE sweep_ms <= $1 AND expires_ms <= $1`, store.Millis(now))
+				if err == nil {
+					n, err = res.RowsAffected()
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// expired at 1:05, swept from 2:00
+		if n := sweep(t0.Add(90 * time.Second)); n != 0 {
+			t.Fatal("swept before its sweep deadline")
+		}
+		if n := sweep(t0.Add(2 * time.Minute)); n != 1 {
+			t.Fatal("not swept after both deadlines")
+		}
+	})
+}
