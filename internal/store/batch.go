@@ -16,7 +16,9 @@ import (
 // are therefore run together: one goroutine, the writer, begins a
 // transaction and hands it to each waiting caller in turn; the caller runs
 // its fn in a savepoint of it (in its own goroutine, so panics and stacks
-// stay the caller's) and gives it back; when no caller is waiting any more
+// stay the caller's; the batch's first fn runs without one: if it fails,
+// the writer rolls the whole transaction back, which holds nothing else
+// yet, and the calls still queued form the next batch) and gives it back; when no caller is waiting any more
 // (or maxBatch have run) the writer commits, and every caller whose fn
 // succeeded learns the commit's outcome. A fn that fails, panics or whose
 // context ends rolls back to its savepoint and returns at once; the others
@@ -40,13 +42,19 @@ type writeReq struct {
 	ctx    context.Context
 	turn   chan *sql.Tx   // the shared transaction, or nil: result has the error
 	fnDone chan fnOutcome // the caller is done with the transaction
-	result chan error     // the commit's outcome (only for fns that succeeded)
+	// first is set by the writer before it hands the transaction over:
+	// the call is the batch's first, whose fn runs without a savepoint.
+	first  bool
+	result chan error // the commit's outcome (only for fns that succeeded)
 }
 
 // fnOutcome is how a caller hands the transaction back.
 type fnOutcome struct {
 	failed bool  // fn failed and its savepoint was rolled back: no result follows
 	fatal  error // the transaction is unusable (the batch is lost)
+	// undo: the batch's first fn failed, without a savepoint: the
+	// writer rolls the transaction back (no result follows).
+	undo bool
 }
 
 var reqPool = sync.Pool{New: func() any {
@@ -103,13 +111,21 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	t := &Tx{tx: stx, shared: true}
 	bg := context.Background()
-	if _, err := t.Exec(bg, sqlSavepoint); err != nil {
-		r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
-		return fmt.Errorf("store: begin: %w", err)
+	first := r.first
+	if !first {
+		if _, err := t.Exec(bg, sqlSavepoint); err != nil {
+			r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
+			return fmt.Errorf("store: begin: %w", err)
+		}
 	}
-	// rollback undoes fn's savepoint and hands the transaction back. The
-	// writer may still hold r afterwards, so r is not reused.
+	// rollback undoes fn's savepoint (the first fn: has the writer roll
+	// the transaction back) and hands the transaction back. The writer
+	// may still hold r afterwards, so r is not reused.
 	rollback := func() {
+		if first {
+			r.fnDone <- fnOutcome{failed: true, undo: true}
+			return
+		}
 		var fatal error
 		if _, err := t.Exec(bg, sqlRollback); err != nil {
 			fatal = err
@@ -139,9 +155,11 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 		rollback()
 		return ctx.Err()
 	}
-	if _, rerr := t.Exec(bg, sqlRelease); rerr != nil {
-		r.fnDone <- fnOutcome{failed: true, fatal: rerr}
-		return fmt.Errorf("store: commit: %w", rerr)
+	if !first {
+		if _, rerr := t.Exec(bg, sqlRelease); rerr != nil {
+			r.fnDone <- fnOutcome{failed: true, fatal: rerr}
+			return fmt.Errorf("store: commit: %w", rerr)
+		}
 	}
 	r.fnDone <- fnOutcome{}
 	if err := <-r.result; err != nil {
@@ -167,7 +185,8 @@ func (b *batcher) run() {
 		}
 		var succeeded []*writeReq
 		var lost error // the transaction died under a call: the batch is lost
-		n := 0
+		undone := false
+		n, ran := 0, 0
 		for r := first; r != nil; r = b.next(n) {
 			n++
 			if err := r.ctx.Err(); err != nil { // gave up while queued: fn does not run
@@ -175,15 +194,25 @@ func (b *batcher) run() {
 				r.result <- err
 				continue
 			}
+			r.first = ran == 0
+			ran++
 			r.turn <- stx
 			out := <-r.fnDone
 			if out.fatal != nil {
 				lost = out.fatal
 				break
 			}
+			if out.undo { // the first fn failed: nothing else is in the transaction
+				undone = true
+				break
+			}
 			if !out.failed {
 				succeeded = append(succeeded, r)
 			}
+		}
+		if undone {
+			_ = stx.Rollback()
+			continue
 		}
 		if lost != nil {
 			_ = stx.Rollback()
