@@ -136,6 +136,7 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	var panicked bool
 	var pval any
+	b.db.writeSeq.Add(1)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {

@@ -72,6 +72,10 @@ type committer struct {
 	queue []*turnWrite
 	busy  bool
 	times *timings
+	// memo, memoSeq and memoDV belong to the leader (write).
+	memo    resolved
+	memoSeq uint64
+	memoDV  int64
 }
 
 const maxBatch = 64
@@ -173,26 +177,63 @@ func (c *committer) lead(self *turnWrite, batch []*turnWrite) {
 var errCommitPanic = errors.New("lexruntime: the turn's commit failed")
 
 // write commits a batch in one transaction.
+//
+// The bot versions of cached turns are resolved once per version and
+// kept from one batch to the next (memo) while nothing else has written
+// the database: no other Write of this process started since this
+// committer's last one (store.WriteSeq) and no other process committed
+// (PRAGMA data_version, read in the transaction). Anything else — a
+// rebuild, an alias moved or deleted, here or in another process — and
+// the next batch resolves afresh. Only the leader of the moment touches
+// memo.
 func (c *committer) write(batch []*turnWrite) {
-	err := c.db.Write(context.Background(), func(tx *store.Tx) error {
-		var seen resolved
+	ctx := context.Background()
+	var seq uint64
+	var dv int64
+	err := c.db.Write(ctx, func(tx *store.Tx) error {
+		seq = c.db.WriteSeq()
+		if c.anyCached(batch) {
+			if err := tx.QueryRow(ctx, `PRAGMA data_version`).Scan(&dv); err != nil {
+				return err
+			}
+			if c.memo == nil || seq != c.memoSeq+1 || dv != c.memoDV || len(c.memo) > maxMemo {
+				c.memo = resolved{}
+			}
+		} else {
+			c.memo = nil
+		}
 		for _, w := range batch {
 			w.err = nil
-			if err := c.apply(context.Background(), tx, w, &seen); err != nil {
+			if err := c.apply(ctx, tx, w, &c.memo); err != nil {
 				return err
 			}
 		}
-		return c.record(context.Background(), tx, batch)
+		return c.record(ctx, tx, batch)
 	})
 	if err != nil {
+		c.memo = nil
 		for _, w := range batch {
 			w.err = err
 		}
+		return
 	}
+	c.memoSeq, c.memoDV = seq, dv
 }
 
-// resolved memoizes, within one transaction, what the bot versions of
-// cached turns resolve to (the turns of a batch mostly talk to one bot).
+// maxMemo bounds the bot versions memo keeps.
+const maxMemo = 256
+
+func (c *committer) anyCached(batch []*turnWrite) bool {
+	for _, w := range batch {
+		if w.cached != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// resolved memoizes what the bot versions of cached turns resolve to
+// (the turns of a batch mostly talk to one bot).
 type resolved map[resolveKey]resolution
 
 type resolveKey struct{ acct, region, bot, alias, version string }

@@ -9,6 +9,7 @@ import (
 
 	"lextrail/internal/awserr"
 	"lextrail/internal/dialog"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
 
@@ -113,6 +114,71 @@ func TestCommitterConcurrentTurns(t *testing.T) {
 		})
 		if p1 != 0 {
 			t.Fatal("the turn whose commit panicked was written")
+		}
+	})
+}
+
+// TestResolveMemo: the bot version a cached turn talks to is resolved
+// again, in the commit's transaction, whenever anything may have changed
+// it — on SQLite the committer keeps what it resolved from one commit to
+// the next only while no other write of this process ran
+// (store.WriteSeq) and no other process committed (data_version) — so a
+// turn cached before a rebuild made here or on another process on the
+// same database is stale, never committed.
+func TestResolveMemo(t *testing.T) {
+	eachDriverURL(t, func(t *testing.T, ctx context.Context, url string, db *store.DB, st *statements) {
+		c := newCommitter(db, st, nil)
+		now := time.Now()
+		exec := func(db *store.DB, q string, args ...any) {
+			t.Helper()
+			if err := db.Write(ctx, func(tx *store.Tx) error { _, err := tx.Exec(ctx, q, args...); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const acct, region = "123456789012", "us-east-1"
+		exec(db, `INSERT INTO lex_aliases (account_id, region, bot_name, name, name_lower, bot_version, checksum, created_ms, updated_ms)
+			VALUES ($1, $2, 'Bot', 'prod', 'prod', '1', 'c', 0, 0)`, acct, region)
+		exec(db, `INSERT INTO lex_resources (account_id, region, kind, name, version, version_num, name_lower, checksum, doc, content_hash, status, model_id, created_ms, updated_ms)
+			VALUES ($1, $2, 'bot', 'Bot', '1', 1, 'bot', 'c', '{}', 'h', 'READY', 'm1', 0, 0)`, acct, region)
+		n := 0
+		turn := func(model string) error {
+			n++
+			user := fmt.Sprintf("u%d", n)
+			k := sessionKey{acct, region, "Bot", "prod", user}
+			s := &session{ID: "s-" + user, BotVersion: "1", ModelID: model, State: dialog.NewState("s-" + user), Started: now, Expires: now.Add(time.Minute)}
+			return c.commit(ctx, &turnWrite{k: k, sess: s, prev: &session{Turn: -1}, now: now,
+				cached: &lexmodels.RuntimeBot{Version: "1", Status: "READY", ModelID: model, AliasVersion: "1"}})
+		}
+		for range 3 { // resolved once, then (SQLite) from the memo
+			if err := turn("m1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// a rebuild written by this process
+		exec(db, `UPDATE lex_resources SET model_id = 'm2' WHERE name = 'Bot'`)
+		if err := turn("m1"); err != errStale {
+			t.Fatalf("turn cached before a rebuild here: %v, want stale", err)
+		}
+		if err := turn("m2"); err != nil {
+			t.Fatal(err)
+		}
+		// a rebuild written by another process
+		other, err := store.Open(ctx, store.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		exec(other, `UPDATE lex_resources SET model_id = 'm3' WHERE name = 'Bot'`)
+		if err := turn("m2"); err != errStale {
+			t.Fatalf("turn cached before a rebuild on another process: %v, want stale", err)
+		}
+		if err := turn("m3"); err != nil {
+			t.Fatal(err)
+		}
+		// the alias deleted on the other process
+		exec(other, `DELETE FROM lex_aliases WHERE name = 'prod'`)
+		if err := turn("m3"); err != errStale {
+			t.Fatalf("turn cached before its alias was deleted: %v, want stale", err)
 		}
 	})
 }

@@ -20,6 +20,11 @@ import (
 // skipped with a reason where initdb is absent) with the runtime's
 // statements.
 func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *store.DB, st *statements)) {
+	eachDriverURL(t, func(t *testing.T, ctx context.Context, _ string, db *store.DB, st *statements) { fn(t, ctx, db, st) })
+}
+
+// eachDriverURL is eachDriver, telling fn the database URL too.
+func eachDriverURL(t *testing.T, fn func(t *testing.T, ctx context.Context, url string, db *store.DB, st *statements)) {
 	for _, drv := range []struct {
 		name string
 		url  func(t *testing.T) string
@@ -29,7 +34,8 @@ func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *sto
 	} {
 		t.Run(drv.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, store.Config{URL: drv.url(t)})
+			url := drv.url(t)
+			db, err := store.Open(ctx, store.Config{URL: url})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +44,7 @@ func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *sto
 			if err != nil {
 				t.Fatal(err)
 			}
-			fn(t, ctx, db, st)
+			fn(t, ctx, url, db, st)
 		})
 	}
 }
