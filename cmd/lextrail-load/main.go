@@ -55,6 +55,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -275,6 +276,9 @@ type Result struct {
 	// measuring (how long runnable goroutines waited for a core): the
 	// share of the request latency tail that is waiting for CPU.
 	SchedP99 time.Duration
+	// Server is the server's own latency histogram of the operation
+	// while measuring (its /metrics), as text; "" when unknown.
+	Server string
 }
 
 func (r Result) String() string {
@@ -290,10 +294,55 @@ func (r Result) String() string {
 	if r.SchedP99 > 0 {
 		s += fmt.Sprintf("goroutine scheduling latency p99 %v\n", r.SchedP99.Round(time.Microsecond))
 	}
+	if r.Server != "" {
+		s += "server-measured latency (its /metrics, request in to response out): " + r.Server + "\n"
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
 	return s
+}
+
+// serverHistogram reads the cumulative buckets of the server's
+// lextrail_request_duration_seconds for op (nil when unavailable).
+func serverHistogram(endpoint, op string) map[string]float64 {
+	resp, err := http.Get(endpoint + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "lextrail_request_duration_seconds_bucket{") || !strings.Contains(line, `operation="`+op+`"`) {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.LastIndexByte(line, ' ')
+		if i < 0 || j < i {
+			continue
+		}
+		le := line[i+4:]
+		le = le[:strings.IndexByte(le, '"')]
+		var v float64
+		fmt.Sscan(line[j+1:], &v)
+		m[le] = v
+	}
+	return m
+}
+
+// histogramDelta describes the requests between two readings: the share
+// at or under each bucket bound from 1 ms to 10 ms.
+func histogramDelta(before, after map[string]float64) string {
+	if before == nil || after == nil || after["+Inf"]-before["+Inf"] <= 0 {
+		return ""
+	}
+	total := after["+Inf"] - before["+Inf"]
+	var parts []string
+	for _, le := range []string{"0.001", "0.0025", "0.005", "0.01"} {
+		parts = append(parts, fmt.Sprintf("≤%vms %.1f%%", map[string]string{"0.001": "1", "0.0025": "2.5", "0.005": "5", "0.01": "10"}[le], 100*(after[le]-before[le])/total))
+	}
+	return fmt.Sprintf("%.0f requests, ", total) + strings.Join(parts, ", ")
 }
 
 // schedLatencies reads the runtime's histogram of scheduling latencies.
@@ -408,10 +457,12 @@ func Run(o Options) (Result, error) {
 	measureFrom := start.Add(o.Warmup)
 	cpuAtStart := make(chan time.Duration, 1)
 	schedAtStart := make(chan *metrics.Float64Histogram, 1)
+	histAtStart := make(chan map[string]float64, 1)
 	time.AfterFunc(o.Warmup, func() {
 		if local != nil {
 			local.LexRuntime.ResetTurnTimings()
 		}
+		histAtStart <- serverHistogram(o.Endpoint, o.Op)
 		cpuAtStart <- processCPU()
 		schedAtStart <- schedLatencies()
 	})
@@ -482,6 +533,7 @@ func Run(o Options) (Result, error) {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
 	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu, SchedP99: sched}
+	res.Server = histogramDelta(<-histAtStart, serverHistogram(o.Endpoint, o.Op))
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}
