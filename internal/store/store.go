@@ -207,10 +207,10 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 //
 // On SQLite, write transactions that queue up behind each other are
 // committed together (group commit, see batch.go): each fn runs in a
-// savepoint of one shared transaction, so it sees the writes of the fns
-// before it exactly as if they had committed, its error or panic rolls
-// back only its own savepoint, and Write returns once the whole batch has
-// committed. A commit writes every page the batch changed once, instead
+// savepoint of one shared transaction (the batch's first fn in the
+// transaction itself), so it sees the writes of the fns before it exactly
+// as if they had committed, its error or panic rolls back only its own
+// work, and Write returns once the whole batch has committed. A commit writes every page the batch changed once, instead
 // of once per call.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if db.batch != nil {
