@@ -241,17 +241,31 @@ func (w *Sweeper) Run(ctx context.Context) error {
 
 // SweepOnce deletes the sessions expired at the service clock's now
 // whose sweep deadline (expiry rounded up to the minute) has passed too,
-// and returns how many.
+// and returns how many. It deletes sweepChunk rows per transaction, so
+// that on SQLite, where turns commit through the one writer, a sweep of
+// many expired sessions never holds the writer for long.
 func (w *Sweeper) SweepOnce(ctx context.Context) (int64, error) {
-	var n int64
-	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		now := store.Millis(w.s.cfg.Now())
-		res, err := tx.Exec(ctx, `DELETE FROM lex_sessions WHERE sweep_ms <= $1 AND expires_ms <= $1`, now)
-		if err != nil {
+	var total int64
+	now := store.Millis(w.s.cfg.Now())
+	for {
+		var n int64
+		err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			res, err := tx.Exec(ctx, sweepQuery, now, sweepChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		total += n
+		if err != nil || n < sweepChunk {
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	}
 }
+
+// sweepChunk is how many expired sessions one sweep transaction deletes.
+const sweepChunk = 500
+
+const sweepQuery = `DELETE FROM lex_sessions WHERE (account_id, region, bot_name, bot_alias, user_id) IN (
+	SELECT account_id, region, bot_name, bot_alias, user_id FROM lex_sessions WHERE sweep_ms <= $1 AND expires_ms <= $1 LIMIT $2)`

@@ -3,6 +3,7 @@ package lexruntime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -250,6 +251,47 @@ func TestSweepDeadline(t *testing.T) {
 		}
 		if n := sweep(t0.Add(2 * time.Minute)); n != 1 {
 			t.Fatal("not swept after both deadlines")
+		}
+	})
+}
+
+// TestSweepChunks: a sweep deletes every expired session, in transactions
+// of at most sweepChunk rows, and leaves live ones.
+func TestSweepChunks(t *testing.T) {
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		now := time.UnixMilli(1_800_000_000_000)
+		const expired = 2*sweepChunk + 7
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			for i := range expired + 1 {
+				exp := now.Add(-time.Hour)
+				if i == expired {
+					exp = now.Add(time.Hour) // live
+				}
+				s := &session{ID: "s", BotVersion: "1", ModelID: "m", State: dialog.NewState("s"), Started: exp, Expires: exp}
+				k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", fmt.Sprintf("user-%d", i)}
+				if ok, err := st.saveSession(ctx, tx, k, s, &session{Turn: -1}, false, exp); err != nil || !ok {
+					return fmt.Errorf("save %d: %v %v", i, ok, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := db.WriteSeq()
+		sw := (&Service{cfg: Config{DB: db, Now: func() time.Time { return now }}}).Sweeper()
+		n, err := sw.SweepOnce(ctx)
+		if err != nil || n != expired {
+			t.Fatalf("swept %d, %v; want %d", n, err, expired)
+		}
+		if db.Driver() == store.DriverSQLite {
+			if got := db.WriteSeq() - before; got != 3 {
+				t.Errorf("%d sweep transactions, want 3 of at most %d rows", got, sweepChunk)
+			}
+		}
+		var left int
+		db.Read(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_sessions`).Scan(&left) })
+		if left != 1 {
+			t.Fatalf("%d sessions left, want the live one", left)
 		}
 	})
 }
