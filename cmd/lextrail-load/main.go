@@ -88,23 +88,9 @@ func main() {
 	users := flag.Int("users", 50, "PostText: conversations per connection")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	serveEmpty := flag.String("serve-empty", "", "serve the empty handler of -op Empty on this loopback address until killed (the floor's server in a process of its own)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
-	if *serveEmpty != "" {
-		if err := loopbackOnly("http://" + *serveEmpty); err != nil {
-			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
-			os.Exit(2)
-		}
-		ln, err := net.Listen("tcp", *serveEmpty)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
-			os.Exit(1)
-		}
-		fmt.Println("serving the empty handler on http://" + ln.Addr().String())
-		fmt.Fprintln(os.Stderr, http.Serve(ln, emptyHandler{}))
-		os.Exit(1)
-	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -125,6 +111,20 @@ func main() {
 	}
 	if *duration > 5*time.Minute {
 		*duration = 5 * time.Minute
+	}
+	if *serveEmpty != "" {
+		if err := loopbackOnly("http://" + *serveEmpty); err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(2)
+		}
+		ln, err := net.Listen("tcp", *serveEmpty)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Println("serving the empty handler on http://" + ln.Addr().String())
+		fmt.Fprintln(os.Stderr, http.Serve(ln, emptyHandler{}))
+		os.Exit(1)
 	}
 
 	if *endpoint == "" && *op == "Empty" {
