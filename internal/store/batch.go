@@ -18,11 +18,11 @@ import (
 // its fn in a savepoint of it (in its own goroutine, so panics and stacks
 // stay the caller's; the batch's first fn runs without one: if it fails,
 // the writer rolls the whole transaction back, which holds nothing else
-// yet, and the calls still queued form the next batch) and gives it back; when no caller is waiting any more
-// (or maxBatch have run) the writer commits, and every caller whose fn
-// succeeded learns the commit's outcome. A fn that fails, panics or whose
-// context ends rolls back to its savepoint and returns at once; the others
-// are unaffected. Nothing waits for company: an idle server commits each
+// yet, and the calls still queued form the next batch) and gives it back;
+// when no caller is waiting any more (or maxBatch have run) the writer
+// commits, and every caller whose fn succeeded learns the commit's
+// outcome. A fn that fails, panics or whose context ends rolls back to its
+// savepoint and returns at once; the others are unaffected. Nothing waits for company: an idle server commits each
 // write on its own, as before.
 type batcher struct {
 	db   *DB
@@ -52,14 +52,16 @@ type writeReq struct {
 type fnOutcome struct {
 	failed bool  // fn failed and its savepoint was rolled back: no result follows
 	fatal  error // the transaction is unusable (the batch is lost)
-	// undo: the batch's first fn failed, without a savepoint: the
-	// writer rolls the transaction back (no result follows).
-	undo bool
 }
 
 var reqPool = sync.Pool{New: func() any {
 	return &writeReq{turn: make(chan *sql.Tx, 1), fnDone: make(chan fnOutcome, 1), result: make(chan error, 1)}
 }}
+
+// errUndo is how the batch's first call, which has no savepoint, tells
+// the writer that its fn failed: the writer rolls the transaction back
+// (it holds nothing else) as it does a lost batch.
+var errUndo = errors.New("store: the batch's first call failed")
 
 // errClosed is returned by Write after Close.
 var errClosed = errors.New("store: closed")
@@ -118,12 +120,19 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 			return fmt.Errorf("store: begin: %w", err)
 		}
 	}
+	release := func() error {
+		if first {
+			return nil
+		}
+		_, err := t.Exec(bg, sqlRelease)
+		return err
+	}
 	// rollback undoes fn's savepoint (the first fn: has the writer roll
 	// the transaction back) and hands the transaction back. The writer
 	// may still hold r afterwards, so r is not reused.
 	rollback := func() {
 		if first {
-			r.fnDone <- fnOutcome{failed: true, undo: true}
+			r.fnDone <- fnOutcome{failed: true, fatal: errUndo}
 			return
 		}
 		var fatal error
@@ -156,11 +165,9 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 		rollback()
 		return ctx.Err()
 	}
-	if !first {
-		if _, rerr := t.Exec(bg, sqlRelease); rerr != nil {
-			r.fnDone <- fnOutcome{failed: true, fatal: rerr}
-			return fmt.Errorf("store: commit: %w", rerr)
-		}
+	if rerr := release(); rerr != nil {
+		r.fnDone <- fnOutcome{failed: true, fatal: rerr}
+		return fmt.Errorf("store: commit: %w", rerr)
 	}
 	r.fnDone <- fnOutcome{}
 	if err := <-r.result; err != nil {
@@ -186,7 +193,6 @@ func (b *batcher) run() {
 		}
 		var succeeded []*writeReq
 		var lost error // the transaction died under a call: the batch is lost
-		undone := false
 		n, ran := 0, 0
 		for r := first; r != nil; r = b.next(n) {
 			n++
@@ -203,17 +209,9 @@ func (b *batcher) run() {
 				lost = out.fatal
 				break
 			}
-			if out.undo { // the first fn failed: nothing else is in the transaction
-				undone = true
-				break
-			}
 			if !out.failed {
 				succeeded = append(succeeded, r)
 			}
-		}
-		if undone {
-			_ = stx.Rollback()
-			continue
 		}
 		if lost != nil {
 			_ = stx.Rollback()
