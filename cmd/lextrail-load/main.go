@@ -86,9 +86,9 @@ func main() {
 	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
+	serveEmpty := flag.String("serve-empty", "", "serve the empty handler of -op Empty on this loopback address until killed (the floor's server in a process of its own)")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
-	serveEmpty := flag.String("serve-empty", "", "serve the empty handler of -op Empty on this loopback address until killed (the floor's server in a process of its own)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
