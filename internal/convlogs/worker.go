@@ -206,7 +206,9 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool, err error) {
 	cond, args := w.dueCond(kindText, now, 1)
 	args = append(args, w.s.cfg.TextBatch)
-	q := `SELECT seq, id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, seq LIMIT $` + strconv.Itoa(len(args))
+	// In seq order: text rows have no due index (migration 1011); the few
+	// the queue holds are read in its primary key's order.
+	q := `SELECT seq, id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
 	err = w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, more = rows[:0], false
 		rs, err := tx.Query(ctx, q, args...)
@@ -265,12 +267,14 @@ func (w *Worker) dest(ctx context.Context, tx *store.Tx, group string) (*dest, e
 }
 
 // dueCond is the condition of due rows of kind at now (placeholders from
-// $first: kind, now, then the paused groups) and its arguments.
+// $first: now, then the paused groups) and its arguments. The kind is
+// written literally (it is one of two constants), so that the audio rows'
+// partial due index (kind = 'audio', migration 1011) applies.
 func (w *Worker) dueCond(kind string, now time.Time, first int) (string, []any) {
-	cond := `kind = $` + strconv.Itoa(first) + ` AND next_ms <= $` + strconv.Itoa(first+1) + ` AND lease_until_ms < $` + strconv.Itoa(first+1)
-	args := []any{kind, store.Millis(now)}
+	cond := `kind = '` + kind + `' AND next_ms <= $` + strconv.Itoa(first) + ` AND lease_until_ms < $` + strconv.Itoa(first)
+	args := []any{store.Millis(now)}
 	if paused := w.pausedGroups(now); len(paused) > 0 {
-		cond += ` AND group_key NOT IN (` + placeholders(first+2, len(paused)) + `)`
+		cond += ` AND group_key NOT IN (` + placeholders(first+1, len(paused)) + `)`
 		for _, g := range paused {
 			args = append(args, g)
 		}
@@ -434,10 +438,8 @@ func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time)
 	for _, r := range g {
 		lo, hi = min(lo, r.seq), max(hi, r.seq)
 	}
-	// kind and next_ms are written as expressions so that SQLite walks the
-	// seq range instead of the due index (kind, next_ms, seq).
-	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind || '' = $3 AND group_key = $4
-		AND next_ms + 0 <= $5 AND lease_until_ms < $5 RETURNING seq, body, attempts, docs`, lo, hi, kindText, g[0].group, store.Millis(now))
+	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind = 'text' AND group_key = $3
+		AND next_ms <= $4 AND lease_until_ms < $4 RETURNING seq, body, attempts, docs`, lo, hi, g[0].group, store.Millis(now))
 	if err != nil {
 		return nil, err
 	}
