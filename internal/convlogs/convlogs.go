@@ -155,6 +155,12 @@ type Service struct {
 	// known are the group keys this process knows to be in
 	// convlogs_dests.
 	known sync.Map
+	// fresh are text rows this process queued and committed, kept (up to
+	// maxFresh documents) so that the worker delivers them without reading
+	// their bodies back (Worker.deliverFresh).
+	freshMu   sync.Mutex
+	fresh     []freshRow
+	freshDocs int
 
 	sessions *sessionCache
 }

@@ -199,11 +199,15 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 			texts++
 		}
 	}
+	fresh := make([]freshRow, 0, len(order))
 	for _, d := range order {
 		b := groups[d]
-		if err := s.insertRow(ctx, tx, b.first, kindText, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
+		f := freshRow{d: d, id: rowID(b.first.turnMS, b.first.reqID, kindText), docs: b.docs}
+		var err error
+		if f.seq, err = s.insertText(ctx, tx, f.id, b.first, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
 			return err
 		}
+		fresh = append(fresh, f)
 	}
 	tx.AfterCommit(func() {
 		for _, p := range mine {
@@ -212,6 +216,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		for _, g := range added {
 			s.known.Store(g, true)
 		}
+		s.addFresh(fresh)
 		s.m.enqueued.WithLabelValues(kindText).Add(float64(texts))
 		s.m.enqueued.WithLabelValues(kindAudio).Add(float64(audios))
 		s.Wake()
@@ -225,6 +230,57 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
 	_, err := tx.Exec(ctx, insertQuery, rowID(p.turnMS, p.reqID, kind), kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
 	return err
+}
+
+// insertText queues a text row and returns its seq (SQLite: the rowid the
+// insert assigned; PostgreSQL: RETURNING).
+func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *prepared, e *entry, body string, docs int, now int64) (int64, error) {
+	if s.cfg.DB.Driver() == store.DriverSQLite {
+		res, err := tx.Exec(ctx, insertQuery, id, kindText, e.d.group, "", "", body, docs, p.turnMS, now)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var seq int64
+	err := tx.QueryRow(ctx, insertQuery+` RETURNING seq`, id, kindText, e.d.group, "", "", body, docs, p.turnMS, now).Scan(&seq)
+	return seq, err
+}
+
+// freshRow is a text row this process queued, as the worker finds it in
+// memory (Service.fresh): its seq and id (a seq may be reused once its row
+// is gone, the id not), destination and documents.
+type freshRow struct {
+	d    *dest
+	seq  int64
+	id   string
+	docs []textDoc
+}
+
+// addFresh keeps committed text rows for the worker to deliver from
+// memory, up to maxFresh documents (more are found in the queue).
+func (s *Service) addFresh(rows []freshRow) {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	for _, r := range rows {
+		if s.freshDocs+len(r.docs) > s.maxFresh() {
+			return
+		}
+		s.fresh = append(s.fresh, r)
+		s.freshDocs += len(r.docs)
+	}
+}
+
+// maxFresh bounds the documents kept in memory for the worker.
+func (s *Service) maxFresh() int { return 16 * s.cfg.TextBatch }
+
+// takeFresh returns (and forgets) the rows kept for the worker.
+func (s *Service) takeFresh() []freshRow {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	rows := s.fresh
+	s.fresh, s.freshDocs = nil, 0
+	return rows
 }
 
 // rowID is fmt.Sprintf("%013d/%s/%s", ms, reqID, kind) for ms ≥ 0.

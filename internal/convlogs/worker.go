@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"lextrail/internal/awserr"
+	"lextrail/internal/jsonenc"
 	"lextrail/internal/services/logs"
 	"lextrail/internal/services/s3"
 	"lextrail/internal/store"
@@ -152,6 +153,7 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.lastExpire = now
 		p.Dropped += n
 	}
+	w.deliverFresh(ctx, now, &p)
 	rows, more, err := w.due(ctx, now)
 	if err != nil {
 		return p, err
@@ -378,53 +380,184 @@ func (w *Worker) streamSuffix(now time.Time) string {
 
 func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *Pass) {
 	for _, g := range groups(rows) {
-		r0 := g[0]
-		pr, err := w.s.sessions.get(ctx, r0.d.role, r0.d.source, r0.d.account, r0.d.region)
-		if err != nil {
-			w.failed(ctx, g, now, "assume_role", err, p)
-			continue
-		}
-		stream := r0.d.prefix + w.streamSuffix(now)
-		var accepted, rejected int
-		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-			accepted, rejected = 0, 0
+		w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
 			mine, err := w.take(ctx, tx, g, now)
-			if err != nil || len(mine) == 0 {
-				return err
+			if err != nil {
+				return nil, err
 			}
 			var events []logs.Event
 			for _, r := range mine {
 				evs, err := decodeDocs(r.body)
 				if err != nil { // cannot happen: WriteTurns encoded it
-					return err
+					return nil, err
 				}
 				events = append(events, evs...)
 			}
-			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.d.region, Group: r0.d.dest, Stream: stream,
-				CreateStream: true, Events: events, Tx: tx})
-			if err != nil {
-				return err
-			}
-			accepted, rejected = out.Accepted, len(out.Rejected)
-			st := statusDelta{delivered: int64(accepted), dropped: int64(rejected), lastDelivery: now}
-			if rejected > 0 {
-				st.lastError, st.lastErrorAt = "the log group rejected "+strconv.Itoa(rejected)+" events ("+out.Rejected[0].Reason+")", now
-			}
-			return w.s.updateStatus(ctx, tx, r0, TypeText, st)
+			return events, nil
 		})
-		if err != nil {
-			w.failed(ctx, g, now, reasonOf(err), err, p)
+	}
+}
+
+// errNotFresh rolls back a delivery from memory that took a row it does
+// not hold (cannot happen: the rows are deleted by seq and id).
+var errNotFresh = errors.New("convlogs: a taken row is not in memory")
+
+// deliverFresh delivers the text rows this process queued from memory
+// (Service.fresh), so that their bodies are neither read back nor decoded:
+// per destination (up to TextBatch documents a transaction), the rows
+// still due and unleased are deleted by their seq and id (a seq may be
+// reused once its row is gone, the id not), and the documents of those
+// deleted are appended. A row someone else took meanwhile (the queue path,
+// another process) is not deleted and not appended. Rows of a group that
+// is backing off are forgotten: the queue path delivers them when the
+// backoff ends.
+func (w *Worker) deliverFresh(ctx context.Context, now time.Time, p *Pass) {
+	fresh := w.s.takeFresh()
+	if len(fresh) == 0 {
+		return
+	}
+	idx := map[string]int{}
+	var byGroup [][]freshRow
+	for _, f := range fresh {
+		i, ok := idx[f.d.group]
+		if !ok {
+			i = len(byGroup)
+			idx[f.d.group] = i
+			byGroup = append(byGroup, nil)
+		}
+		byGroup[i] = append(byGroup[i], f)
+	}
+	for _, fs := range byGroup {
+		group := fs[0].d.group
+		if w.isPaused(group, now) {
 			continue
 		}
-		w.recovered(r0.group)
-		p.Delivered += accepted
-		p.Dropped += rejected
-		w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
-		if rejected > 0 {
-			w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
-			w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.d.bot, "alias", r0.d.alias, "log_group", r0.d.dest, "rejected", rejected)
+		for len(fs) > 0 {
+			n, docs := 0, 0
+			for n < len(fs) && (n == 0 || docs+len(fs[n].docs) <= w.s.cfg.TextBatch) {
+				docs += len(fs[n].docs)
+				n++
+			}
+			chunk := fs[:n]
+			fs = fs[n:]
+			g := make([]row, len(chunk))
+			for i, f := range chunk {
+				g[i] = row{d: f.d, seq: f.seq, id: f.id, kind: kindText, group: group, docs: int64(len(f.docs))}
+			}
+			p.Claimed += len(g)
+			if err := w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
+				return w.takeFresh(ctx, tx, chunk, now)
+			}); err != nil {
+				break // the queue path retries the rest
+			}
 		}
 	}
+}
+
+// takeFreshQuery deletes the rows named by a JSON array of [seq, id]
+// pairs ($1) that are still due and unleased, per driver.
+var takeFreshQuery = map[string]string{
+	store.DriverSQLite: `DELETE FROM convlogs_queue WHERE (seq, id) IN (SELECT value->>0, value->>1 FROM json_each($1))
+		AND kind = 'text' AND group_key = $2 AND next_ms <= $3 AND lease_until_ms < $3 RETURNING seq, id`,
+	store.DriverPostgres: `DELETE FROM convlogs_queue WHERE (seq, id) IN (SELECT (e->>0)::bigint, e->>1 FROM jsonb_array_elements($1::jsonb) e)
+		AND kind = 'text' AND group_key = $2 AND next_ms <= $3 AND lease_until_ms < $3 RETURNING seq, id`,
+}
+
+// takeFresh deletes the rows of fs (one destination's, from memory) that
+// are still due and unleased, and returns the documents of those deleted.
+func (w *Worker) takeFresh(ctx context.Context, tx *store.Tx, fs []freshRow, now time.Time) ([]logs.Event, error) {
+	type key struct {
+		seq int64
+		id  string
+	}
+	byKey := make(map[key]*freshRow, len(fs))
+	docs := 0
+	b := make([]byte, 0, 64*len(fs))
+	b = append(b, '[')
+	for i := range fs {
+		byKey[key{fs[i].seq, fs[i].id}] = &fs[i]
+		docs += len(fs[i].docs)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, fs[i].seq, 10)
+		b = append(b, ',')
+		b = jsonenc.AppendString(b, fs[i].id)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	rs, err := tx.Query(ctx, takeFreshQuery[w.s.cfg.DB.Driver()], string(b), fs[0].d.group, store.Millis(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	events := make([]logs.Event, 0, docs)
+	for rs.Next() {
+		var k key
+		if err := rs.Scan(&k.seq, &k.id); err != nil {
+			return nil, err
+		}
+		f := byKey[k]
+		if f == nil {
+			return nil, errNotFresh
+		}
+		delete(byKey, k) // a pair listed twice is taken once
+		for _, d := range f.docs {
+			events = append(events, logs.Event{Timestamp: store.FromMillis(d.turnMS), Message: d.doc})
+		}
+	}
+	return events, rs.Err()
+}
+
+// deliverGroup delivers one destination's rows g as the Lex service: in
+// one write transaction, take deletes what it delivers and returns its
+// documents, which are appended to the log group; the alias's status
+// counts them. A failure releases g's rows for a retry after the backoff
+// (errNotFresh is returned, not counted: the queue path delivers them).
+func (w *Worker) deliverGroup(ctx context.Context, g []row, now time.Time, p *Pass, take func(tx *store.Tx) ([]logs.Event, error)) error {
+	r0 := g[0]
+	pr, err := w.s.sessions.get(ctx, r0.d.role, r0.d.source, r0.d.account, r0.d.region)
+	if err != nil {
+		w.failed(ctx, g, now, "assume_role", err, p)
+		return err
+	}
+	stream := r0.d.prefix + w.streamSuffix(now)
+	var accepted, rejected int
+	err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		accepted, rejected = 0, 0
+		events, err := take(tx)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.d.region, Group: r0.d.dest, Stream: stream,
+			CreateStream: true, Events: events, Tx: tx})
+		if err != nil {
+			return err
+		}
+		accepted, rejected = out.Accepted, len(out.Rejected)
+		st := statusDelta{delivered: int64(accepted), dropped: int64(rejected), lastDelivery: now}
+		if rejected > 0 {
+			st.lastError, st.lastErrorAt = "the log group rejected "+strconv.Itoa(rejected)+" events ("+out.Rejected[0].Reason+")", now
+		}
+		return w.s.updateStatus(ctx, tx, r0, TypeText, st)
+	})
+	if errors.Is(err, errNotFresh) {
+		return err
+	}
+	if err != nil {
+		w.failed(ctx, g, now, reasonOf(err), err, p)
+		return err
+	}
+	w.recovered(r0.group)
+	p.Delivered += accepted
+	p.Dropped += rejected
+	w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
+	if rejected > 0 {
+		w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
+		w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.d.bot, "alias", r0.d.alias, "log_group", r0.d.dest, "rejected", rejected)
+	}
+	return nil
 }
 
 // take deletes the text rows of g's group that are still due and
