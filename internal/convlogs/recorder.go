@@ -134,7 +134,9 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
 		p.audio = &entry{d: ad.audio, objectKey: key, contentType: t.AudioContentType, body: base64.StdEncoding.EncodeToString(t.Audio)}
 	}
 	if ad.text != nil {
-		p.text = &entry{d: ad.text, body: string(NewDocument(t, s3Path).Marshal())}
+		var d Document
+		d.fill(t, s3Path)
+		p.text = &entry{d: ad.text, body: d.marshalString()}
 	}
 	if p.text == nil && p.audio == nil {
 		return nil

@@ -43,12 +43,38 @@ const (
 // least an eighth; JSON documents shrink five- to tenfold, which is most
 // of what a full scan reads from the database, and S2 decodes at
 // gigabytes per second per core.
-func compressBlock(raw []byte) ([]byte, bool) {
-	enc := s2.Encode(nil, raw)
+func compressBlock(raw []byte) ([]byte, bool) { return compressBlockInto(nil, raw) }
+
+// compressBlockInto is compressBlock writing into dst when it is large
+// enough (s2.MaxEncodedLen).
+func compressBlockInto(dst, raw []byte) ([]byte, bool) {
+	enc := s2.Encode(dst, raw)
 	if len(enc) > len(raw)-len(raw)/8 {
 		return raw, false
 	}
 	return enc, true
+}
+
+// encodeBufs recycles the buffers a block is encoded and compressed into
+// on ingest: the database copies a statement's arguments, so they are
+// free again once the block's INSERT has run (a pass of Lex conversation
+// logs or a PutLogEvents batch would otherwise allocate its size twice).
+var encodeBufs sync.Pool
+
+func getEncodeBuf(n int) []byte {
+	if b, _ := encodeBufs.Get().(*[]byte); b != nil {
+		if cap(*b) >= n {
+			return (*b)[:0]
+		}
+		encodeBufs.Put(b)
+	}
+	return make([]byte, 0, n)
+}
+
+func putEncodeBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= 4<<20 {
+		encodeBufs.Put(&b)
+	}
 }
 
 // maxRawBlock bounds an encoded block (encodeBlock of what splitEvents
@@ -112,12 +138,23 @@ type event struct {
 var errCorruptBlock = errors.New("logs: corrupt block")
 
 // encodeBlock encodes events (sorted by timestamp) relative to minTS.
-func encodeBlock(events []event, minTS int64) []byte {
+func encodeBlock(events []event, minTS int64) []byte { return encodeBlockInto(nil, events, minTS) }
+
+// encodeBlockSize bounds the encoding of events.
+func encodeBlockSize(events []event) int {
 	size := 1 + binary.MaxVarintLen64
 	for _, e := range events {
 		size += 2*binary.MaxVarintLen64 + len(e.msg)
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+// encodeBlockInto is encodeBlock appending to b[:0].
+func encodeBlockInto(b []byte, events []event, minTS int64) []byte {
+	if size := encodeBlockSize(events); cap(b) < size {
+		b = make([]byte, 0, size)
+	}
+	b = b[:0]
 	b = append(b, blockVersion)
 	b = binary.AppendUvarint(b, uint64(len(events)))
 	for _, e := range events {

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
+
 	"lextrail/internal/catalog"
 	"lextrail/internal/store"
 )
@@ -217,8 +219,11 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 		return nil, err
 	}
 	first := next - int64(len(valid))
-	data := encodeBlock(valid, minTS)
-	if enc, ok := compressBlock(data); ok {
+	rawBuf := getEncodeBuf(encodeBlockSize(valid))
+	data := encodeBlockInto(rawBuf, valid, minTS)
+	encBuf := getEncodeBuf(s2.MaxEncodedLen(len(data)))
+	defer func() { putEncodeBuf(rawBuf); putEncodeBuf(encBuf) }() // the INSERT copied them
+	if enc, ok := compressBlockInto(encBuf, data); ok {
 		data = enc
 		flags |= flagS2
 	}
