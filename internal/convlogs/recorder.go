@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
@@ -206,7 +207,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		b := groups[d]
 		f := freshRow{d: d, id: rowID(b.first.turnMS, b.first.reqID, kindText), docs: b.docs}
 		var err error
-		if f.seq, err = s.insertText(ctx, tx, f.id, b.first, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
+		if f.seq, err = s.insertText(ctx, tx, f.id, b.first, b.e, b.docs, now); err != nil {
 			return err
 		}
 		fresh = append(fresh, f)
@@ -234,20 +235,42 @@ func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind
 	return err
 }
 
-// insertText queues a text row and returns its seq (SQLite: the rowid the
-// insert assigned; PostgreSQL: RETURNING).
-func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *prepared, e *entry, body string, docs int, now int64) (int64, error) {
+// insertText queues a text row of docs and returns its seq. On SQLite the
+// body is S2-compressed lines (s2Prefix, stored as a BLOB: a commit's two
+// or three documents shrink about threefold, so several rows share a page
+// and a commit writes fewer WAL pages; the worker delivers them from
+// memory, so they are seldom decompressed) and the seq is the rowid the
+// insert assigned; on PostgreSQL the body is the plain lines and the seq
+// RETURNING's.
+func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *prepared, e *entry, docs []textDoc, now int64) (int64, error) {
 	if s.cfg.DB.Driver() == store.DriverSQLite {
-		res, err := tx.Exec(ctx, insertQuery, id, kindText, e.d.group, "", "", body, docs, p.turnMS, now)
+		bp := bodyBufs.Get().(*[]byte)
+		lines := appendDocLines((*bp)[:0], docs)
+		zp := bodyBufs.Get().(*[]byte)
+		z := *zp
+		if n := len(s2Prefix) + s2.MaxEncodedLen(len(lines)); cap(z) < n {
+			z = make([]byte, n)
+		}
+		z = z[:cap(z)]
+		copy(z, s2Prefix)
+		body := z[:len(s2Prefix)+len(s2.Encode(z[len(s2Prefix):], lines))]
+		res, err := tx.Exec(ctx, insertQuery, id, kindText, e.d.group, "", "", body, len(docs), p.turnMS, now)
+		// The driver copied the body: the buffers are free again.
+		*bp, *zp = lines, z
+		bodyBufs.Put(bp)
+		bodyBufs.Put(zp)
 		if err != nil {
 			return 0, err
 		}
 		return res.LastInsertId()
 	}
 	var seq int64
-	err := tx.QueryRow(ctx, insertQuery+` RETURNING seq`, id, kindText, e.d.group, "", "", body, docs, p.turnMS, now).Scan(&seq)
+	err := tx.QueryRow(ctx, insertQuery+` RETURNING seq`, id, kindText, e.d.group, "", "", encodeDocs(docs), len(docs), p.turnMS, now).Scan(&seq)
 	return seq, err
 }
+
+// bodyBufs recycles the buffers text row bodies are built in.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
 
 // freshRow is a text row this process queued, as the worker finds it in
 // memory (Service.fresh): its seq and id (a seq may be reused once its row
@@ -310,6 +333,21 @@ type textDoc struct {
 // first character of the base64 of the older S2-compressed bodies).
 const rawPrefix = "~"
 
+// s2Prefix starts a text row body of S2-compressed lines (SQLite; neither
+// base64 nor rawPrefix starts so).
+const s2Prefix = "\x00"
+
+// appendDocLines appends the lines "<turn ms>\t<document>\n" of docs.
+func appendDocLines(b []byte, docs []textDoc) []byte {
+	for _, d := range docs {
+		b = strconv.AppendInt(b, d.turnMS, 10)
+		b = append(b, '\t')
+		b = append(b, d.doc...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
 // encodeDocs renders a text row's body: rawPrefix, then lines
 // "<turn ms>\t<document>\n" (documents are single-line JSON, valid UTF-8
 // with control characters escaped, so the text is storable as is). Rows
@@ -336,10 +374,23 @@ func encodeDocs(docs []textDoc) string {
 
 var errCorrupt = errors.New("convlogs: corrupt text row")
 
+// maxBody bounds a text row's lines (64 turns of documents a commit, each
+// under CloudWatch Logs' 256 KiB event limit).
+const maxBody = 64 << 20
+
 // decodeDocs reads a text row's body back as log events (either format).
 func decodeDocs(body string) ([]logs.Event, error) {
 	raw, plain := strings.CutPrefix(body, rawPrefix)
-	if !plain {
+	if z, ok := strings.CutPrefix(body, s2Prefix); ok {
+		if n, err := s2.DecodedLen([]byte(z)); err != nil || n > maxBody {
+			return nil, errCorrupt
+		}
+		d, err := s2.Decode(nil, []byte(z))
+		if err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
+		raw = string(d)
+	} else if !plain {
 		z, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return nil, errors.Join(errCorrupt, err)
