@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,6 +162,9 @@ type Service struct {
 	freshMu   sync.Mutex
 	fresh     []freshRow
 	freshDocs int
+	// freshOverflow: rows were not kept (memory was full); the worker
+	// reads the queue for them.
+	freshOverflow atomic.Bool
 
 	sessions *sessionCache
 }

@@ -27,6 +27,10 @@ const (
 const (
 	insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, object_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
+	// insertTextQuery is insertQuery for a text row (kind written, no
+	// object key or content type: fewer arguments to bind per commit).
+	insertTextQuery = `INSERT INTO convlogs_queue (id, kind, group_key, body, docs, turn_ms, enqueued_ms, next_ms)
+	VALUES ($1, 'text', $2, $3, $4, $5, $6, $6)`
 	destQuery = `INSERT INTO convlogs_dests (group_key, kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (group_key) DO NOTHING`
 )
@@ -254,7 +258,7 @@ func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *pr
 		z = z[:cap(z)]
 		copy(z, s2Prefix)
 		body := z[:len(s2Prefix)+len(s2.Encode(z[len(s2Prefix):], lines))]
-		res, err := tx.Exec(ctx, insertQuery, id, kindText, e.d.group, "", "", body, len(docs), p.turnMS, now)
+		res, err := tx.Exec(ctx, insertTextQuery, id, e.d.group, body, len(docs), p.turnMS, now)
 		// The driver copied the body: the buffers are free again.
 		*bp, *zp = lines, z
 		bodyBufs.Put(bp)
@@ -265,7 +269,7 @@ func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *pr
 		return res.LastInsertId()
 	}
 	var seq int64
-	err := tx.QueryRow(ctx, insertQuery+` RETURNING seq`, id, kindText, e.d.group, "", "", encodeDocs(docs), len(docs), p.turnMS, now).Scan(&seq)
+	err := tx.QueryRow(ctx, insertTextQuery+` RETURNING seq`, id, e.d.group, encodeDocs(docs), len(docs), p.turnMS, now).Scan(&seq)
 	return seq, err
 }
 
@@ -289,6 +293,7 @@ func (s *Service) addFresh(rows []freshRow) {
 	defer s.freshMu.Unlock()
 	for _, r := range rows {
 		if s.freshDocs+len(r.docs) > s.maxFresh() {
+			s.freshOverflow.Store(true)
 			return
 		}
 		s.fresh = append(s.fresh, r)

@@ -65,6 +65,11 @@ type Worker struct {
 	dests  map[string]*dest    // by group key (destinations never change)
 
 	lastExpire, lastPending time.Time
+	// lastScan is when the queue was last read for due text rows;
+	// scanSoon asks the next pass to read it again (it found rows, or a
+	// delivery from memory failed).
+	lastScan time.Time
+	scanSoon bool
 }
 
 type backoff struct {
@@ -154,14 +159,18 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		p.Dropped += n
 	}
 	w.deliverFresh(ctx, now, &p)
-	rows, more, err := w.due(ctx, now)
-	if err != nil {
-		return p, err
+	if w.scanDue(now) {
+		rows, more, err := w.due(ctx, now)
+		if err != nil {
+			return p, err
+		}
+		w.lastScan, w.scanSoon = now, len(rows) > 0
+		p.Claimed += len(rows)
+		p.More = more
+		w.deliverText(ctx, rows, now, &p)
 	}
-	p.Claimed += len(rows)
-	p.More = more
-	w.deliverText(ctx, rows, now, &p)
-	if rows, err = w.claimAudio(ctx, now); err != nil {
+	rows, err := w.claimAudio(ctx, now)
+	if err != nil {
 		return p, err
 	}
 	p.Claimed += len(rows)
@@ -172,6 +181,17 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.samplePending(ctx)
 	}
 	return p, nil
+}
+
+// scanDue reports whether this pass reads the queue for due text rows:
+// the rows this process queued are delivered from memory, so the queue is
+// read for the others — other processes', rows from before a restart,
+// retries after a backoff, rows not kept in memory — on the first pass,
+// every PollInterval, while reads find rows, and after a delivery from
+// memory failed or memory was full.
+func (w *Worker) scanDue(now time.Time) bool {
+	overflow := w.s.freshOverflow.Swap(false)
+	return w.lastScan.IsZero() || w.scanSoon || overflow || now.Sub(w.lastScan) >= w.s.cfg.PollInterval || now.Before(w.lastScan)
 }
 
 // placeholders returns "$from, $from+1, …" for n values.
@@ -399,7 +419,7 @@ func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *
 }
 
 // errNotFresh rolls back a delivery from memory that took a row it does
-// not hold (cannot happen: the rows are deleted by seq and id).
+// not hold.
 var errNotFresh = errors.New("convlogs: a taken row is not in memory")
 
 // deliverFresh delivers the text rows this process queued from memory
@@ -445,9 +465,16 @@ func (w *Worker) deliverFresh(ctx context.Context, now time.Time, p *Pass) {
 				g[i] = row{d: f.d, seq: f.seq, id: f.id, kind: kindText, group: group, docs: int64(len(f.docs))}
 			}
 			p.Claimed += len(g)
-			if err := w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
-				return w.takeFresh(ctx, tx, chunk, now)
-			}); err != nil {
+			err := w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
+				return w.takeFresh(ctx, tx, chunk, now, false)
+			})
+			if errors.Is(err, errNotFresh) {
+				err = w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
+					return w.takeFresh(ctx, tx, chunk, now, true)
+				})
+			}
+			if err != nil {
+				w.scanSoon = true
 				break // the queue path retries the rest
 			}
 		}
@@ -465,18 +492,32 @@ var takeFreshQuery = map[string]string{
 
 // takeFresh deletes the rows of fs (one destination's, from memory) that
 // are still due and unleased, and returns the documents of those deleted.
-func (w *Worker) takeFresh(ctx context.Context, tx *store.Tx, fs []freshRow, now time.Time) ([]logs.Event, error) {
+// Unless exact, it deletes the group's due rows with a seq from the least
+// to the greatest of fs (one range: cheaper than looking each row up), and
+// returns errNotFresh — the caller rolls back and tries again exactly —
+// when the range held a row fs does not (another process's, or a seq
+// reused since a row of fs was taken); exact deletes fs's rows by their
+// seq and id.
+func (w *Worker) takeFresh(ctx context.Context, tx *store.Tx, fs []freshRow, now time.Time, exact bool) ([]logs.Event, error) {
 	type key struct {
 		seq int64
 		id  string
 	}
 	byKey := make(map[key]*freshRow, len(fs))
 	docs := 0
-	b := make([]byte, 0, 64*len(fs))
+	lo, hi := fs[0].seq, fs[0].seq
+	var b []byte
+	if exact {
+		b = make([]byte, 0, 64*len(fs))
+	}
 	b = append(b, '[')
 	for i := range fs {
 		byKey[key{fs[i].seq, fs[i].id}] = &fs[i]
 		docs += len(fs[i].docs)
+		lo, hi = min(lo, fs[i].seq), max(hi, fs[i].seq)
+		if !exact {
+			continue
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -487,7 +528,14 @@ func (w *Worker) takeFresh(ctx context.Context, tx *store.Tx, fs []freshRow, now
 		b = append(b, ']')
 	}
 	b = append(b, ']')
-	rs, err := tx.Query(ctx, takeFreshQuery[w.s.cfg.DB.Driver()], string(b), fs[0].d.group, store.Millis(now))
+	var rs *sql.Rows
+	var err error
+	if exact {
+		rs, err = tx.Query(ctx, takeFreshQuery[w.s.cfg.DB.Driver()], string(b), fs[0].d.group, store.Millis(now))
+	} else {
+		rs, err = tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind = 'text' AND group_key = $3
+			AND next_ms <= $4 AND lease_until_ms < $4 RETURNING seq, id`, lo, hi, fs[0].d.group, store.Millis(now))
+	}
 	if err != nil {
 		return nil, err
 	}
