@@ -165,7 +165,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	groups := map[*dest]*batch{}
 	var texts, audios int
 	var added []string
-	var mine []*prepared
+	mine := make([]*prepared, 0, len(ws))
 	ensure := func(d *dest) error {
 		if _, ok := s.known.Load(d.group); ok {
 			return nil
@@ -198,7 +198,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 				if err := ensure(e.d); err != nil {
 					return err
 				}
-				b = &batch{first: p, e: e}
+				b = &batch{first: p, e: e, docs: make([]textDoc, 0, len(ws))}
 				groups[e.d] = b
 				order = append(order, e.d)
 			}
@@ -224,8 +224,12 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 			s.known.Store(g, true)
 		}
 		s.addFresh(fresh)
-		s.m.enqueued.WithLabelValues(kindText).Add(float64(texts))
-		s.m.enqueued.WithLabelValues(kindAudio).Add(float64(audios))
+		if texts > 0 {
+			s.m.enqueuedText.Add(float64(texts))
+		}
+		if audios > 0 {
+			s.m.enqueuedAudio.Add(float64(audios))
+		}
 		s.Wake()
 	})
 	return nil

@@ -59,21 +59,35 @@ func compressBlockInto(dst, raw []byte) ([]byte, bool) {
 // on ingest: the database copies a statement's arguments, so they are
 // free again once the block's INSERT has run (a pass of Lex conversation
 // logs or a PutLogEvents batch would otherwise allocate its size twice).
-var encodeBufs sync.Pool
+// A few are kept across garbage collections, which empty a sync.Pool
+// between two passes of a busy server.
+var encodeBufs struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
 
 func getEncodeBuf(n int) []byte {
-	if b, _ := encodeBufs.Get().(*[]byte); b != nil {
-		if cap(*b) >= n {
-			return (*b)[:0]
+	encodeBufs.mu.Lock()
+	defer encodeBufs.mu.Unlock()
+	for i, b := range encodeBufs.bufs {
+		if cap(b) >= n {
+			last := len(encodeBufs.bufs) - 1
+			encodeBufs.bufs[i] = encodeBufs.bufs[last]
+			encodeBufs.bufs = encodeBufs.bufs[:last]
+			return b[:0]
 		}
-		encodeBufs.Put(b)
 	}
 	return make([]byte, 0, n)
 }
 
 func putEncodeBuf(b []byte) {
-	if cap(b) > 0 && cap(b) <= 4<<20 {
-		encodeBufs.Put(&b)
+	if cap(b) == 0 || cap(b) > 4<<20 {
+		return
+	}
+	encodeBufs.mu.Lock()
+	defer encodeBufs.mu.Unlock()
+	if len(encodeBufs.bufs) < 4 {
+		encodeBufs.bufs = append(encodeBufs.bufs, b)
 	}
 }
 
@@ -276,7 +290,38 @@ type bloomBuilder struct {
 
 func newBloom(rawBytes int64) *bloomBuilder {
 	m := max(bloomMinBits, min(bloomMaxBits, 1<<bits.Len(uint(rawBytes*2))))
-	return &bloomBuilder{bits: make([]byte, m/8), mask: uint32(m - 1)}
+	spareBloom.mu.Lock()
+	bb := spareBloom.b
+	spareBloom.b = nil
+	spareBloom.mu.Unlock()
+	if bb == nil {
+		return &bloomBuilder{bits: make([]byte, m/8), mask: uint32(m - 1)}
+	}
+	clear(bb.recent[:])
+	clear(bb.recentTok[:])
+	if cap(bb.bits) >= m/8 {
+		bb.bits = bb.bits[:m/8]
+		clear(bb.bits)
+	} else {
+		bb.bits = make([]byte, m/8)
+	}
+	bb.mask = uint32(m - 1)
+	return bb
+}
+
+// spareBloom keeps one builder (20 kB of recent-hash tables, and its
+// filter's bits) for the next block, across garbage collections.
+var spareBloom struct {
+	mu sync.Mutex
+	b  *bloomBuilder
+}
+
+// release gives bb back for another block once nothing uses its bits (the
+// INSERT that stored them has run).
+func (bb *bloomBuilder) release() {
+	spareBloom.mu.Lock()
+	spareBloom.b = bb
+	spareBloom.mu.Unlock()
 }
 
 func (bb *bloomBuilder) add(msg []byte) {

@@ -201,6 +201,7 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 		raw += int64(len(e.msg))
 	}
 	bb := newBloom(raw)
+	defer bb.release() // the INSERT copied its bits
 	flags := int64(flagTokens)
 	for _, e := range valid {
 		bb.add(e.msg)
