@@ -44,6 +44,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -90,7 +91,19 @@ func main() {
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
+	if *memprofile != "" {
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err == nil {
+				err = errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			}
+		}()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -155,6 +156,15 @@ type Service struct {
 	// known are the group keys this process knows to be in
 	// convlogs_dests.
 	known sync.Map
+	// fresh are text rows this process queued and committed, kept (up to
+	// maxFresh documents) so that the worker delivers them without reading
+	// their bodies back (Worker.deliverFresh).
+	freshMu   sync.Mutex
+	fresh     []freshRow
+	freshDocs int
+	// freshOverflow: rows were not kept (memory was full); the worker
+	// reads the queue for them.
+	freshOverflow atomic.Bool
 
 	sessions *sessionCache
 }

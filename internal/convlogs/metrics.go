@@ -13,10 +13,13 @@ type metrics struct {
 	enqueued, delivered *prometheus.CounterVec
 	failures, dropped   *prometheus.CounterVec
 	pending             *prometheus.GaugeVec
+	// enqueuedText and enqueuedAudio are enqueued's series, counted on
+	// every commit that queues something.
+	enqueuedText, enqueuedAudio prometheus.Counter
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lextrail_convlogs_enqueued_total",
 			Help: "Lex conversation-log entries queued by turns, by type (text, audio)."}, []string{"type"}),
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lextrail_convlogs_delivered_total",
@@ -28,6 +31,8 @@ func newMetrics() *metrics {
 		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lextrail_convlogs_pending",
 			Help: "Lex conversation-log entries waiting in the delivery queue, by type (sampled by the worker)."}, []string{"type"}),
 	}
+	m.enqueuedText, m.enqueuedAudio = m.enqueued.WithLabelValues(kindText), m.enqueued.WithLabelValues(kindAudio)
+	return m
 }
 
 func (m *metrics) collectors() []prometheus.Collector {

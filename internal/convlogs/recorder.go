@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
@@ -26,6 +27,10 @@ const (
 const (
 	insertQuery = `INSERT INTO convlogs_queue (id, kind, group_key, object_key, content_type, body, docs, turn_ms, enqueued_ms, next_ms)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`
+	// insertTextQuery is insertQuery for a text row (kind written, no
+	// object key or content type: fewer arguments to bind per commit).
+	insertTextQuery = `INSERT INTO convlogs_queue (id, kind, group_key, body, docs, turn_ms, enqueued_ms, next_ms)
+	VALUES ($1, 'text', $2, $3, $4, $5, $6, $6)`
 	destQuery = `INSERT INTO convlogs_dests (group_key, kind, account_id, region, bot_name, bot_alias, role_arn, source_arn, destination, prefix, kms_key)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (group_key) DO NOTHING`
 )
@@ -134,7 +139,9 @@ func (s *Service) PrepareTurn(t *lexruntime.Turn) lexruntime.TurnWrite {
 		p.audio = &entry{d: ad.audio, objectKey: key, contentType: t.AudioContentType, body: base64.StdEncoding.EncodeToString(t.Audio)}
 	}
 	if ad.text != nil {
-		p.text = &entry{d: ad.text, body: string(NewDocument(t, s3Path).Marshal())}
+		var d Document
+		d.fill(t, s3Path)
+		p.text = &entry{d: ad.text, body: d.marshalString()}
 	}
 	if p.text == nil && p.audio == nil {
 		return nil
@@ -158,7 +165,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 	groups := map[*dest]*batch{}
 	var texts, audios int
 	var added []string
-	var mine []*prepared
+	mine := make([]*prepared, 0, len(ws))
 	ensure := func(d *dest) error {
 		if _, ok := s.known.Load(d.group); ok {
 			return nil
@@ -191,7 +198,7 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 				if err := ensure(e.d); err != nil {
 					return err
 				}
-				b = &batch{first: p, e: e}
+				b = &batch{first: p, e: e, docs: make([]textDoc, 0, len(ws))}
 				groups[e.d] = b
 				order = append(order, e.d)
 			}
@@ -199,11 +206,15 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 			texts++
 		}
 	}
+	fresh := make([]freshRow, 0, len(order))
 	for _, d := range order {
 		b := groups[d]
-		if err := s.insertRow(ctx, tx, b.first, kindText, b.e, encodeDocs(b.docs), len(b.docs), now); err != nil {
+		f := freshRow{d: d, id: rowID(b.first.turnMS, b.first.reqID, kindText), docs: b.docs}
+		var err error
+		if f.seq, err = s.insertText(ctx, tx, f.id, b.first, b.e, b.docs, now); err != nil {
 			return err
 		}
+		fresh = append(fresh, f)
 	}
 	tx.AfterCommit(func() {
 		for _, p := range mine {
@@ -212,8 +223,13 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 		for _, g := range added {
 			s.known.Store(g, true)
 		}
-		s.m.enqueued.WithLabelValues(kindText).Add(float64(texts))
-		s.m.enqueued.WithLabelValues(kindAudio).Add(float64(audios))
+		s.addFresh(fresh)
+		if texts > 0 {
+			s.m.enqueuedText.Add(float64(texts))
+		}
+		if audios > 0 {
+			s.m.enqueuedAudio.Add(float64(audios))
+		}
 		s.Wake()
 	})
 	return nil
@@ -225,6 +241,80 @@ func (s *Service) WriteTurns(ctx context.Context, tx *store.Tx, ws []lexruntime.
 func (s *Service) insertRow(ctx context.Context, tx *store.Tx, p *prepared, kind string, e *entry, body string, docs int, now int64) error {
 	_, err := tx.Exec(ctx, insertQuery, rowID(p.turnMS, p.reqID, kind), kind, e.d.group, e.objectKey, e.contentType, body, docs, p.turnMS, now)
 	return err
+}
+
+// insertText queues a text row of docs and returns its seq. On SQLite the
+// body is S2-compressed lines (s2Prefix, stored as a BLOB: a commit's two
+// or three documents shrink about threefold, so several rows share a page
+// and a commit writes fewer WAL pages; the worker delivers them from
+// memory, so they are seldom decompressed) and the seq is the rowid the
+// insert assigned; on PostgreSQL the body is the plain lines and the seq
+// RETURNING's.
+func (s *Service) insertText(ctx context.Context, tx *store.Tx, id string, p *prepared, e *entry, docs []textDoc, now int64) (int64, error) {
+	if s.cfg.DB.Driver() == store.DriverSQLite {
+		bp := bodyBufs.Get().(*[]byte)
+		lines := appendDocLines((*bp)[:0], docs)
+		zp := bodyBufs.Get().(*[]byte)
+		z := *zp
+		if n := len(s2Prefix) + s2.MaxEncodedLen(len(lines)); cap(z) < n {
+			z = make([]byte, n)
+		}
+		z = z[:cap(z)]
+		copy(z, s2Prefix)
+		body := z[:len(s2Prefix)+len(s2.Encode(z[len(s2Prefix):], lines))]
+		res, err := tx.Exec(ctx, insertTextQuery, id, e.d.group, body, len(docs), p.turnMS, now)
+		// The driver copied the body: the buffers are free again.
+		*bp, *zp = lines, z
+		bodyBufs.Put(bp)
+		bodyBufs.Put(zp)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var seq int64
+	err := tx.QueryRow(ctx, insertTextQuery+` RETURNING seq`, id, e.d.group, encodeDocs(docs), len(docs), p.turnMS, now).Scan(&seq)
+	return seq, err
+}
+
+// bodyBufs recycles the buffers text row bodies are built in.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
+
+// freshRow is a text row this process queued, as the worker finds it in
+// memory (Service.fresh): its seq and id (a seq may be reused once its row
+// is gone, the id not), destination and documents.
+type freshRow struct {
+	d    *dest
+	seq  int64
+	id   string
+	docs []textDoc
+}
+
+// addFresh keeps committed text rows for the worker to deliver from
+// memory, up to maxFresh documents (more are found in the queue).
+func (s *Service) addFresh(rows []freshRow) {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	for _, r := range rows {
+		if s.freshDocs+len(r.docs) > s.maxFresh() {
+			s.freshOverflow.Store(true)
+			return
+		}
+		s.fresh = append(s.fresh, r)
+		s.freshDocs += len(r.docs)
+	}
+}
+
+// maxFresh bounds the documents kept in memory for the worker.
+func (s *Service) maxFresh() int { return 16 * s.cfg.TextBatch }
+
+// takeFresh returns (and forgets) the rows kept for the worker.
+func (s *Service) takeFresh() []freshRow {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	rows := s.fresh
+	s.fresh, s.freshDocs = nil, 0
+	return rows
 }
 
 // rowID is fmt.Sprintf("%013d/%s/%s", ms, reqID, kind) for ms ≥ 0.
@@ -252,6 +342,21 @@ type textDoc struct {
 // first character of the base64 of the older S2-compressed bodies).
 const rawPrefix = "~"
 
+// s2Prefix starts a text row body of S2-compressed lines (SQLite; neither
+// base64 nor rawPrefix starts so).
+const s2Prefix = "\x00"
+
+// appendDocLines appends the lines "<turn ms>\t<document>\n" of docs.
+func appendDocLines(b []byte, docs []textDoc) []byte {
+	for _, d := range docs {
+		b = strconv.AppendInt(b, d.turnMS, 10)
+		b = append(b, '\t')
+		b = append(b, d.doc...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
 // encodeDocs renders a text row's body: rawPrefix, then lines
 // "<turn ms>\t<document>\n" (documents are single-line JSON, valid UTF-8
 // with control characters escaped, so the text is storable as is). Rows
@@ -278,10 +383,23 @@ func encodeDocs(docs []textDoc) string {
 
 var errCorrupt = errors.New("convlogs: corrupt text row")
 
+// maxBody bounds a text row's lines (64 turns of documents a commit, each
+// under CloudWatch Logs' 256 KiB event limit).
+const maxBody = 64 << 20
+
 // decodeDocs reads a text row's body back as log events (either format).
 func decodeDocs(body string) ([]logs.Event, error) {
 	raw, plain := strings.CutPrefix(body, rawPrefix)
-	if !plain {
+	if z, ok := strings.CutPrefix(body, s2Prefix); ok {
+		if n, err := s2.DecodedLen([]byte(z)); err != nil || n > maxBody {
+			return nil, errCorrupt
+		}
+		d, err := s2.Decode(nil, []byte(z))
+		if err != nil {
+			return nil, errors.Join(errCorrupt, err)
+		}
+		raw = string(d)
+	} else if !plain {
 		z, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return nil, errors.Join(errCorrupt, err)

@@ -258,15 +258,20 @@ func TestPrepareTurn(t *testing.T) {
 		!strings.Contains(evs[0].Message, `"s3PathForAudio":"b/aws/lex/Shop/prod/3/s-1/req-1.pcm"`) || !strings.Contains(evs[1].Message, `"requestId":"req-2"`) {
 		t.Errorf("text row of two turns: %+v %v", evs, err)
 	}
-	if !strings.HasPrefix(rows[1].body, rawPrefix) {
-		t.Errorf("text row body %.20q: not the plain format", rows[1].body)
+	if !strings.HasPrefix(rows[1].body, s2Prefix) {
+		t.Errorf("text row body %.20q: not the S2 format", rows[1].body)
+	}
+	// PostgreSQL's rows: plain lines.
+	if evs, err := decodeDocs(encodeDocs([]textDoc{{1700000000123, `{"a":1}`}})); err != nil || len(evs) != 1 || evs[0].Message != `{"a":1}` {
+		t.Errorf("plain body: %+v %v", evs, err)
 	}
 	// Rows queued before the plain format: base64 of the S2-compressed lines.
 	legacy := base64.StdEncoding.EncodeToString(s2.Encode(nil, []byte("1700000000123\t{\"a\":1}\n1700000000124\t{\"b\":2}\n")))
 	if evs, err := decodeDocs(legacy); err != nil || len(evs) != 2 || evs[0].Timestamp.UnixMilli() != 1700000000123 || evs[1].Message != `{"b":2}` {
 		t.Errorf("legacy body: %+v %v", evs, err)
 	}
-	for _, bad := range []string{"not base64!", rawPrefix + "12\t{}", rawPrefix + "x\t{}\n", rawPrefix + "12{}\n"} {
+	for _, bad := range []string{"not base64!", rawPrefix + "12\t{}", rawPrefix + "x\t{}\n", rawPrefix + "12{}\n", s2Prefix + "\xff\xff\xff\xff\x7f",
+		s2Prefix + string(s2.Encode(nil, []byte("12{}\n")))} {
 		if _, err := decodeDocs(bad); err == nil {
 			t.Errorf("corrupt body %q decoded", bad)
 		}

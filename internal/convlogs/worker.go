@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"lextrail/internal/awserr"
+	"lextrail/internal/jsonenc"
 	"lextrail/internal/services/logs"
 	"lextrail/internal/services/s3"
 	"lextrail/internal/store"
@@ -64,6 +65,11 @@ type Worker struct {
 	dests  map[string]*dest    // by group key (destinations never change)
 
 	lastExpire, lastPending time.Time
+	// lastScan is when the queue was last read for due text rows;
+	// scanSoon asks the next pass to read it again (it found rows, or a
+	// delivery from memory failed).
+	lastScan time.Time
+	scanSoon bool
 }
 
 type backoff struct {
@@ -152,14 +158,19 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.lastExpire = now
 		p.Dropped += n
 	}
-	rows, more, err := w.due(ctx, now)
-	if err != nil {
-		return p, err
+	w.deliverFresh(ctx, now, &p)
+	if w.scanDue(now) {
+		rows, more, err := w.due(ctx, now)
+		if err != nil {
+			return p, err
+		}
+		w.lastScan, w.scanSoon = now, len(rows) > 0
+		p.Claimed += len(rows)
+		p.More = more
+		w.deliverText(ctx, rows, now, &p)
 	}
-	p.Claimed += len(rows)
-	p.More = more
-	w.deliverText(ctx, rows, now, &p)
-	if rows, err = w.claimAudio(ctx, now); err != nil {
+	rows, err := w.claimAudio(ctx, now)
+	if err != nil {
 		return p, err
 	}
 	p.Claimed += len(rows)
@@ -170,6 +181,17 @@ func (w *Worker) RunOnce(ctx context.Context) (Pass, error) {
 		w.samplePending(ctx)
 	}
 	return p, nil
+}
+
+// scanDue reports whether this pass reads the queue for due text rows:
+// the rows this process queued are delivered from memory, so the queue is
+// read for the others — other processes', rows from before a restart,
+// retries after a backoff, rows not kept in memory — on the first pass,
+// every PollInterval, while reads find rows, and after a delivery from
+// memory failed or memory was full.
+func (w *Worker) scanDue(now time.Time) bool {
+	overflow := w.s.freshOverflow.Swap(false)
+	return w.lastScan.IsZero() || w.scanSoon || overflow || now.Sub(w.lastScan) >= w.s.cfg.PollInterval || now.Before(w.lastScan)
 }
 
 // placeholders returns "$from, $from+1, …" for n values.
@@ -206,7 +228,9 @@ func (w *Worker) pausedGroups(now time.Time) []string {
 func (w *Worker) due(ctx context.Context, now time.Time) (rows []row, more bool, err error) {
 	cond, args := w.dueCond(kindText, now, 1)
 	args = append(args, w.s.cfg.TextBatch)
-	q := `SELECT seq, id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY next_ms, seq LIMIT $` + strconv.Itoa(len(args))
+	// In seq order: text rows have no due index (migration 1011); the few
+	// the queue holds are read in its primary key's order.
+	q := `SELECT seq, id, group_key, attempts, docs FROM convlogs_queue WHERE ` + cond + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args))
 	err = w.s.cfg.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, more = rows[:0], false
 		rs, err := tx.Query(ctx, q, args...)
@@ -265,12 +289,14 @@ func (w *Worker) dest(ctx context.Context, tx *store.Tx, group string) (*dest, e
 }
 
 // dueCond is the condition of due rows of kind at now (placeholders from
-// $first: kind, now, then the paused groups) and its arguments.
+// $first: now, then the paused groups) and its arguments. The kind is
+// written literally (it is one of two constants), so that the audio rows'
+// partial due index (kind = 'audio', migration 1011) applies.
 func (w *Worker) dueCond(kind string, now time.Time, first int) (string, []any) {
-	cond := `kind = $` + strconv.Itoa(first) + ` AND next_ms <= $` + strconv.Itoa(first+1) + ` AND lease_until_ms < $` + strconv.Itoa(first+1)
-	args := []any{kind, store.Millis(now)}
+	cond := `kind = '` + kind + `' AND next_ms <= $` + strconv.Itoa(first) + ` AND lease_until_ms < $` + strconv.Itoa(first)
+	args := []any{store.Millis(now)}
 	if paused := w.pausedGroups(now); len(paused) > 0 {
-		cond += ` AND group_key NOT IN (` + placeholders(first+2, len(paused)) + `)`
+		cond += ` AND group_key NOT IN (` + placeholders(first+1, len(paused)) + `)`
 		for _, g := range paused {
 			args = append(args, g)
 		}
@@ -374,53 +400,212 @@ func (w *Worker) streamSuffix(now time.Time) string {
 
 func (w *Worker) deliverText(ctx context.Context, rows []row, now time.Time, p *Pass) {
 	for _, g := range groups(rows) {
-		r0 := g[0]
-		pr, err := w.s.sessions.get(ctx, r0.d.role, r0.d.source, r0.d.account, r0.d.region)
-		if err != nil {
-			w.failed(ctx, g, now, "assume_role", err, p)
-			continue
-		}
-		stream := r0.d.prefix + w.streamSuffix(now)
-		var accepted, rejected int
-		err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-			accepted, rejected = 0, 0
+		w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
 			mine, err := w.take(ctx, tx, g, now)
-			if err != nil || len(mine) == 0 {
-				return err
+			if err != nil {
+				return nil, err
 			}
 			var events []logs.Event
 			for _, r := range mine {
 				evs, err := decodeDocs(r.body)
 				if err != nil { // cannot happen: WriteTurns encoded it
-					return err
+					return nil, err
 				}
 				events = append(events, evs...)
 			}
-			out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.d.region, Group: r0.d.dest, Stream: stream,
-				CreateStream: true, Events: events, Tx: tx})
-			if err != nil {
-				return err
-			}
-			accepted, rejected = out.Accepted, len(out.Rejected)
-			st := statusDelta{delivered: int64(accepted), dropped: int64(rejected), lastDelivery: now}
-			if rejected > 0 {
-				st.lastError, st.lastErrorAt = "the log group rejected "+strconv.Itoa(rejected)+" events ("+out.Rejected[0].Reason+")", now
-			}
-			return w.s.updateStatus(ctx, tx, r0, TypeText, st)
+			return events, nil
 		})
-		if err != nil {
-			w.failed(ctx, g, now, reasonOf(err), err, p)
+	}
+}
+
+// errNotFresh rolls back a delivery from memory that took a row it does
+// not hold.
+var errNotFresh = errors.New("convlogs: a taken row is not in memory")
+
+// deliverFresh delivers the text rows this process queued from memory
+// (Service.fresh), so that their bodies are neither read back nor decoded:
+// per destination (up to TextBatch documents a transaction), the rows
+// still due and unleased are deleted by their seq and id (a seq may be
+// reused once its row is gone, the id not), and the documents of those
+// deleted are appended. A row someone else took meanwhile (the queue path,
+// another process) is not deleted and not appended. Rows of a group that
+// is backing off are forgotten: the queue path delivers them when the
+// backoff ends.
+func (w *Worker) deliverFresh(ctx context.Context, now time.Time, p *Pass) {
+	fresh := w.s.takeFresh()
+	if len(fresh) == 0 {
+		return
+	}
+	idx := map[string]int{}
+	var byGroup [][]freshRow
+	for _, f := range fresh {
+		i, ok := idx[f.d.group]
+		if !ok {
+			i = len(byGroup)
+			idx[f.d.group] = i
+			byGroup = append(byGroup, nil)
+		}
+		byGroup[i] = append(byGroup[i], f)
+	}
+	for _, fs := range byGroup {
+		group := fs[0].d.group
+		if w.isPaused(group, now) {
 			continue
 		}
-		w.recovered(r0.group)
-		p.Delivered += accepted
-		p.Dropped += rejected
-		w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
-		if rejected > 0 {
-			w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
-			w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.d.bot, "alias", r0.d.alias, "log_group", r0.d.dest, "rejected", rejected)
+		for len(fs) > 0 {
+			n, docs := 0, 0
+			for n < len(fs) && (n == 0 || docs+len(fs[n].docs) <= w.s.cfg.TextBatch) {
+				docs += len(fs[n].docs)
+				n++
+			}
+			chunk := fs[:n]
+			fs = fs[n:]
+			g := make([]row, len(chunk))
+			for i, f := range chunk {
+				g[i] = row{d: f.d, seq: f.seq, id: f.id, kind: kindText, group: group, docs: int64(len(f.docs))}
+			}
+			p.Claimed += len(g)
+			err := w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
+				return w.takeFresh(ctx, tx, chunk, now, false)
+			})
+			if errors.Is(err, errNotFresh) {
+				err = w.deliverGroup(ctx, g, now, p, func(tx *store.Tx) ([]logs.Event, error) {
+					return w.takeFresh(ctx, tx, chunk, now, true)
+				})
+			}
+			if err != nil {
+				w.scanSoon = true
+				break // the queue path retries the rest
+			}
 		}
 	}
+}
+
+// takeFreshQuery deletes the rows named by a JSON array of [seq, id]
+// pairs ($1) that are still due and unleased, per driver.
+var takeFreshQuery = map[string]string{
+	store.DriverSQLite: `DELETE FROM convlogs_queue WHERE (seq, id) IN (SELECT value->>0, value->>1 FROM json_each($1))
+		AND kind = 'text' AND group_key = $2 AND next_ms <= $3 AND lease_until_ms < $3 RETURNING seq, id`,
+	store.DriverPostgres: `DELETE FROM convlogs_queue WHERE (seq, id) IN (SELECT (e->>0)::bigint, e->>1 FROM jsonb_array_elements($1::jsonb) e)
+		AND kind = 'text' AND group_key = $2 AND next_ms <= $3 AND lease_until_ms < $3 RETURNING seq, id`,
+}
+
+// takeFresh deletes the rows of fs (one destination's, from memory) that
+// are still due and unleased, and returns the documents of those deleted.
+// Unless exact, it deletes the group's due rows with a seq from the least
+// to the greatest of fs (one range: cheaper than looking each row up), and
+// returns errNotFresh — the caller rolls back and tries again exactly —
+// when the range held a row fs does not (another process's, or a seq
+// reused since a row of fs was taken); exact deletes fs's rows by their
+// seq and id.
+func (w *Worker) takeFresh(ctx context.Context, tx *store.Tx, fs []freshRow, now time.Time, exact bool) ([]logs.Event, error) {
+	type key struct {
+		seq int64
+		id  string
+	}
+	byKey := make(map[key]*freshRow, len(fs))
+	docs := 0
+	lo, hi := fs[0].seq, fs[0].seq
+	var b []byte
+	if exact {
+		b = make([]byte, 0, 64*len(fs))
+	}
+	b = append(b, '[')
+	for i := range fs {
+		byKey[key{fs[i].seq, fs[i].id}] = &fs[i]
+		docs += len(fs[i].docs)
+		lo, hi = min(lo, fs[i].seq), max(hi, fs[i].seq)
+		if !exact {
+			continue
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, fs[i].seq, 10)
+		b = append(b, ',')
+		b = jsonenc.AppendString(b, fs[i].id)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	var rs *sql.Rows
+	var err error
+	if exact {
+		rs, err = tx.Query(ctx, takeFreshQuery[w.s.cfg.DB.Driver()], string(b), fs[0].d.group, store.Millis(now))
+	} else {
+		rs, err = tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind = 'text' AND group_key = $3
+			AND next_ms <= $4 AND lease_until_ms < $4 RETURNING seq, id`, lo, hi, fs[0].d.group, store.Millis(now))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	events := make([]logs.Event, 0, docs)
+	for rs.Next() {
+		var k key
+		if err := rs.Scan(&k.seq, &k.id); err != nil {
+			return nil, err
+		}
+		f := byKey[k]
+		if f == nil {
+			return nil, errNotFresh
+		}
+		delete(byKey, k) // a pair listed twice is taken once
+		for _, d := range f.docs {
+			events = append(events, logs.Event{Timestamp: store.FromMillis(d.turnMS), Message: d.doc})
+		}
+	}
+	return events, rs.Err()
+}
+
+// deliverGroup delivers one destination's rows g as the Lex service: in
+// one write transaction, take deletes what it delivers and returns its
+// documents, which are appended to the log group; the alias's status
+// counts them. A failure releases g's rows for a retry after the backoff
+// (errNotFresh is returned, not counted: the queue path delivers them).
+func (w *Worker) deliverGroup(ctx context.Context, g []row, now time.Time, p *Pass, take func(tx *store.Tx) ([]logs.Event, error)) error {
+	r0 := g[0]
+	pr, err := w.s.sessions.get(ctx, r0.d.role, r0.d.source, r0.d.account, r0.d.region)
+	if err != nil {
+		w.failed(ctx, g, now, "assume_role", err, p)
+		return err
+	}
+	stream := r0.d.prefix + w.streamSuffix(now)
+	var accepted, rejected int
+	err = w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+		accepted, rejected = 0, 0
+		events, err := take(tx)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		out, err := w.s.deps.Logs.Append(ctx, logs.AppendInput{Principal: pr, Region: r0.d.region, Group: r0.d.dest, Stream: stream,
+			CreateStream: true, Events: events, Tx: tx})
+		if err != nil {
+			return err
+		}
+		accepted, rejected = out.Accepted, len(out.Rejected)
+		st := statusDelta{delivered: int64(accepted), dropped: int64(rejected), lastDelivery: now}
+		if rejected > 0 {
+			st.lastError, st.lastErrorAt = "the log group rejected "+strconv.Itoa(rejected)+" events ("+out.Rejected[0].Reason+")", now
+		}
+		return w.s.updateStatus(ctx, tx, r0, TypeText, st)
+	})
+	if errors.Is(err, errNotFresh) {
+		return err
+	}
+	if err != nil {
+		w.failed(ctx, g, now, reasonOf(err), err, p)
+		return err
+	}
+	w.recovered(r0.group)
+	p.Delivered += accepted
+	p.Dropped += rejected
+	w.s.m.delivered.WithLabelValues(kindText).Add(float64(accepted))
+	if rejected > 0 {
+		w.s.m.dropped.WithLabelValues(kindText, "rejected").Add(float64(rejected))
+		w.s.log.Warn("conversation logs: the log group rejected events", "bot", r0.d.bot, "alias", r0.d.alias, "log_group", r0.d.dest, "rejected", rejected)
+	}
+	return nil
 }
 
 // take deletes the text rows of g's group that are still due and
@@ -434,10 +619,8 @@ func (w *Worker) take(ctx context.Context, tx *store.Tx, g []row, now time.Time)
 	for _, r := range g {
 		lo, hi = min(lo, r.seq), max(hi, r.seq)
 	}
-	// kind and next_ms are written as expressions so that SQLite walks the
-	// seq range instead of the due index (kind, next_ms, seq).
-	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind || '' = $3 AND group_key = $4
-		AND next_ms + 0 <= $5 AND lease_until_ms < $5 RETURNING seq, body, attempts, docs`, lo, hi, kindText, g[0].group, store.Millis(now))
+	rs, err := tx.Query(ctx, `DELETE FROM convlogs_queue WHERE seq >= $1 AND seq <= $2 AND kind = 'text' AND group_key = $3
+		AND next_ms <= $4 AND lease_until_ms < $4 RETURNING seq, body, attempts, docs`, lo, hi, g[0].group, store.Millis(now))
 	if err != nil {
 		return nil, err
 	}

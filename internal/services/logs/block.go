@@ -43,12 +43,52 @@ const (
 // least an eighth; JSON documents shrink five- to tenfold, which is most
 // of what a full scan reads from the database, and S2 decodes at
 // gigabytes per second per core.
-func compressBlock(raw []byte) ([]byte, bool) {
-	enc := s2.Encode(nil, raw)
+func compressBlock(raw []byte) ([]byte, bool) { return compressBlockInto(nil, raw) }
+
+// compressBlockInto is compressBlock writing into dst when it is large
+// enough (s2.MaxEncodedLen).
+func compressBlockInto(dst, raw []byte) ([]byte, bool) {
+	enc := s2.Encode(dst, raw)
 	if len(enc) > len(raw)-len(raw)/8 {
 		return raw, false
 	}
 	return enc, true
+}
+
+// encodeBufs recycles the buffers a block is encoded and compressed into
+// on ingest: the database copies a statement's arguments, so they are
+// free again once the block's INSERT has run (a pass of Lex conversation
+// logs or a PutLogEvents batch would otherwise allocate its size twice).
+// A few are kept across garbage collections, which empty a sync.Pool
+// between two passes of a busy server.
+var encodeBufs struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
+
+func getEncodeBuf(n int) []byte {
+	encodeBufs.mu.Lock()
+	defer encodeBufs.mu.Unlock()
+	for i, b := range encodeBufs.bufs {
+		if cap(b) >= n {
+			last := len(encodeBufs.bufs) - 1
+			encodeBufs.bufs[i] = encodeBufs.bufs[last]
+			encodeBufs.bufs = encodeBufs.bufs[:last]
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+func putEncodeBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > 4<<20 {
+		return
+	}
+	encodeBufs.mu.Lock()
+	defer encodeBufs.mu.Unlock()
+	if len(encodeBufs.bufs) < 4 {
+		encodeBufs.bufs = append(encodeBufs.bufs, b)
+	}
 }
 
 // maxRawBlock bounds an encoded block (encodeBlock of what splitEvents
@@ -112,12 +152,23 @@ type event struct {
 var errCorruptBlock = errors.New("logs: corrupt block")
 
 // encodeBlock encodes events (sorted by timestamp) relative to minTS.
-func encodeBlock(events []event, minTS int64) []byte {
+func encodeBlock(events []event, minTS int64) []byte { return encodeBlockInto(nil, events, minTS) }
+
+// encodeBlockSize bounds the encoding of events.
+func encodeBlockSize(events []event) int {
 	size := 1 + binary.MaxVarintLen64
 	for _, e := range events {
 		size += 2*binary.MaxVarintLen64 + len(e.msg)
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+// encodeBlockInto is encodeBlock appending to b[:0].
+func encodeBlockInto(b []byte, events []event, minTS int64) []byte {
+	if size := encodeBlockSize(events); cap(b) < size {
+		b = make([]byte, 0, size)
+	}
+	b = b[:0]
 	b = append(b, blockVersion)
 	b = binary.AppendUvarint(b, uint64(len(events)))
 	for _, e := range events {
@@ -239,7 +290,38 @@ type bloomBuilder struct {
 
 func newBloom(rawBytes int64) *bloomBuilder {
 	m := max(bloomMinBits, min(bloomMaxBits, 1<<bits.Len(uint(rawBytes*2))))
-	return &bloomBuilder{bits: make([]byte, m/8), mask: uint32(m - 1)}
+	spareBloom.mu.Lock()
+	bb := spareBloom.b
+	spareBloom.b = nil
+	spareBloom.mu.Unlock()
+	if bb == nil {
+		return &bloomBuilder{bits: make([]byte, m/8), mask: uint32(m - 1)}
+	}
+	clear(bb.recent[:])
+	clear(bb.recentTok[:])
+	if cap(bb.bits) >= m/8 {
+		bb.bits = bb.bits[:m/8]
+		clear(bb.bits)
+	} else {
+		bb.bits = make([]byte, m/8)
+	}
+	bb.mask = uint32(m - 1)
+	return bb
+}
+
+// spareBloom keeps one builder (20 kB of recent-hash tables, and its
+// filter's bits) for the next block, across garbage collections.
+var spareBloom struct {
+	mu sync.Mutex
+	b  *bloomBuilder
+}
+
+// release gives bb back for another block once nothing uses its bits (the
+// INSERT that stored them has run).
+func (bb *bloomBuilder) release() {
+	spareBloom.mu.Lock()
+	spareBloom.b = bb
+	spareBloom.mu.Unlock()
 }
 
 func (bb *bloomBuilder) add(msg []byte) {

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
+
 	"lextrail/internal/catalog"
 	"lextrail/internal/store"
 )
@@ -199,6 +201,7 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 		raw += int64(len(e.msg))
 	}
 	bb := newBloom(raw)
+	defer bb.release() // the INSERT copied its bits
 	flags := int64(flagTokens)
 	for _, e := range valid {
 		bb.add(e.msg)
@@ -217,8 +220,11 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, g *group, st *stream
 		return nil, err
 	}
 	first := next - int64(len(valid))
-	data := encodeBlock(valid, minTS)
-	if enc, ok := compressBlock(data); ok {
+	rawBuf := getEncodeBuf(encodeBlockSize(valid))
+	data := encodeBlockInto(rawBuf, valid, minTS)
+	encBuf := getEncodeBuf(s2.MaxEncodedLen(len(data)))
+	defer func() { putEncodeBuf(rawBuf); putEncodeBuf(encBuf) }() // the INSERT copied them
+	if enc, ok := compressBlockInto(encBuf, data); ok {
 		data = enc
 		flags |= flagS2
 	}

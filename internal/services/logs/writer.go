@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -159,15 +160,17 @@ func (s *Service) Append(ctx context.Context, in AppendInput) (*AppendOutput, er
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return in.Events[idx[a]].Timestamp.Before(in.Events[idx[b]].Timestamp) })
 	out := &AppendOutput{}
-	var sorted []event
-	var sortedIdx []int
+	sorted := make([]event, 0, len(in.Events))
+	sortedIdx := make([]int, 0, len(in.Events))
 	for _, i := range idx {
 		e := in.Events[i]
 		if len(e.Message)+EventOverhead > MaxBatchBytes || e.Message == "" {
 			out.Rejected = append(out.Rejected, Rejected{Index: i, Reason: RejectedTooLarge})
 			continue
 		}
-		sorted = append(sorted, event{ts: e.Timestamp.UnixMilli(), msg: []byte(e.Message)})
+		// The message's bytes, not a copy (as PutLogEvents does): ingest
+		// only reads them.
+		sorted = append(sorted, event{ts: e.Timestamp.UnixMilli(), msg: unsafe.Slice(unsafe.StringData(e.Message), len(e.Message))})
 		sortedIdx = append(sortedIdx, i)
 	}
 	batches := splitEvents(sorted)
