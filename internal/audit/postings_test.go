@@ -1,0 +1,166 @@
+package audit
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"lextrail/internal/store"
+)
+
+// indexEntries reads the whole lookup index: every posting row's entries
+// by attribute code, checking each row's n, min_t, max_t, max_seq and
+// time window against its list, and the event IDs under code "i" (time 0).
+func indexEntries(tb testing.TB, db *store.DB) map[string][]entry {
+	tb.Helper()
+	m := map[string][]entry{}
+	err := db.Read(bg, func(tx *store.Tx) error {
+		rs, err := tx.Query(bg, `SELECT attr, value, max_t, max_seq, list FROM event_postings`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var attr, value, list string
+			var maxT, maxSeq int64
+			if err := rs.Scan(&attr, &value, &maxT, &maxSeq, &list); err != nil {
+				return err
+			}
+			var es []entry
+			if err := decodeList(list, maxT, maxSeq, func(e entry) bool { es = append(es, e); return true }); err != nil {
+				return err
+			}
+			lo, hi, hs := int64(math.MaxInt64), int64(math.MinInt64), int64(math.MinInt64)
+			for i, e := range es {
+				lo, hi, hs = min(lo, e.t), max(hi, e.t), max(hs, e.seq)
+				if i > 0 && e.seq >= es[i-1].seq {
+					tb.Errorf("posting %s=%s: entries not in descending sequence order", attr, value)
+				}
+			}
+			if hi != maxT || hs != maxSeq || bucketOf(lo) != bucketOf(hi) {
+				tb.Errorf("posting %s=%s (max_t %d, max_seq %d) lists %v", attr, value, maxT, maxSeq, es)
+			}
+			m[attr] = append(m[attr], es...)
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		ids, err := tx.Query(bg, `SELECT seq FROM event_ids`)
+		if err != nil {
+			return err
+		}
+		defer ids.Close()
+		for ids.Next() {
+			var seq int64
+			if err := ids.Scan(&seq); err != nil {
+				return err
+			}
+			m["i"] = append(m["i"], entry{seq: seq})
+		}
+		return ids.Err()
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+func countEntries(m map[string][]entry) int {
+	n := 0
+	for _, es := range m {
+		n += len(es)
+	}
+	return n
+}
+
+// TestPostingList: lists round-trip for sequences and times of every
+// shape (gaps, equal and decreasing times, negative times, large values).
+func TestPostingList(t *testing.T) {
+	for _, es := range [][]entry{
+		{{1000, 1}},
+		{{0, 1}, {0, 2}, {0, 3}},
+		{{5000, 10}, {4000, 11}, {9000, 500}, {9000, 501}},
+		{{-7000, 3}, {-12000, 9}},
+		{{1 << 50, 1 << 40}, {1<<50 + 999, 1<<40 + 1<<33}},
+	} {
+		maxT, maxSeq := int64(math.MinInt64), es[len(es)-1].seq
+		for _, e := range es {
+			maxT = max(maxT, e.t)
+		}
+		list := string(appendList(nil, es, maxT, maxSeq))
+		var got []entry
+		if err := decodeList(list, maxT, maxSeq, func(e entry) bool { got = append(got, e); return true }); err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(got)
+		if !slices.Equal(got, es) {
+			t.Errorf("%v: list %q decodes to %v", es, list, got)
+		}
+	}
+	for _, bad := range []string{"A", "g", "AA!", "__________________"} {
+		if err := decodeList(bad, 0, 10, func(entry) bool { return true }); err == nil {
+			t.Errorf("list %q decoded", bad)
+		}
+	}
+	var got []entry
+	decodeList("", 7000, 3, func(e entry) bool { got = append(got, e); return true })
+	if !slices.Equal(got, []entry{{7000, 3}}) {
+		t.Errorf("empty list: %v", got)
+	}
+}
+
+// TestPostingRows: a batch of events with repeating and distinct values
+// becomes one posting row per (scope, attribute, value, time window):
+// the repeating values cost a row per batch, not per event.
+func TestPostingRows(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			var evs []*Event
+			for i := 0; i < 100; i++ { // 25 s: three 10 s windows
+				ev := testEvent("111122223333", genTime(time.Unix(1767225600, 0), i*3))
+				ev.Username = fmt.Sprintf("u%d", i%2)
+				evs = append(evs, ev)
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 0); return err }); err != nil {
+				t.Fatal(err)
+			}
+			var rows map[string]int
+			err := db.Read(bg, func(tx *store.Tx) error {
+				rows = map[string]int{}
+				rs, err := tx.Query(bg, `SELECT attr, COUNT(*) FROM event_postings GROUP BY attr`)
+				if err != nil {
+					return err
+				}
+				defer rs.Close()
+				for rs.Next() {
+					var a string
+					var n int
+					if err := rs.Scan(&a, &n); err != nil {
+						return err
+					}
+					rows[a] = n
+				}
+				return rs.Err()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// n, r, s, k, t, m (ARN), m (name): one value each; u: two.
+			want := map[string]int{"n": 3, "r": 3, "s": 3, "k": 3, "t": 3, "m": 6, "u": 6}
+			if !maps.Equal(rows, want) {
+				t.Errorf("posting rows per attribute %v, want %v", rows, want)
+			}
+			m := indexEntries(t, db)
+			if got := countEntries(m); got != 100*9 {
+				t.Errorf("%d entries, want %d", got, 100*9)
+			}
+		})
+	}
+}
