@@ -86,7 +86,7 @@ func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (i
 	}
 	// The counter as committed (or as this transaction set it): every
 	// event at or below it is visible here.
-	if err := tx.QueryRow(ctx, `SELECT n FROM audit_counter WHERE id = 1`).Scan(&upto); err != nil {
+	if err := tx.QueryRow(ctx, horizonSQL).Scan(&upto); err != nil {
 		return 0, fmt.Errorf("audit: index horizon: %w", err)
 	}
 	if max > 0 && upto-from > max {
@@ -332,7 +332,7 @@ func (c scopeCache) id(ctx context.Context, tx *store.Tx, account, region string
 func Pending(ctx context.Context, db *store.DB) (int64, error) {
 	var n int64
 	err := db.Read(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT c.n - s.upto FROM audit_counter c, audit_index_state s WHERE c.id = 1 AND s.id = 1`).Scan(&n)
+		return tx.QueryRow(ctx, `SELECT (`+horizonSQL+`) - upto FROM audit_index_state WHERE id = 1`).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("audit: index state: %w", err)

@@ -164,3 +164,81 @@ func TestPostingRows(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgePartialPostings (both drivers): events indexed in one batch
+// share posting rows; a purge that deletes the older half of them leaves
+// the rows (they list retained events too) and no lookup returns a purged
+// event, by any attribute; purging the rest deletes the rows.
+func TestPurgePartialPostings(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			base := time.Unix(1767225600, 0) // a 10 s window starts here
+			var evs []*Event
+			for i := 0; i < 30; i++ {
+				evs = append(evs, testEvent("111122223333", base.Add(time.Duration(i/3)*time.Second)))
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 0); return err }); err != nil {
+				t.Fatal(err)
+			}
+			rowCount := func() (n int) {
+				db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_postings`).Scan(&n) })
+				return
+			}
+			if n := rowCount(); n != 8 { // n, r, u, s, k, t, m ×2
+				t.Fatalf("%d posting rows, want 8", n)
+			}
+			now := base.Add(5*time.Second + 12*time.Hour) // events before base+5s expire: 15
+			p := NewPurger(RetentionConfig{DB: db, Retention: 12 * time.Hour, BatchSize: 4, Now: func() time.Time { return now }})
+			if n, err := p.PurgeOnce(bg); err != nil || n != 15 {
+				t.Fatalf("purged %d, %v; want 15", n, err)
+			}
+			if n := rowCount(); n != 8 {
+				t.Errorf("%d posting rows after purging half, want 8", n)
+			}
+			cases := []struct{ attr, value string }{{"", ""}, {AttrEventName, "CreateThing"}, {AttrReadOnly, "false"}, {AttrUsername, "root"},
+				{AttrEventSource, evs[0].EventSource}, {AttrAccessKeyID, evs[0].AccessKeyID}, {AttrResourceType, evs[0].Resources[0].Type},
+				{AttrResourceName, "t"}, {AttrResourceName, evs[0].Resources[0].ARN}}
+			for _, tc := range cases {
+				for _, window := range []bool{false, true} {
+					q := Query{AccountID: "111122223333", Region: "eu-west-1", Attr: tc.attr, Value: tc.value, Limit: 50}
+					want := 15
+					if window { // the page after seq 20, from base+4s: seqs 19..16
+						q.After, q.Start, want = &Position{TimeMs: base.Add(6 * time.Second).UnixMilli(), Seq: 20}, base.Add(4*time.Second), 4
+					}
+					rows, err := Lookup(bg, db, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(rows) != want {
+						t.Errorf("%s=%s window %v: %d rows, want %d", tc.attr, tc.value, window, len(rows), want)
+					}
+					for _, r := range rows {
+						if r.Seq <= 15 {
+							t.Errorf("%s=%s: purged event %d returned", tc.attr, tc.value, r.Seq)
+						}
+					}
+				}
+			}
+			for i, ev := range []*Event{evs[14], evs[15]} {
+				rows, err := Lookup(bg, db, Query{AccountID: "111122223333", Region: "eu-west-1", Attr: AttrEventID, Value: ev.EventID, Limit: 50})
+				if err != nil || len(rows) != i {
+					t.Errorf("EventId of seq %d: %d rows, %v; want %d", ev.Seq, len(rows), err, i)
+				}
+			}
+			if got := len(indexEntries(t, db)["i"]); got != 15 {
+				t.Errorf("%d event IDs left, want 15", got)
+			}
+			now = now.Add(time.Hour)
+			if n, err := p.PurgeOnce(bg); err != nil || n != 15 {
+				t.Fatalf("purged %d, %v; want 15", n, err)
+			}
+			if n := rowCount(); n != 0 {
+				t.Errorf("%d posting rows after purging everything", n)
+			}
+		})
+	}
+}

@@ -210,6 +210,14 @@ func purgeBatch(ctx context.Context, db *store.DB, tx *store.Tx, cutoff int64, b
 			return 0, err
 		}
 	}
+	// On SQLite the horizon is the highest stored number (cursor.go): keep
+	// the deleted ones' in the counter, in case none is left. (PostgreSQL's
+	// counter is above every event already; its row lock is the writers'.)
+	if db.Driver() != store.DriverPostgres {
+		if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = $1 WHERE id = 1 AND n < $1`, last); err != nil {
+			return 0, err
+		}
+	}
 	return len(seqs), nil
 }
 

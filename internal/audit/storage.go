@@ -14,9 +14,10 @@ import (
 )
 
 // Insert stores events in tx (a write transaction on db), taking their
-// sequence numbers from the counter. Call it as late as possible in a
-// transaction: on PostgreSQL the counter row stays locked until commit,
-// which is what makes sequence order equal commit order.
+// sequence numbers after the horizon (cursor.go): on PostgreSQL from the
+// counter, on SQLite after the highest stored number. Call it as late as
+// possible in a transaction: on PostgreSQL the counter row stays locked
+// until commit, which is what makes sequence order equal commit order.
 //
 // Each event is one events row; its lookup index entries are added later
 // (index.go), except that Insert indexes the tail inline when it has grown
@@ -24,7 +25,7 @@ import (
 //
 // On PostgreSQL Insert runs one statement however many events there are
 // (counter and events, see insertEventsNumberedPG), on SQLite for batches
-// larger than perRowMax (bulk loads) two (counter, events); the rows go
+// larger than perRowMax (bulk loads) two (horizon, events); the rows go
 // as a single parameter: one JSON array of arrays, expanded in SQL by json_each (SQLite) or
 // json_array_elements (PostgreSQL). That saves PostgreSQL a round trip per
 // row and avoids the $N-per-value statements whose binding grows
@@ -32,10 +33,13 @@ import (
 // call's one event, the group committer's batches) use single-row
 // statements, which need no statement journal (see perRowMax), and take
 // their numbers without a query: on SQLite seq is the rowid, the first
-// row's number comes from the counter inside its INSERT and back as the
-// statement's last insert ID, and the counter is set after the rows (the
-// single SQLite writer needs no lock; a RETURNING query costs several
-// times an Exec through database/sql).
+// row's number comes from the horizon inside its INSERT and back as the
+// statement's last insert ID. The SQLite counter is not written at all
+// (the single SQLite writer needs no lock; a statement more per call and
+// the counter's page in every commit cost ~6 us of CPU an event): the
+// horizon there is the highest stored number, or the counter where that
+// is higher (the purge keeps the highest number it deleted there, so
+// numbers are never reused after the history was emptied).
 func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -66,9 +70,6 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 			ev.Seq = first + int64(i)
 		}
 		last = first + int64(len(evs)) - 1
-		if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = $1 WHERE id = 1`, last); err != nil {
-			return fmt.Errorf("audit: sequence: %w", err)
-		}
 	} else if pg {
 		// One statement takes the numbers and inserts the rows (their seq
 		// element unused): the counter row lock, held to commit, is taken
@@ -86,10 +87,11 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 			ev.Seq = first + int64(i)
 		}
 	} else {
-		if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n + $1 WHERE id = 1 RETURNING n`, int64(len(evs))).Scan(&last); err != nil {
+		if err := tx.QueryRow(ctx, horizonSQL).Scan(&first); err != nil {
 			return fmt.Errorf("audit: sequence: %w", err)
 		}
-		first = last - int64(len(evs)) + 1
+		first++
+		last = first + int64(len(evs)) - 1
 		for i, ev := range evs {
 			ev.Seq = first + int64(i)
 		}
@@ -289,5 +291,8 @@ func insertOne(ctx context.Context, tx *store.Tx, ev *Event, seq any, bp *[]byte
 	return result, nil
 }
 
+// The first row's number is the horizon's next (cursor.go); the
+// parameters are anonymous, which SQLite binds without looking their names
+// up.
 const insertOneSQL = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, resources, record) ` +
-	`VALUES (COALESCE($1, (SELECT n FROM audit_counter WHERE id = 1) + 1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	`VALUES (COALESCE(?, max(COALESCE((SELECT MAX(seq) FROM events), 0), (SELECT n FROM audit_counter WHERE id = 1)) + 1), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

@@ -180,7 +180,12 @@ func TestLookupPaths(t *testing.T) {
 // TestRetentionPurge: with an injected clock, events older than the
 // retention go, in batches, with their attribute rows; newer ones stay.
 func TestRetentionPurge(t *testing.T) {
-	db := openSQLite(t)
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) { testRetentionPurge(t, open(t)) })
+	}
+}
+
+func testRetentionPurge(t *testing.T, db *store.DB) {
 	base := time.Unix(1767225600, 0)
 	var evs []*Event
 	for i := 0; i < 25; i++ {
@@ -235,6 +240,25 @@ func TestRetentionPurge(t *testing.T) {
 	<-stopped
 	if events, entries := count(); events != 0 || entries != 0 {
 		t.Errorf("worker left %d events, %d index entries", events, entries)
+	}
+	// The history is empty: numbering goes on after the purged events
+	// (on SQLite the horizon is the highest stored number, or the
+	// counter the purge kept it in), and none is looked up.
+	var h int64
+	db.Read(bg, func(tx *store.Tx) error { var err error; h, err = Horizon(bg, tx); return err })
+	if h != 25 {
+		t.Errorf("horizon of the emptied history %d, want 25", h)
+	}
+	next := testEvent("111122223333", now)
+	if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, []*Event{next}) }); err != nil {
+		t.Fatal(err)
+	}
+	if next.Seq != 26 {
+		t.Errorf("first event after the purge numbered %d, want 26", next.Seq)
+	}
+	rows, err := Lookup(bg, db, Query{AccountID: "111122223333", Region: "eu-west-1", Limit: 50})
+	if err != nil || len(rows) != 1 || rows[0].Seq != 26 {
+		t.Errorf("lookup after the purge: %v, %v", rows, err)
 	}
 }
 
