@@ -308,7 +308,7 @@ func TestInsertResources(t *testing.T) {
 				return ev
 			}
 			data := Build(call(fakeService(false), "PutThingData", principals()["root"]), &createThingInput{ThingName: "t"}, nil, nil, time.Unix(1767225600, 0))
-			for _, evs := range [][]*Event{{mk()}, {mk(), mk(), data}, make([]*Event, perRowMax+1)} {
+			for _, evs := range [][]*Event{{mk()}, {mk(), mk(), data}, make([]*Event, 65)} {
 				for i := range evs {
 					if evs[i] == nil {
 						evs[i] = mk()
@@ -318,7 +318,7 @@ func TestInsertResources(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			events := 3 + perRowMax + 1
+			events := 3 + 65
 			want := `["tAWS::Things::Thing","marn:aws:things:eu-west-1:111122223333:thing/t0","mt0","marn:aws:things:eu-west-1:111122223333:thing/t1","mt1","tAWS::Things::Other","marn:aws:things:eu-west-1:111122223333:other/t0"]`
 			var n, withData int
 			if err := db.Write(bg, func(tx *store.Tx) error {
