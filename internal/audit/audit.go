@@ -72,6 +72,7 @@ type Recorder struct {
 	indexDone chan struct{}
 
 	insert *store.Deferred // flushEvents
+	memo   eventMemo       // the committed events, for the indexer
 }
 
 type pending struct {
@@ -148,7 +149,10 @@ func (r *Recorder) flushEvents(ctx context.Context, tx *store.Tx, items []any) e
 	if err := Insert(ctx, r.cfg.DB, tx, evs); err != nil {
 		return err
 	}
-	tx.AfterCommit(func() { r.committed(len(evs)) })
+	tx.AfterCommit(func() {
+		r.memo.add(evs)
+		r.committed(len(evs))
+	})
 	return nil
 }
 
@@ -226,6 +230,7 @@ func (r *Recorder) commitLoop() {
 		if err != nil {
 			r.log.Error("audit: committing events", "events", len(evs), "err", err)
 		} else {
+			r.memo.add(evs)
 			r.committed(len(evs))
 		}
 		for _, p := range batch {
@@ -294,7 +299,7 @@ func (r *Recorder) indexLoop() {
 			var n int64
 			err := r.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 				var err error
-				n, err = IndexPending(ctx, r.cfg.DB, tx, int64(r.cfg.IndexBatch))
+				n, err = indexPending(ctx, r.cfg.DB, tx, int64(r.cfg.IndexBatch), &r.memo)
 				return err
 			})
 			if err != nil {

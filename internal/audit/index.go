@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"lextrail/internal/store"
 )
@@ -80,8 +82,14 @@ const (
 // event_postings row per group and one event_ids row per event, each set
 // in a single statement.
 func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (int64, error) {
-	var from, upto int64
-	if err := tx.QueryRow(ctx, `UPDATE audit_index_state SET upto = upto WHERE id = 1 RETURNING upto`).Scan(&from); err != nil {
+	return indexPending(ctx, db, tx, max, nil)
+}
+
+// indexPending is IndexPending taking the events from memo where it holds
+// every one of the batch (else reading them from the events table).
+func indexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64, memo *eventMemo) (int64, error) {
+	var from, upto, purged int64
+	if err := tx.QueryRow(ctx, `UPDATE audit_index_state SET upto = upto WHERE id = 1 RETURNING upto, purged`).Scan(&from, &purged); err != nil {
 		return 0, fmt.Errorf("audit: index state: %w", err)
 	}
 	// The counter as committed (or as this transaction set it): every
@@ -101,26 +109,18 @@ func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (i
 		return 0, err
 	}
 	b := &postingBuilder{groups: make(map[postingKey]int)}
-	rs, err := tx.Query(ctx, `SELECT `+eventColumnsIndexed+` FROM events WHERE seq > $1 AND seq <= $2 AND category = 'Management' ORDER BY seq`, from, upto)
-	if err != nil {
-		return 0, fmt.Errorf("audit: index events: %w", err)
-	}
-	var ev indexedEvent
-	var res []byte
 	var evs []indexedEvent
-	args := ev.scanArgs(&res)
-	for rs.Next() {
-		res = res[:0]
-		if err := rs.Scan(args...); err != nil {
-			rs.Close()
-			return 0, fmt.Errorf("audit: index events: %w", err)
+	ok := false
+	if memo != nil && purged <= from { // (none of the batch purged since it committed)
+		evs, ok = memo.take(from, upto)
+		if ok {
+			memoHits.Add(1)
 		}
-		ev.resources = string(res)
-		evs = append(evs, ev)
 	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return 0, fmt.Errorf("audit: index events: %w", err)
+	if !ok {
+		if evs, err = readIndexed(ctx, tx, from, upto); err != nil {
+			return 0, err
+		}
 	}
 	var vals []attrValue
 	ids := make([]any, 0, 2*len(evs))
@@ -148,6 +148,99 @@ func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (i
 		return 0, fmt.Errorf("audit: index state: %w", err)
 	}
 	return upto - from, nil
+}
+
+// readIndexed reads the management events with from < seq <= upto.
+func readIndexed(ctx context.Context, tx *store.Tx, from, upto int64) ([]indexedEvent, error) {
+	rs, err := tx.Query(ctx, `SELECT `+eventColumnsIndexed+` FROM events WHERE seq > $1 AND seq <= $2 AND category = 'Management' ORDER BY seq`, from, upto)
+	if err != nil {
+		return nil, fmt.Errorf("audit: index events: %w", err)
+	}
+	defer rs.Close()
+	var ev indexedEvent
+	var res []byte
+	var evs []indexedEvent
+	args := ev.scanArgs(&res)
+	for rs.Next() {
+		res = res[:0]
+		if err := rs.Scan(args...); err != nil {
+			return nil, fmt.Errorf("audit: index events: %w", err)
+		}
+		ev.resources = string(res)
+		evs = append(evs, ev)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("audit: index events: %w", err)
+	}
+	return evs, nil
+}
+
+// eventMemo keeps what the indexer needs of the events a Recorder
+// committed, so that it need not read them back: for a batch whose every
+// sequence number the memo holds (none written by another node or behind
+// the Recorder's back) it is exactly what the events table holds.
+type eventMemo struct {
+	mu  sync.Mutex
+	evs map[int64]memoEvent
+}
+
+type memoEvent struct {
+	management bool
+	ev         indexedEvent
+}
+
+// memoHits counts the batches indexed from a memo (tests).
+var memoHits atomic.Int64
+
+// memoMax bounds the memo: past it (an indexer that cannot keep up, or
+// one that indexes other nodes' events) it starts over.
+const memoMax = 1 << 16
+
+// add records committed events.
+func (m *eventMemo) add(evs []*Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.evs == nil || len(m.evs)+len(evs) > memoMax {
+		m.evs = make(map[int64]memoEvent, 2*len(evs))
+	}
+	for _, ev := range evs {
+		me := memoEvent{management: ev.Category == CategoryManagement}
+		if me.management {
+			var res string
+			if r, ok := appendResources(nil, ev); ok {
+				res = string(r)
+			}
+			me.ev = indexedEvent{seq: ev.Seq, t: ev.TimeMs, account: ev.AccountID, region: ev.Region, readOnly: readOnlyValue(ev.ReadOnly),
+				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID, resources: res}
+		}
+		m.evs[ev.Seq] = me
+	}
+}
+
+// take returns the management events with from < seq <= upto in sequence
+// order if the memo holds every number of the range, and forgets
+// everything at or below upto.
+func (m *eventMemo) take(from, upto int64) ([]indexedEvent, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var evs []indexedEvent
+	ok := true
+	for seq := from + 1; seq <= upto; seq++ {
+		me, found := m.evs[seq]
+		if !found {
+			ok = false
+			break
+		}
+		if me.management {
+			evs = append(evs, me.ev)
+		}
+	}
+	for seq := range m.evs {
+		if seq <= upto {
+			delete(m.evs, seq)
+		}
+	}
+	return evs, ok
 }
 
 // bucketOf is the postingSpan window of time t.
