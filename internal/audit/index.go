@@ -201,17 +201,13 @@ func (m *eventMemo) add(evs []*Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.evs == nil || len(m.evs)+len(evs) > memoMax {
-		m.evs = make(map[int64]memoEvent, 2*len(evs))
+		m.evs = make(map[int64]memoEvent, max(2*len(evs), 4096))
 	}
 	for _, ev := range evs {
 		me := memoEvent{management: ev.Category == CategoryManagement}
 		if me.management {
-			var res string
-			if r, ok := appendResources(nil, ev); ok {
-				res = string(r)
-			}
 			me.ev = indexedEvent{seq: ev.Seq, t: ev.TimeMs, account: ev.AccountID, region: ev.Region, readOnly: readOnlyValue(ev.ReadOnly),
-				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID, resources: res}
+				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID, resVals: resourceValues(ev)}
 		}
 		m.evs[ev.Seq] = me
 	}

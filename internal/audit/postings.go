@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -111,6 +112,9 @@ type indexedEvent struct {
 	seq, t                                           int64
 	account, region                                  string
 	readOnly, name, source, user, key, id, resources string
+	// resVals, when set (memo), are the resource values: resources is
+	// then not parsed.
+	resVals []attrValue
 }
 
 // eventColumnsIndexed are the events columns an indexedEvent scans.
@@ -127,6 +131,9 @@ func (ev *indexedEvent) values(dst []attrValue) ([]attrValue, error) {
 		if v.value != "" {
 			dst = append(dst, v)
 		}
+	}
+	if ev.resVals != nil {
+		return append(dst, ev.resVals...), nil
 	}
 	if ev.resources == "" {
 		return dst, nil
@@ -172,4 +179,18 @@ func (ev *indexedEvent) values(dst []attrValue) ([]attrValue, error) {
 		}
 	}
 	return dst, nil
+}
+
+// resourceValues are ev's multi-valued attribute values, as
+// appendResources lists them in the resources column.
+func resourceValues(ev *Event) []attrValue {
+	vals := []attrValue{}
+	for _, r := range ev.Resources {
+		for _, v := range [3]attrValue{{'t', r.Type}, {'m', r.ARN}, {'m', ResourceName(r.ARN)}} {
+			if v.value != "" && !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+	}
+	return vals
 }
