@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,7 +135,15 @@ func indexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64, me
 			return 0, err
 		}
 		for _, v := range vals {
-			b.add(postingKey{scope, v.code, v.value, bucketOf(ev.t)}, entry{ev.t, ev.seq})
+			// A resource's ARN is an entry of its short name's row, tagged
+			// with the ARN: one row for both (lookup.go).
+			arn := ""
+			if v.code == 'm' {
+				if short := ResourceName(v.value); short != v.value {
+					arn, v.value = v.value, short
+				}
+			}
+			b.add(postingKey{scope, v.code, v.value, bucketOf(ev.t)}, entry{ev.t, ev.seq}, arn)
 		}
 		ids = append(ids, ev.id, ev.seq)
 	}
@@ -259,25 +268,50 @@ type postingKey struct {
 type postingBuilder struct {
 	groups map[postingKey]int
 	keys   []postingKey
-	lists  [][]entry
+	lists  [][]taggedEntry
+	arns   [][]string // per row: the ARNs its entries are tagged with
 }
 
-func (b *postingBuilder) add(k postingKey, e entry) {
+// add adds e to k's row, tagged with arn (if not ""). An event adds an
+// ARN's entry and its short name's to the same row: the tagged entry
+// stands for both.
+func (b *postingBuilder) add(k postingKey, e entry, arn string) {
 	i, ok := b.groups[k]
 	if !ok {
 		i = len(b.keys)
 		b.groups[k] = i
 		b.keys = append(b.keys, k)
 		b.lists = append(b.lists, nil)
+		b.arns = append(b.arns, nil)
 	}
-	b.lists[i] = append(b.lists[i], e)
+	tag := 0
+	if arn != "" {
+		tag = slices.Index(b.arns[i], arn) + 1
+		if tag == 0 {
+			b.arns[i] = append(b.arns[i], arn)
+			tag = len(b.arns[i])
+		}
+	}
+	es := b.lists[i]
+	// The event's entries already in the row (an event's values come
+	// together).
+	for j := len(es) - 1; j >= 0 && es[j].seq == e.seq; j-- {
+		switch {
+		case es[j].tag == tag || tag == 0:
+			return // the same, or the short name beside a tagged entry
+		case es[j].tag == 0:
+			es[j].tag = tag // the short name came first
+			return
+		}
+	}
+	b.lists[i] = append(es, taggedEntry{e, tag})
 }
 
 // rows returns the rows' column values, postingsInsert's columns in
 // order, row after row.
 func (b *postingBuilder) rows() []any {
-	out := make([]any, 0, 6*len(b.keys))
-	var list []byte
+	out := make([]any, 0, 7*len(b.keys))
+	var list, arns []byte
 	for i, k := range b.keys {
 		es := b.lists[i]
 		maxT := es[0].t
@@ -285,11 +319,22 @@ func (b *postingBuilder) rows() []any {
 			maxT = max(maxT, e.t)
 		}
 		maxSeq := es[len(es)-1].seq
-		list = list[:0]
-		if len(es) > 1 || es[0].t != maxT {
-			list = appendList(list, es, maxT, maxSeq)
+		tagged := len(b.arns[i]) > 0
+		list, arns = list[:0], arns[:0]
+		if tagged {
+			arns = append(arns, '[')
+			for j, a := range b.arns[i] {
+				if j > 0 {
+					arns = append(arns, ',')
+				}
+				arns = appendString(arns, a)
+			}
+			arns = append(arns, ']')
 		}
-		out = append(out, k.scope, codeString(k.code), k.value, maxT, maxSeq, string(list))
+		if tagged || len(es) > 1 || es[0].t != maxT {
+			list = appendList(list, es, maxT, maxSeq, tagged)
+		}
+		out = append(out, k.scope, codeString(k.code), k.value, maxT, maxSeq, string(list), string(arns))
 	}
 	return out
 }
@@ -312,7 +357,7 @@ type rowsInsert struct {
 }
 
 var (
-	postingsInsert = newRowsInsert("event_postings (scope, attr, value, max_t, max_seq, list)", 6)
+	postingsInsert = newRowsInsert("event_postings (scope, attr, value, max_t, max_seq, list, arns)", 7)
 	idsInsert      = newRowsInsert("event_ids (event_id, seq)", 2)
 )
 

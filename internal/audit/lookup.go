@@ -3,8 +3,10 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,15 +139,26 @@ func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, 
 			if err != nil {
 				return nil, err
 			}
-			var keys []attrValue
-			if q.Attr == "" {
-				keys = []attrValue{{'r', "true"}, {'r', "false"}}
-			} else {
-				keys = []attrValue{{attrCode[q.Attr][0], q.Value}}
+			// The rows to read: each a key and, for an ARN, the tag its
+			// entries in its short name's rows carry (index.go).
+			type read struct {
+				k   attrValue
+				arn string
+			}
+			var reads []read
+			switch {
+			case q.Attr == "":
+				reads = []read{{attrValue{'r', "true"}, ""}, {attrValue{'r', "false"}, ""}}
+			case q.Attr == AttrResourceName && ResourceName(q.Value) != q.Value:
+				// An ARN: its entries in its short name's rows, and rows
+				// of its own carried over from before those (0261).
+				reads = []read{{attrValue{'m', ResourceName(q.Value)}, q.Value}, {attrValue{'m', q.Value}, ""}}
+			default:
+				reads = []read{{attrValue{attrCode[q.Attr][0], q.Value}, ""}}
 			}
 			for _, s := range scopes {
-				for _, k := range keys {
-					if err := scanPostings(ctx, tx, s, k, w, ix, &top); err != nil {
+				for _, r := range reads {
+					if err := scanPostings(ctx, tx, s, r.k, r.arn, w, ix, &top); err != nil {
 						return nil, err
 					}
 				}
@@ -304,11 +317,11 @@ func lookupScopes(ctx context.Context, tx *store.Tx, q Query, ix indexView) ([]i
 	return ids, rs.Err()
 }
 
-// scanPostings pushes into top the entries of key k in scope that w holds,
-// reading its posting rows newest first (by max_t, then max_seq) in
-// growing pages, from the first that can hold an entry at or before w.hi
-// to the last that can still enter top.
-func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, w window, ix indexView, top *topN) error {
+// scanPostings pushes into top the entries of key k in scope that w holds
+// (arn not "": only those tagged with arn), reading its posting rows newest
+// first (by max_t, then max_seq) in growing pages, from the first that can
+// hold an entry at or before w.hi to the last that can still enter top.
+func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, arn string, w window, ix indexView, top *topN) error {
 	// Every entry of a row is within postingSpan below its max_t.
 	cur := entry{t: math.MaxInt64, seq: math.MaxInt64}
 	if w.hi.t < math.MaxInt64-postingSpan {
@@ -316,7 +329,7 @@ func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, w
 	}
 	page := int64(4)
 	for {
-		rs, err := tx.Query(ctx, `SELECT max_t, max_seq, list FROM event_postings WHERE scope = $1 AND attr = $2 AND value = $3 AND (max_t, max_seq) < ($4, $5) `+
+		rs, err := tx.Query(ctx, `SELECT max_t, max_seq, list, arns FROM event_postings WHERE scope = $1 AND attr = $2 AND value = $3 AND (max_t, max_seq) < ($4, $5) `+
 			`ORDER BY max_t DESC, max_seq DESC LIMIT $6`, scope, string(k.code), k.value, cur.t, cur.seq, page)
 		if err != nil {
 			return fmt.Errorf("audit: lookup: %w", err)
@@ -325,8 +338,8 @@ func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, w
 		done := false
 		for rs.Next() {
 			n++
-			var list string
-			if err := rs.Scan(&cur.t, &cur.seq, &list); err != nil {
+			var list, arns string
+			if err := rs.Scan(&cur.t, &cur.seq, &list, &arns); err != nil {
 				rs.Close()
 				return fmt.Errorf("audit: lookup: %w", err)
 			}
@@ -335,11 +348,17 @@ func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, w
 				done = true
 				break
 			}
-			err := decodeList(list, cur.t, cur.seq, func(e entry) bool {
+			want := 0 // the tag wanted, or 0: any
+			if arn != "" {
+				if want = rowTag(arns, arn); want == 0 {
+					continue // no entry for arn
+				}
+			}
+			err := decodeList(list, cur.t, cur.seq, arns != "", func(e entry, tag int) bool {
 				if e.seq <= ix.purged {
 					return false // sequence descending: the rest is purged too
 				}
-				if e.seq <= ix.upto && w.holds(e) {
+				if e.seq <= ix.upto && w.holds(e) && (want == 0 || tag == want) {
 					top.push(e)
 				}
 				return true
@@ -358,6 +377,18 @@ func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, w
 		}
 		page = min(2*page, 256)
 	}
+}
+
+// rowTag is the tag of arn in a row's arns column, 0 if it has none.
+func rowTag(arns, arn string) int {
+	if arns == "" {
+		return 0
+	}
+	var list []string
+	if json.Unmarshal([]byte(arns), &list) != nil {
+		return 0
+	}
+	return slices.Index(list, arn) + 1
 }
 
 // eventIDSQL selects (time, seq) of the indexed events with q's EventId.

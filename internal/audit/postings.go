@@ -48,33 +48,48 @@ func appendVarint(b []byte, v uint64) []byte {
 	return append(b, postingDigits[v])
 }
 
+// taggedEntry is an entry being written, with its tag: in a ResourceName
+// row keyed by a short name, which of the row's ARNs the event's resource
+// has (1-based; 0: the value itself, not an ARN's short name).
+type taggedEntry struct {
+	entry
+	tag int
+}
+
 // appendList encodes es (in ascending sequence order) newest sequence
 // first: per entry the sequence's distance below the previous one (the
-// first: below maxSeq) and its time's zigzag difference from the previous
-// one's (the first: from maxT).
-func appendList(b []byte, es []entry, maxT, maxSeq int64) []byte {
+// first: below maxSeq), its time's zigzag difference from the previous
+// one's (the first: from maxT) and, in a tagged row, its tag.
+func appendList(b []byte, es []taggedEntry, maxT, maxSeq int64, tagged bool) []byte {
 	ps, pt := maxSeq, maxT
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
 		b = appendVarint(b, uint64(ps-e.seq))
 		d := e.t - pt
 		b = appendVarint(b, uint64(d<<1)^uint64(d>>63))
+		if tagged {
+			b = appendVarint(b, uint64(e.tag))
+		}
 		ps, pt = e.seq, e.t
 	}
 	return b
 }
 
-// decodeList calls fn for each entry of a row's list, newest sequence
-// first, until fn returns false.
-func decodeList(list string, maxT, maxSeq int64, fn func(entry) bool) error {
+// decodeList calls fn for each entry of a row's list (tagged: with tags),
+// newest sequence first, until fn returns false.
+func decodeList(list string, maxT, maxSeq int64, tagged bool, fn func(entry, int) bool) error {
 	if list == "" {
-		fn(entry{t: maxT, seq: maxSeq})
+		fn(entry{t: maxT, seq: maxSeq}, 0)
 		return nil
 	}
 	ps, pt := maxSeq, maxT
-	var vals [2]uint64
+	var vals [3]uint64
+	n := 2
+	if tagged {
+		n = 3
+	}
 	for i := 0; i < len(list); {
-		for k := range vals {
+		for k := 0; k < n; k++ {
 			var v uint64
 			for shift := uint(0); ; shift += 5 {
 				if i >= len(list) || shift > 63 {
@@ -94,7 +109,7 @@ func decodeList(list string, maxT, maxSeq int64, fn func(entry) bool) error {
 		}
 		ps -= int64(vals[0])
 		pt += int64(vals[1]>>1) ^ -int64(vals[1]&1)
-		if !fn(entry{t: pt, seq: ps}) {
+		if !fn(entry{t: pt, seq: ps}, int(vals[2])) {
 			return nil
 		}
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -19,25 +20,37 @@ func indexEntries(tb testing.TB, db *store.DB) map[string][]entry {
 	tb.Helper()
 	m := map[string][]entry{}
 	err := db.Read(bg, func(tx *store.Tx) error {
-		rs, err := tx.Query(bg, `SELECT attr, value, max_t, max_seq, list FROM event_postings`)
+		rs, err := tx.Query(bg, `SELECT attr, value, max_t, max_seq, list, arns FROM event_postings`)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var attr, value, list string
+			var attr, value, list, arns string
 			var maxT, maxSeq int64
-			if err := rs.Scan(&attr, &value, &maxT, &maxSeq, &list); err != nil {
+			if err := rs.Scan(&attr, &value, &maxT, &maxSeq, &list, &arns); err != nil {
 				return err
 			}
 			var es []entry
-			if err := decodeList(list, maxT, maxSeq, func(e entry) bool { es = append(es, e); return true }); err != nil {
+			var tags []int
+			if err := decodeList(list, maxT, maxSeq, arns != "", func(e entry, tag int) bool { es = append(es, e); tags = append(tags, tag); return true }); err != nil {
 				return err
+			}
+			var arnList []string
+			if arns != "" {
+				if err := json.Unmarshal([]byte(arns), &arnList); err != nil {
+					return err
+				}
+			}
+			for i, tag := range tags {
+				if tag < 0 || tag > len(arnList) || (tag > 0 && ResourceName(arnList[tag-1]) != value) {
+					tb.Errorf("posting %s=%s: entry %v tagged %d of %v", attr, value, es[i], tag, arnList)
+				}
 			}
 			lo, hi, hs := int64(math.MaxInt64), int64(math.MinInt64), int64(math.MinInt64)
 			for i, e := range es {
 				lo, hi, hs = min(lo, e.t), max(hi, e.t), max(hs, e.seq)
-				if i > 0 && e.seq >= es[i-1].seq {
+				if i > 0 && (e.seq > es[i-1].seq || (e.seq == es[i-1].seq && tags[i] == tags[i-1])) {
 					tb.Errorf("posting %s=%s: entries not in descending sequence order", attr, value)
 				}
 			}
@@ -80,34 +93,40 @@ func countEntries(m map[string][]entry) int {
 // TestPostingList: lists round-trip for sequences and times of every
 // shape (gaps, equal and decreasing times, negative times, large values).
 func TestPostingList(t *testing.T) {
-	for _, es := range [][]entry{
-		{{1000, 1}},
-		{{0, 1}, {0, 2}, {0, 3}},
-		{{5000, 10}, {4000, 11}, {9000, 500}, {9000, 501}},
-		{{-7000, 3}, {-12000, 9}},
-		{{1 << 50, 1 << 40}, {1<<50 + 999, 1<<40 + 1<<33}},
+	for _, es := range [][]taggedEntry{
+		{{entry{1000, 1}, 0}},
+		{{entry{0, 1}, 0}, {entry{0, 2}, 0}, {entry{0, 3}, 0}},
+		{{entry{5000, 10}, 1}, {entry{4000, 11}, 2}, {entry{9000, 500}, 1}, {entry{9000, 501}, 40}},
+		{{entry{-7000, 3}, 0}, {entry{-12000, 9}, 0}},
+		{{entry{1 << 50, 1 << 40}, 3}, {entry{1<<50 + 999, 1<<40 + 1<<33}, 1}},
 	} {
-		maxT, maxSeq := int64(math.MinInt64), es[len(es)-1].seq
-		for _, e := range es {
-			maxT = max(maxT, e.t)
-		}
-		list := string(appendList(nil, es, maxT, maxSeq))
-		var got []entry
-		if err := decodeList(list, maxT, maxSeq, func(e entry) bool { got = append(got, e); return true }); err != nil {
-			t.Fatal(err)
-		}
-		slices.Reverse(got)
-		if !slices.Equal(got, es) {
-			t.Errorf("%v: list %q decodes to %v", es, list, got)
+		for _, tagged := range []bool{false, true} {
+			maxT, maxSeq := int64(math.MinInt64), es[len(es)-1].seq
+			want := slices.Clone(es)
+			for i, e := range es {
+				maxT = max(maxT, e.t)
+				if !tagged {
+					want[i].tag = 0
+				}
+			}
+			list := string(appendList(nil, es, maxT, maxSeq, tagged))
+			var got []taggedEntry
+			if err := decodeList(list, maxT, maxSeq, tagged, func(e entry, tag int) bool { got = append(got, taggedEntry{e, tag}); return true }); err != nil {
+				t.Fatal(err)
+			}
+			slices.Reverse(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%v (tagged %v): list %q decodes to %v", es, tagged, list, got)
+			}
 		}
 	}
 	for _, bad := range []string{"A", "g", "AA!", "__________________"} {
-		if err := decodeList(bad, 0, 10, func(entry) bool { return true }); err == nil {
+		if err := decodeList(bad, 0, 10, false, func(entry, int) bool { return true }); err == nil {
 			t.Errorf("list %q decoded", bad)
 		}
 	}
 	var got []entry
-	decodeList("", 7000, 3, func(e entry) bool { got = append(got, e); return true })
+	decodeList("", 7000, 3, false, func(e entry, _ int) bool { got = append(got, e); return true })
 	if !slices.Equal(got, []entry{{7000, 3}}) {
 		t.Errorf("empty list: %v", got)
 	}
@@ -153,14 +172,15 @@ func TestPostingRows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// n, r, s, k, t, m (ARN), m (name): one value each; u: two.
-			want := map[string]int{"n": 3, "r": 3, "s": 3, "k": 3, "t": 3, "m": 6, "u": 6}
+			// n, r, s, k, t, m (the name, its ARN's entries tagged in the
+			// same rows): one value each; u: two.
+			want := map[string]int{"n": 3, "r": 3, "s": 3, "k": 3, "t": 3, "m": 3, "u": 6}
 			if !maps.Equal(rows, want) {
 				t.Errorf("posting rows per attribute %v, want %v", rows, want)
 			}
 			m := indexEntries(t, db)
-			if got := countEntries(m); got != 100*9 {
-				t.Errorf("%d entries, want %d", got, 100*9)
+			if got := countEntries(m); got != 100*8 {
+				t.Errorf("%d entries, want %d", got, 100*8)
 			}
 		})
 	}
@@ -189,16 +209,16 @@ func TestPurgePartialPostings(t *testing.T) {
 				db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_postings`).Scan(&n) })
 				return
 			}
-			if n := rowCount(); n != 8 { // n, r, u, s, k, t, m ×2
-				t.Fatalf("%d posting rows, want 8", n)
+			if n := rowCount(); n != 7 { // n, r, u, s, k, t, m
+				t.Fatalf("%d posting rows, want 7", n)
 			}
 			now := base.Add(5*time.Second + 12*time.Hour) // events before base+5s expire: 15
 			p := NewPurger(RetentionConfig{DB: db, Retention: 12 * time.Hour, BatchSize: 4, Now: func() time.Time { return now }})
 			if n, err := p.PurgeOnce(bg); err != nil || n != 15 {
 				t.Fatalf("purged %d, %v; want 15", n, err)
 			}
-			if n := rowCount(); n != 8 {
-				t.Errorf("%d posting rows after purging half, want 8", n)
+			if n := rowCount(); n != 7 {
+				t.Errorf("%d posting rows after purging half, want 7", n)
 			}
 			cases := []struct{ attr, value string }{{"", ""}, {AttrEventName, "CreateThing"}, {AttrReadOnly, "false"}, {AttrUsername, "root"},
 				{AttrEventSource, evs[0].EventSource}, {AttrAccessKeyID, evs[0].AccessKeyID}, {AttrResourceType, evs[0].Resources[0].Type},
@@ -322,6 +342,56 @@ func TestIndexFromMemo(t *testing.T) {
 			memo.add([]*Event{{Seq: 100, Category: CategoryManagement}, {Seq: 102, Category: CategoryManagement}})
 			if _, ok := memo.take(99, 102); ok {
 				t.Error("the memo answered for a range it lacks a number of")
+			}
+		})
+	}
+}
+
+// TestLookupSharedShortName (both drivers): resources whose ARNs share a
+// short name share its posting rows, tagged: a lookup by ARN finds only
+// the events with that ARN, by the short name all of them; before and
+// after indexing.
+func TestLookupSharedShortName(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			user := catalog.Resource{ARN: "arn:aws:iam::111122223333:user/x", Type: "AWS::IAM::User"}
+			role := catalog.Resource{ARN: "arn:aws:iam::111122223333:role/x", Type: "AWS::IAM::Role"}
+			bare := catalog.Resource{ARN: "x", Type: "AWS::Things::Bare"}
+			var evs []*Event
+			for i, res := range [][]catalog.Resource{{user}, {role}, {user, role}, {bare}, {role, user}, {user}} {
+				ev := testEvent("111122223333", time.Unix(1767225600, 0).Add(time.Duration(i)*time.Second))
+				ev.Resources = res
+				evs = append(evs, ev)
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+				t.Fatal(err)
+			}
+			for _, state := range []string{"unindexed", "indexed"} {
+				if state == "indexed" {
+					if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 0); return err }); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, tc := range []struct {
+					value string
+					want  []int64
+				}{
+					{user.ARN, []int64{6, 5, 3, 1}}, {role.ARN, []int64{5, 3, 2}}, {"x", []int64{6, 5, 4, 3, 2, 1}},
+					{"arn:aws:iam::111122223333:group/x", nil}, {"y", nil},
+				} {
+					rows, err := Lookup(bg, db, Query{AccountID: "111122223333", Region: "eu-west-1", Attr: AttrResourceName, Value: tc.value, Limit: 50})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []int64
+					for _, r := range rows {
+						got = append(got, r.Seq)
+					}
+					if !slices.Equal(got, tc.want) {
+						t.Errorf("%s: ResourceName %s: %v, want %v", state, tc.value, got, tc.want)
+					}
+				}
 			}
 		})
 	}

@@ -18,7 +18,13 @@
 -- t ResourceType, m ResourceName). max_t and max_seq are the largest time
 -- and sequence among the entries, list their encoding (index.go: newest sequence first, each a delta
 -- varint of sequence and of time, in URL-safe base64 digits). An empty
--- list is the single entry (max_t, max_seq).
+-- list is the single entry (max_t, max_seq). A resource's ARN is not a row
+-- of its own: it is an entry in the row of its short name (the part after
+-- the last '/' or ':'), tagged with the ARN; arns is then the JSON array of
+-- the row's ARNs and every entry carries a third varint, its ARN's 1-based
+-- index (0: the short name is the resource's whole ARN). arns is '' in
+-- rows without tags (other attributes; rows carried over below, ARNs
+-- among them, which lookups by ARN read too).
 -- driver: sqlite
 CREATE TABLE event_postings (
     scope   BIGINT NOT NULL,
@@ -27,6 +33,7 @@ CREATE TABLE event_postings (
     max_t   BIGINT NOT NULL,
     max_seq BIGINT NOT NULL,
     list    TEXT NOT NULL,
+    arns    TEXT NOT NULL,
     PRIMARY KEY (scope, attr, value, max_t, max_seq)
 ) WITHOUT ROWID;
 -- driver: postgres
@@ -37,6 +44,7 @@ CREATE TABLE event_postings (
     max_t   BIGINT NOT NULL,
     max_seq BIGINT NOT NULL,
     list    TEXT NOT NULL,
+    arns    TEXT NOT NULL,
     PRIMARY KEY (scope, attr, value, max_t, max_seq)
 );
 
@@ -62,8 +70,8 @@ ALTER TABLE audit_index_state ADD COLUMN purged BIGINT NOT NULL DEFAULT 0;
 
 -- The existing index carries over entry by entry: a posting row of one
 -- (empty list) per event_index entry.
-INSERT INTO event_postings (scope, attr, value, max_t, max_seq, list)
-SELECT scope, attr, value, event_time_ms, seq, '' FROM event_index WHERE attr <> 'i';
+INSERT INTO event_postings (scope, attr, value, max_t, max_seq, list, arns)
+SELECT scope, attr, value, event_time_ms, seq, '', '' FROM event_index WHERE attr <> 'i';
 
 INSERT INTO event_ids (event_id, seq) SELECT value, seq FROM event_index WHERE attr = 'i';
 
