@@ -28,14 +28,17 @@ import (
 // above it, the tail, directly; so an event is found by its attributes as
 // soon as its transaction has committed, whether it was indexed yet or
 // not. The Recorder runs IndexPending shortly after events were written
-// (indexLoop), and Insert does it inline when the tail grows past maxTail
-// (a history written without a Recorder, or an indexer that cannot keep
-// up), so a lookup never scans more than about maxTail events.
+// (indexLoop), taking the events from its memo of what it committed when
+// that covers the batch (eventMemo), and Insert does it inline when the
+// tail grows past maxTail (a history written without a Recorder, or an
+// indexer that cannot keep up), so a lookup never scans more than about
+// maxTail events.
 //
 // Ordering: on PostgreSQL a transaction's sequence numbers are taken under
 // the audit_counter row lock, held to commit (storage.go), so every event
-// at or below the committed counter has committed, and IndexPending never
-// indexes past it. IndexPending, inline indexing and the retention purge
+// at or below the committed counter has committed; on SQLite, with one
+// writer, every stored event has. IndexPending never indexes past that
+// horizon (cursor.go). IndexPending, inline indexing and the retention purge
 // first lock the audit_index_state row, so they run one at a time across
 // nodes; a writer that indexes inline takes that lock after the counter's,
 // as everyone else either takes only one of them or the same order.
