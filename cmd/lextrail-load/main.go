@@ -7,7 +7,9 @@
 // AssumeRole, STS AssumeRole calls by an IAM user the generator creates
 // first, each issuing a session and recording its event; with -op PostText,
 // Lex runtime conversation turns against a 50-intent bot, each turn
-// classifying or filling a slot and writing its session) over keep-alive
+// classifying or filling a slot and writing its session; with -op Empty,
+// a PostText-sized POST to an empty net/http handler, the floor the
+// loopback, the HTTP stack and the Go scheduler set) over keep-alive
 // HTTP connections and reports throughput and latency percentiles. -rate
 // makes it open-loop: requests are scheduled at that total rate and latency
 // is measured from each request's scheduled time, so a stalled server
@@ -19,6 +21,9 @@
 //	go run ./cmd/lextrail-load -op AssumeRole       # sessions issued by trust policy
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16
 //	go run ./cmd/lextrail-load -op PostText -convlogs   # the alias logs every turn's text (conversation logs)
+//	go run ./cmd/lextrail-load -op Empty -rate 3000 -connections 16   # the floor: an in-process empty handler
+//	go run ./cmd/lextrail-load -serve-empty 127.0.0.1:4600 &          # the floor's handler in a process of its own,
+//	go run ./cmd/lextrail-load -op Empty -endpoint http://127.0.0.1:4600 -rate 3000 -connections 16
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //
 // The in-process server is the default one: SQLite in WAL mode with
@@ -50,6 +55,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -80,6 +86,7 @@ func main() {
 	op := flag.String("op", "GetCallerIdentity", "operation: GetCallerIdentity (read-only, audited through the group committer), PutSlotType or PutIntent (Lex, mutating, audited in the call's transaction; distinct names), CreateDeleteUser (IAM CreateUser then DeleteUser of the same user, each counted), AssumeRole (an IAM user assumes a role trusting it; the root credentials create both) or PostText (Lex runtime turns; a 50-intent bot is deployed first)")
 	rate := flag.Float64("rate", 0, "open loop: total requests per second, spread over the connections (0: closed loop, as fast as answers come)")
 	users := flag.Int("users", 50, "PostText: conversations per connection")
+	serveEmpty := flag.String("serve-empty", "", "serve the empty handler of -op Empty on this loopback address until killed (the floor's server in a process of its own)")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; other ops (in-process server only): alternate N rounds without and with the audit trail on one server (two gateways), the audited slices including the time to index their events; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
@@ -97,16 +104,40 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	switch *op {
-	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText":
+	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText", "Empty":
 	default:
-		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, PutIntent, CreateDeleteUser, AssumeRole or PostText")
+		fmt.Fprintln(os.Stderr, "lextrail-load: -op must be GetCallerIdentity, PutSlotType, PutIntent, CreateDeleteUser, AssumeRole, PostText or Empty")
 		os.Exit(2)
 	}
 	if *duration > 5*time.Minute {
 		*duration = 5 * time.Minute
 	}
+	if *serveEmpty != "" {
+		if err := loopbackOnly("http://" + *serveEmpty); err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(2)
+		}
+		ln, err := net.Listen("tcp", *serveEmpty)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Println("serving the empty handler on http://" + ln.Addr().String())
+		fmt.Fprintln(os.Stderr, http.Serve(ln, emptyHandler{}))
+		os.Exit(1)
+	}
 
+	if *endpoint == "" && *op == "Empty" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		go http.Serve(ln, emptyHandler{})
+		*endpoint = "http://" + ln.Addr().String()
+	}
 	if *endpoint == "" {
+		server.TuneGC() // as lextrail serve does
 		ep, ak, sk, stop, err := inProcess(*audited, *dbURL)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
@@ -149,6 +180,7 @@ func main() {
 	fmt.Print(res)
 	if local != nil && *op == "PostText" {
 		fmt.Printf("session cache: %d turns found stale and run again\n", local.LexRuntime.StaleTurns())
+		fmt.Print("server-side turn timings (in-process server):\n" + local.LexRuntime.TurnTimings())
 	}
 	if *convlogs && *op == "PostText" {
 		fmt.Println(convLogsDelivery(*endpoint, 60*time.Second))
@@ -261,6 +293,9 @@ type Result struct {
 	// measuring (how long runnable goroutines waited for a core): the
 	// share of the request latency tail that is waiting for CPU.
 	SchedP99 time.Duration
+	// Server is the server's own latency histogram of the operation
+	// while measuring (its /metrics), as text; "" when unknown.
+	Server string
 }
 
 func (r Result) String() string {
@@ -276,10 +311,55 @@ func (r Result) String() string {
 	if r.SchedP99 > 0 {
 		s += fmt.Sprintf("goroutine scheduling latency p99 %v\n", r.SchedP99.Round(time.Microsecond))
 	}
+	if r.Server != "" {
+		s += "server-measured latency (its /metrics, request in to response out): " + r.Server + "\n"
+	}
 	if r.FirstError != "" {
 		s += "first error: " + r.FirstError + "\n"
 	}
 	return s
+}
+
+// serverHistogram reads the cumulative buckets of the server's
+// lextrail_request_duration_seconds for op (nil when unavailable).
+func serverHistogram(endpoint, op string) map[string]float64 {
+	resp, err := http.Get(endpoint + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "lextrail_request_duration_seconds_bucket{") || !strings.Contains(line, `operation="`+op+`"`) {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.LastIndexByte(line, ' ')
+		if i < 0 || j < i {
+			continue
+		}
+		le := line[i+4:]
+		le = le[:strings.IndexByte(le, '"')]
+		var v float64
+		fmt.Sscan(line[j+1:], &v)
+		m[le] = v
+	}
+	return m
+}
+
+// histogramDelta describes the requests between two readings: the share
+// at or under each bucket bound from 1 ms to 10 ms.
+func histogramDelta(before, after map[string]float64) string {
+	if before == nil || after == nil || after["+Inf"]-before["+Inf"] <= 0 {
+		return ""
+	}
+	total := after["+Inf"] - before["+Inf"]
+	var parts []string
+	for _, le := range []string{"0.001", "0.0025", "0.005", "0.01"} {
+		parts = append(parts, fmt.Sprintf("≤%vms %.1f%%", map[string]string{"0.001": "1", "0.0025": "2.5", "0.005": "5", "0.01": "10"}[le], 100*(after[le]-before[le])/total))
+	}
+	return fmt.Sprintf("%.0f requests, ", total) + strings.Join(parts, ", ")
 }
 
 // schedLatencies reads the runtime's histogram of scheduling latencies.
@@ -363,7 +443,7 @@ func Run(o Options) (Result, error) {
 	}
 	sum := sha256.Sum256([]byte(body))
 	sg := &signer{opts: o, sig: v4.NewSigner(), body: body, payload: hex.EncodeToString(sum[:]), ak: ak, sk: sk}
-	if _, err := sg.current(); err != nil {
+	if _, err := sg.current(); err != nil && o.Op != "Empty" {
 		return Result{}, err
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections, DisableCompression: true}
@@ -394,7 +474,15 @@ func Run(o Options) (Result, error) {
 	measureFrom := start.Add(o.Warmup)
 	cpuAtStart := make(chan time.Duration, 1)
 	schedAtStart := make(chan *metrics.Float64Histogram, 1)
-	time.AfterFunc(o.Warmup, func() { cpuAtStart <- processCPU(); schedAtStart <- schedLatencies() })
+	histAtStart := make(chan map[string]float64, 1)
+	time.AfterFunc(o.Warmup, func() {
+		if local != nil {
+			local.LexRuntime.ResetTurnTimings()
+		}
+		histAtStart <- serverHistogram(o.Endpoint, o.Op)
+		cpuAtStart <- processCPU()
+		schedAtStart <- schedLatencies()
+	})
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
 	var wg sync.WaitGroup
@@ -425,6 +513,8 @@ func Run(o Options) (Result, error) {
 				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
 					err = putLex(client, sg, o.Op, i, n)
 					n++
+				} else if o.Op == "Empty" {
+					err = emptyCall(client, o.Endpoint)
 				} else if o.Op == "CreateDeleteUser" {
 					// A pair is two calls: CreateUser on even, DeleteUser on odd.
 					err = iamUser(client, sg, o.UserPrefix, i, n)
@@ -460,6 +550,7 @@ func Run(o Options) (Result, error) {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
 	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu, SchedP99: sched}
+	res.Server = histogramDelta(<-histAtStart, serverHistogram(o.Endpoint, o.Op))
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
 	}
@@ -467,6 +558,31 @@ func Run(o Options) (Result, error) {
 		res.P50, res.P90, res.P99, res.Max = all[n*50/100], all[n*90/100], all[n*99/100], all[n-1]
 	}
 	return res, nil
+}
+
+// emptyHandler is the floor -op Empty measures: net/http with a handler
+// that reads the request and answers a small JSON body, i.e. what the
+// loopback, the HTTP stack and the scheduler cost before any work.
+type emptyHandler struct{}
+
+func (emptyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"dialogState":"ElicitSlot"}`)
+}
+
+// emptyCall is one -op Empty request: a PostText-sized JSON POST.
+func emptyCall(client *http.Client, endpoint string) error {
+	resp, err := client.Post(endpoint+"/bot/LoadBot/alias/load/user/u/text", "application/json", bytes.NewReader([]byte(`{"inputText":"next friday"}`)))
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	return nil
 }
 
 // processCPU is the user+system CPU time this process has used.

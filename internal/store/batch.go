@@ -16,11 +16,13 @@ import (
 // are therefore run together: one goroutine, the writer, begins a
 // transaction and hands it to each waiting caller in turn; the caller runs
 // its fn in a savepoint of it (in its own goroutine, so panics and stacks
-// stay the caller's) and gives it back; when no caller is waiting any more
-// (or maxBatch have run) the writer commits, and every caller whose fn
-// succeeded learns the commit's outcome. A fn that fails, panics or whose
-// context ends rolls back to its savepoint and returns at once; the others
-// are unaffected. Nothing waits for company: an idle server commits each
+// stay the caller's; the batch's first fn runs without one: if it fails,
+// the writer rolls the whole transaction back, which holds nothing else
+// yet, and the calls still queued form the next batch) and gives it back;
+// when no caller is waiting any more (or maxBatch have run) the writer
+// commits, and every caller whose fn succeeded learns the commit's
+// outcome. A fn that fails, panics or whose context ends rolls back to its
+// savepoint and returns at once; the others are unaffected. Nothing waits for company: an idle server commits each
 // write on its own, as before.
 type batcher struct {
 	db   *DB
@@ -40,7 +42,10 @@ type writeReq struct {
 	ctx    context.Context
 	turn   chan *sql.Tx   // the shared transaction, or nil: result has the error
 	fnDone chan fnOutcome // the caller is done with the transaction
-	result chan error     // the commit's outcome (only for fns that succeeded)
+	// first is set by the writer before it hands the transaction over:
+	// the call is the batch's first, whose fn runs without a savepoint.
+	first  bool
+	result chan error // the commit's outcome (only for fns that succeeded)
 }
 
 // fnOutcome is how a caller hands the transaction back.
@@ -53,6 +58,11 @@ type fnOutcome struct {
 var reqPool = sync.Pool{New: func() any {
 	return &writeReq{turn: make(chan *sql.Tx, 1), fnDone: make(chan fnOutcome, 1), result: make(chan error, 1)}
 }}
+
+// errUndo is how the batch's first call, which has no savepoint, tells
+// the writer that its fn failed: the writer rolls the transaction back
+// (it holds nothing else) as it does a lost batch.
+var errUndo = errors.New("store: the batch's first call failed")
 
 // errClosed is returned by Write after Close.
 var errClosed = errors.New("store: closed")
@@ -104,13 +114,28 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	t := &Tx{tx: stx, shared: true}
 	bg := context.Background()
-	if _, err := t.Exec(bg, sqlSavepoint); err != nil {
-		r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
-		return fmt.Errorf("store: begin: %w", err)
+	first := r.first
+	if !first {
+		if _, err := t.Exec(bg, sqlSavepoint); err != nil {
+			r.fnDone <- fnOutcome{failed: true, fatal: err} // the writer gives the batch up
+			return fmt.Errorf("store: begin: %w", err)
+		}
 	}
-	// rollback undoes fn's savepoint and hands the transaction back. The
-	// writer may still hold r afterwards, so r is not reused.
+	release := func() error {
+		if first {
+			return nil
+		}
+		_, err := t.Exec(bg, sqlRelease)
+		return err
+	}
+	// rollback undoes fn's savepoint (the first fn: has the writer roll
+	// the transaction back) and hands the transaction back. The writer
+	// may still hold r afterwards, so r is not reused.
 	rollback := func() {
+		if first {
+			r.fnDone <- fnOutcome{failed: true, fatal: errUndo}
+			return
+		}
 		var fatal error
 		if _, err := t.Exec(bg, sqlRollback); err != nil {
 			fatal = err
@@ -121,6 +146,7 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	var panicked bool
 	var pval any
+	b.db.writeSeq.Add(1)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -140,7 +166,7 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 		rollback()
 		return ctx.Err()
 	}
-	if _, rerr := t.Exec(bg, sqlRelease); rerr != nil {
+	if rerr := release(); rerr != nil {
 		r.fnDone <- fnOutcome{failed: true, fatal: rerr}
 		return fmt.Errorf("store: commit: %w", rerr)
 	}
@@ -169,7 +195,7 @@ func (b *batcher) run() {
 		var succeeded []*writeReq
 		var deferred []deferredItem
 		var lost error // the transaction died under a call: the batch is lost
-		n := 0
+		n, ran := 0, 0
 		for r := first; r != nil; r = b.next(n) {
 			n++
 			if err := r.ctx.Err(); err != nil { // gave up while queued: fn does not run
@@ -177,6 +203,8 @@ func (b *batcher) run() {
 				r.result <- err
 				continue
 			}
+			r.first = ran == 0
+			ran++
 			r.turn <- stx
 			out := <-r.fnDone
 			if out.fatal != nil {

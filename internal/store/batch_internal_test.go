@@ -263,3 +263,75 @@ func TestBatchClose(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestBatchFirstFails: a batch's first call runs without a savepoint, so
+// when it fails (an error, a panic, its context ending) the writer rolls
+// the whole transaction back: its writes are gone, its AfterCommit does
+// not run, and the calls queued behind it commit all the same.
+func TestBatchFirstFails(t *testing.T) {
+	for _, how := range []string{"error", "panic", "context"} {
+		t.Run(how, func(t *testing.T) {
+			db := openBatchDB(t)
+			ctx := context.Background()
+			release := make(chan struct{})
+			started := make(chan struct{})
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			results := map[string]string{}
+			afterA := false
+			run := func(name string, c context.Context, fn func(tx *Tx) error) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() {
+						if p := recover(); p != nil {
+							mu.Lock()
+							results[name] = fmt.Sprint("panic: ", p)
+							mu.Unlock()
+						}
+					}()
+					err := db.Write(c, func(tx *Tx) error {
+						if _, err := tx.Exec(ctx, `INSERT INTO kv (k, v) VALUES ($1, 'x')`, name); err != nil {
+							return err
+						}
+						return fn(tx)
+					})
+					mu.Lock()
+					results[name] = fmt.Sprint(err)
+					mu.Unlock()
+				}()
+			}
+			actx, cancel := context.WithCancel(ctx)
+			run("a", actx, func(tx *Tx) error {
+				tx.AfterCommit(func() { afterA = true })
+				close(started)
+				<-release
+				switch how {
+				case "error":
+					return errors.New("a fails")
+				case "panic":
+					panic("a panics")
+				}
+				cancel()
+				return nil
+			})
+			<-started
+			run("b", ctx, func(*Tx) error { return nil })
+			queued(t, db, 1)
+			run("c", ctx, func(*Tx) error { return nil })
+			queued(t, db, 2)
+			close(release)
+			wg.Wait()
+			want := map[string]string{"error": "a fails", "panic": "panic: a panics", "context": "context canceled"}[how]
+			if results["a"] != want || results["b"] != "<nil>" || results["c"] != "<nil>" {
+				t.Fatalf("results %v", results)
+			}
+			if got := keys(t, db); got != "b,c" {
+				t.Errorf("committed %s, want b,c", got)
+			}
+			if afterA {
+				t.Error("AfterCommit ran for the failed first call")
+			}
+		})
+	}
+}

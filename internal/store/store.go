@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -74,9 +75,20 @@ type DB struct {
 	// when SQLite checkpoints in the commit).
 	batch *batcher
 	ckpt  *checkpointer
+	// writeSeq counts the write fns started on SQLite (WriteSeq).
+	writeSeq atomic.Uint64
 	// migrateBefore is Config.MigrationsBefore.
 	migrateBefore string
 }
+
+// WriteSeq is, on SQLite, how many Write functions this DB has started
+// (0 on PostgreSQL). They run one at a time on the one write connection,
+// so a Write function that reads WriteSeq, and finds it one more than an
+// earlier function of its own read, knows that no other Write function of
+// this process ran in between — and so, with PRAGMA data_version
+// unchanged (no other process committed), that what the earlier one read
+// is still what the database holds, bar its own writes.
+func (db *DB) WriteSeq() uint64 { return db.writeSeq.Load() }
 
 // Open opens the database named by cfg.URL and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
@@ -244,10 +256,10 @@ func flushDeferred(ctx context.Context, t *Tx, items []deferredItem) error {
 //
 // On SQLite, write transactions that queue up behind each other are
 // committed together (group commit, see batch.go): each fn runs in a
-// savepoint of one shared transaction, so it sees the writes of the fns
-// before it exactly as if they had committed, its error or panic rolls
-// back only its own savepoint, and Write returns once the whole batch has
-// committed. A commit writes every page the batch changed once, instead
+// savepoint of one shared transaction (the batch's first fn in the
+// transaction itself), so it sees the writes of the fns before it exactly
+// as if they had committed, its error or panic rolls back only its own
+// work, and Write returns once the whole batch has committed. A commit writes every page the batch changed once, instead
 // of once per call.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if db.batch != nil {

@@ -3,7 +3,6 @@ package lexruntime
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
 
@@ -31,9 +30,13 @@ type turnWrite struct {
 	now    time.Time
 	utter  *utteranceRecord
 	// rec is the TurnRecorder's prepared write (nil: none).
-	rec  TurnWrite
-	err  error
-	done chan struct{}
+	rec TurnWrite
+	err error
+	// done tells the waiting request that its turn was committed or
+	// failed (false), or that it is to lead the next commit (true).
+	done chan bool
+	// queued is when the turn was queued, woken when it was told.
+	queued, woken time.Time
 }
 
 type utteranceRecord struct {
@@ -47,19 +50,38 @@ type utteranceRecord struct {
 // and its WAL pages); each turn's request still waits for its own
 // commit, and a lost CAS fails only that turn (409). On PostgreSQL each
 // turn commits in its own transaction, in parallel.
+//
+// The group commit has no goroutine of its own (leader/follower): a
+// request that finds no commit in progress commits at once, itself and
+// whatever turns queued meanwhile; requests that arrive during a commit
+// queue their turns and wait. When a commit ends, its leader wakes the
+// turns it committed and hands the lead to the oldest queued turn, whose
+// request then commits the next batch. So a turn never waits for a
+// dedicated committer goroutine to be scheduled — on a busy 2-core
+// server, a wake-up can wait behind every runnable request — only for the
+// commit in progress and its own wake-up.
 type committer struct {
 	db    *store.DB
 	rec   TurnRecorder
 	st    *statements
 	group bool
-	once  sync.Once
-	ch    chan *turnWrite
+
+	mu sync.Mutex
+	// queue holds the turns waiting for the next commit; busy is set
+	// while a leader commits (or has been chosen and not yet started).
+	queue []*turnWrite
+	busy  bool
+	times *timings
+	// memo, memoSeq and memoDV belong to the leader (write).
+	memo    resolved
+	memoSeq uint64
+	memoDV  int64
 }
 
 const maxBatch = 64
 
 func newCommitter(db *store.DB, st *statements, rec TurnRecorder) *committer {
-	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, ch: make(chan *turnWrite, 4*maxBatch)}
+	return &committer{db: db, st: st, rec: rec, group: db.Driver() == store.DriverSQLite, times: &timings{}}
 }
 
 // commit writes w and waits for it.
@@ -75,64 +97,143 @@ func (c *committer) commit(ctx context.Context, w *turnWrite) error {
 			return c.record(ctx, tx, []*turnWrite{w})
 		})
 	}
-	c.once.Do(func() { go c.loop() })
-	w.done = make(chan struct{})
-	select {
-	case c.ch <- w:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	<-w.done // once queued, the turn is committed or failed; wait for which
+	w.done = make(chan bool, 1)
+	w.queued = time.Now()
+	c.mu.Lock()
+	c.queue = append(c.queue, w)
+	if c.busy {
+		c.mu.Unlock()
+		// Once queued, the turn is committed or failed by a leader, or
+		// this request is made the next leader.
+		lead := <-w.done
+		c.times.wake.add(time.Since(w.woken))
+		if !lead {
+			return w.err
+		}
+		c.mu.Lock()
+	} else {
+		c.busy = true
+	}
+	n := min(len(c.queue), maxBatch)
+	batch := make([]*turnWrite, n)
+	copy(batch, c.queue)
+	rest := copy(c.queue, c.queue[n:])
+	clear(c.queue[rest:])
+	c.queue = c.queue[:rest]
+	c.mu.Unlock()
+	c.lead(w, batch)
 	return w.err
 }
 
-func (c *committer) loop() {
-	batch := make([]*turnWrite, 0, maxBatch)
-	for w := range c.ch {
-		batch = append(batch[:0], w)
-		// Let the requests that are about to commit queue their turns
-		// first (one yield: microseconds), so that a commit holds more
-		// than the one or two turns a busy, CPU-bound server otherwise
-		// gives it and its fixed costs (BEGIN/COMMIT, the WAL pages,
-		// the recorder's rows) are shared.
-		if len(c.ch) < maxBatch {
-			runtime.Gosched()
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case w2 := <-c.ch:
-				batch = append(batch, w2)
-			default:
-				break drain
+// lead commits batch (self's request leads it), wakes its other turns and hands
+// the lead to the oldest queued turn, if any. If the commit panics, the
+// batch fails, the lead is handed on all the same, and the panic goes on
+// up the leader's request.
+func (c *committer) lead(self *turnWrite, batch []*turnWrite) {
+	t := time.Now()
+	for _, w := range batch {
+		c.times.queue.add(t.Sub(w.queued))
+	}
+	c.times.batches.Add(1)
+	c.times.batched.Add(int64(len(batch)))
+	ok := false
+	defer func() {
+		if !ok {
+			for _, w := range batch {
+				w.err = errCommitPanic
 			}
 		}
-		c.write(batch)
-	}
+		c.times.write.add(time.Since(t))
+		c.mu.Lock()
+		var next *turnWrite
+		if len(c.queue) > 0 {
+			next = c.queue[0]
+		} else {
+			c.busy = false
+		}
+		c.mu.Unlock()
+		woken := time.Now()
+		for _, w := range batch {
+			if w != self {
+				w.woken = woken
+				w.done <- false
+			}
+		}
+		// The next leader is woken last: the goroutine readied last
+		// runs next on this core (the scheduler's runnext slot).
+		if next != nil {
+			next.woken = woken
+			next.done <- true
+		}
+	}()
+	c.write(batch)
+	ok = true
 }
 
+// errCommitPanic fails the turns of a batch whose commit panicked.
+var errCommitPanic = errors.New("lexruntime: the turn's commit failed")
+
 // write commits a batch in one transaction.
+//
+// The bot versions of cached turns are resolved once per version and
+// kept from one batch to the next (memo) while nothing else has written
+// the database: no other Write of this process started since this
+// committer's last one (store.WriteSeq) and no other process committed
+// (PRAGMA data_version, read in the transaction). Anything else — a
+// rebuild, an alias moved or deleted, here or in another process — and
+// the next batch resolves afresh. Only the leader of the moment touches
+// memo.
 func (c *committer) write(batch []*turnWrite) {
-	err := c.db.Write(context.Background(), func(tx *store.Tx) error {
-		var seen resolved
+	ctx := context.Background()
+	var seq uint64
+	var dv int64
+	err := c.db.Write(ctx, func(tx *store.Tx) error {
+		seq = c.db.WriteSeq()
+		if c.anyCached(batch) {
+			if err := tx.QueryRow(ctx, `PRAGMA data_version`).Scan(&dv); err != nil {
+				return err
+			}
+			if c.memo == nil || seq != c.memoSeq+1 || dv != c.memoDV || len(c.memo) > maxMemo {
+				c.memo = resolved{}
+			}
+		} else {
+			c.memo = nil
+		}
 		for _, w := range batch {
 			w.err = nil
-			if err := c.apply(context.Background(), tx, w, &seen); err != nil {
+			if err := c.apply(ctx, tx, w, &c.memo); err != nil {
 				return err
 			}
 		}
-		return c.record(context.Background(), tx, batch)
+		return c.record(ctx, tx, batch)
 	})
-	for _, w := range batch {
-		if err != nil {
+	if err != nil {
+		c.memo = nil
+		for _, w := range batch {
 			w.err = err
 		}
-		close(w.done)
+		return
 	}
+	c.memoSeq, c.memoDV = seq, dv
 }
 
-// resolved memoizes, within one transaction, what the bot versions of
-// cached turns resolve to (the turns of a batch mostly talk to one bot).
+// maxMemo bounds the bot versions memo keeps.
+const maxMemo = 256
+
+func (c *committer) anyCached(batch []*turnWrite) bool {
+	for _, w := range batch {
+		if w.cached != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// resolved memoizes what the bot versions of cached turns resolve to
+// (the turns of a batch mostly talk to one bot).
 type resolved map[resolveKey]resolution
 
 type resolveKey struct{ acct, region, bot, alias, version string }

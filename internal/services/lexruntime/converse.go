@@ -141,6 +141,8 @@ func (s *Service) converse(ctx context.Context, c *catalog.Call, k sessionKey, t
 		return nil, nil, err
 	}
 	defer done()
+	start := time.Now()
+	defer func() { s.times.turn.add(time.Since(start)) }()
 	now := s.cfg.Now()
 	cv, err := s.cached(ctx, k, now)
 	if err != nil {
@@ -184,7 +186,9 @@ func (s *Service) cached(ctx context.Context, k sessionKey, now time.Time) (*con
 // success the written session is cached, on failure dropped.
 func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnSpec) (*conv, *dialog.Response, error) {
 	k, now := cv.k, cv.now
+	t0 := time.Now()
 	resp, err := ts.run(cv)
+	s.times.engine.add(time.Since(t0))
 	if err != nil {
 		// The state the engine half-changed was this request's own
 		// (a copy, when cached): the cache still holds the row.

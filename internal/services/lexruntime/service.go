@@ -89,6 +89,7 @@ type Service struct {
 	st       *statements
 	commits  *committer
 	sessions *sessionCache
+	times    *timings
 	// stale counts turns served from the session cache that had to be
 	// run again from a fresh read.
 	stale atomic.Int64
@@ -124,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lexruntime: %w", err)
 	}
+	commits := newCommitter(cfg.DB, st, cfg.Recorder)
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
 		engine:   dialog.New(dialog.Config{Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, FollowUpState: cfg.FollowUpState}),
@@ -131,8 +133,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		locks:    newSessionLocks(),
 		limits:   newLimiter(cfg.MaxConcurrentLatest, cfg.MaxConcurrentAlias),
 		st:       st,
-		commits:  newCommitter(cfg.DB, st, cfg.Recorder),
+		commits:  commits,
 		sessions: newSessionCache(cfg.SessionCacheSize),
+		times:    commits.times,
 	}, nil
 }
 

@@ -35,6 +35,9 @@ type session struct {
 	Version int64
 	Started time.Time
 	Expires time.Time
+	// Sweep is the row's sweep_ms (0: no row yet): expires_ms rounded up
+	// to sweepGrain, raised only when Expires passes it (migration 0851).
+	Sweep int64
 	// Logs is the alias's conversation-log settings when the session began.
 	Logs json.RawMessage
 	// doc, when set, is encodeStored's document for this row, made by the
@@ -75,17 +78,22 @@ func (s *session) live(now time.Time) bool { return s != nil && s.Turn >= 0 && n
 // The session statements. On SQLite each connection keeps them compiled
 // (internal/store's statement cache); pgx caches them per connection.
 const (
-	loadQuery = `SELECT session_id, bot_version, model_id, state, turn, version, started_ms, expires_ms FROM lex_sessions
+	loadQuery = `SELECT session_id, bot_version, model_id, state, turn, version, started_ms, expires_ms, sweep_ms FROM lex_sessions
 		WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5`
-	saveQuery = `INSERT INTO lex_sessions (account_id, region, bot_name, bot_alias, user_id, session_id, bot_version, model_id, state, turn, version, started_ms, updated_ms, expires_ms)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+	saveQuery = `INSERT INTO lex_sessions (account_id, region, bot_name, bot_alias, user_id, session_id, bot_version, model_id, state, turn, version, started_ms, updated_ms, expires_ms, sweep_ms)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$16)
 		ON CONFLICT (account_id, region, bot_name, bot_alias, user_id) DO UPDATE SET session_id=excluded.session_id, bot_version=excluded.bot_version,
 			model_id=excluded.model_id, state=excluded.state, turn=excluded.turn, version=excluded.version, started_ms=excluded.started_ms,
-			updated_ms=excluded.updated_ms, expires_ms=excluded.expires_ms
+			updated_ms=excluded.updated_ms, expires_ms=excluded.expires_ms, sweep_ms=excluded.sweep_ms
 		WHERE lex_sessions.version = $15`
 	// continueQuery writes a turn of the session prev holds: it must
 	// still be there (a session deleted meanwhile is not re-created).
 	continueQuery = `UPDATE lex_sessions SET session_id=$6, bot_version=$7, model_id=$8, state=$9, turn=$10, version=$11, started_ms=$12, updated_ms=$13, expires_ms=$14
+		WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND version=$15`
+	// continueSweepQuery is continueQuery for a turn whose expiry passes
+	// the row's sweep_ms. Most turns do not set it at all, so that the
+	// sweeper's index is not rewritten with every turn.
+	continueSweepQuery = `UPDATE lex_sessions SET session_id=$6, bot_version=$7, model_id=$8, state=$9, turn=$10, version=$11, started_ms=$12, updated_ms=$13, expires_ms=$14, sweep_ms=$16
 		WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND version=$15`
 	deleteQuery = `DELETE FROM lex_sessions WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_alias=$4 AND user_id=$5 AND version=$6`
 )
@@ -105,7 +113,7 @@ func (st *statements) loadSession(ctx context.Context, tx *store.Tx, k sessionKe
 	s := &session{Turn: -1}
 	var state string
 	var started, expires int64
-	err := tx.QueryRow(ctx, loadQuery, k.acct, k.region, k.bot, k.alias, k.user).Scan(&s.ID, &s.BotVersion, &s.ModelID, &state, &s.Turn, &s.Version, &started, &expires)
+	err := tx.QueryRow(ctx, loadQuery, k.acct, k.region, k.bot, k.alias, k.user).Scan(&s.ID, &s.BotVersion, &s.ModelID, &state, &s.Turn, &s.Version, &started, &expires, &s.Sweep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
@@ -151,21 +159,37 @@ func (st *statements) saveSession(ctx context.Context, tx *store.Tx, k sessionKe
 		want = prev.Version
 	}
 	version := newVersion()
-	q := saveQuery
+	expires := store.Millis(s.Expires)
+	q, sweep := saveQuery, sweepAfter(expires)
 	if cont && prev.Turn >= 0 {
-		q = continueQuery
+		q = continueSweepQuery
+		if prev.Sweep >= expires {
+			q, sweep = continueQuery, prev.Sweep
+		}
 	}
-	res, err := tx.Exec(ctx, q,
-		k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, string(state), prev.Turn+1, version,
-		store.Millis(s.Started), store.Millis(now), store.Millis(s.Expires), want)
+	args := []any{k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, string(state), prev.Turn + 1, version,
+		store.Millis(s.Started), store.Millis(now), expires, want, sweep}
+	if q == continueQuery {
+		args = args[:15] // no $16 (PostgreSQL counts the arguments)
+	}
+	res, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	if n == 1 {
-		s.Turn, s.Version = prev.Turn+1, version
+		s.Turn, s.Version, s.Sweep = prev.Turn+1, version, sweep
 	}
 	return n == 1, err
+}
+
+// sweepGrain is what sweep_ms rounds expiry deadlines up to.
+const sweepGrain = time.Minute
+
+// sweepAfter is expires (epoch ms) rounded up to sweepGrain.
+func sweepAfter(expires int64) int64 {
+	g := sweepGrain.Milliseconds()
+	return (expires + g - 1) / g * g
 }
 
 // deleteSessionRow removes the row if it still has prev's version.
@@ -215,17 +239,33 @@ func (w *Sweeper) Run(ctx context.Context) error {
 	}
 }
 
-// SweepOnce deletes the sessions expired at the service clock's now and
-// returns how many.
+// SweepOnce deletes the sessions expired at the service clock's now
+// whose sweep deadline (expiry rounded up to the minute) has passed too,
+// and returns how many. It deletes sweepChunk rows per transaction, so
+// that on SQLite, where turns commit through the one writer, a sweep of
+// many expired sessions never holds the writer for long.
 func (w *Sweeper) SweepOnce(ctx context.Context) (int64, error) {
-	var n int64
-	err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM lex_sessions WHERE expires_ms <= $1`, store.Millis(w.s.cfg.Now()))
-		if err != nil {
+	var total int64
+	now := store.Millis(w.s.cfg.Now())
+	for {
+		var n int64
+		err := w.s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
+			res, err := tx.Exec(ctx, sweepQuery, now, sweepChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		total += n
+		if err != nil || n < sweepChunk {
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	}
 }
+
+// sweepChunk is how many expired sessions one sweep transaction deletes.
+const sweepChunk = 500
+
+const sweepQuery = `DELETE FROM lex_sessions WHERE (account_id, region, bot_name, bot_alias, user_id) IN (
+	SELECT account_id, region, bot_name, bot_alias, user_id FROM lex_sessions WHERE sweep_ms <= $1 AND expires_ms <= $1 LIMIT $2)`

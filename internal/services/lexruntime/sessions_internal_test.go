@@ -3,6 +3,7 @@ package lexruntime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,11 @@ import (
 // skipped with a reason where initdb is absent) with the runtime's
 // statements.
 func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *store.DB, st *statements)) {
+	eachDriverURL(t, func(t *testing.T, ctx context.Context, _ string, db *store.DB, st *statements) { fn(t, ctx, db, st) })
+}
+
+// eachDriverURL is eachDriver, telling fn the database URL too.
+func eachDriverURL(t *testing.T, fn func(t *testing.T, ctx context.Context, url string, db *store.DB, st *statements)) {
 	for _, drv := range []struct {
 		name string
 		url  func(t *testing.T) string
@@ -29,7 +35,8 @@ func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *sto
 	} {
 		t.Run(drv.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, store.Config{URL: drv.url(t)})
+			url := drv.url(t)
+			db, err := store.Open(ctx, store.Config{URL: url})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +45,7 @@ func eachDriver(t *testing.T, fn func(t *testing.T, ctx context.Context, db *sto
 			if err != nil {
 				t.Fatal(err)
 			}
-			fn(t, ctx, db, st)
+			fn(t, ctx, url, db, st)
 		})
 	}
 }
@@ -174,4 +181,117 @@ func TestEncodeStoredEqualsMarshal(t *testing.T) {
 			t.Fatalf("encodeStored:\n%s\nwant\n%s", got, want)
 		}
 	}
+}
+
+// TestSweepDeadline: a continuing turn leaves the row's sweep_ms (and so
+// the sweeper's index) alone while its new expiry stays within it, and
+// raises it (rounded up to the minute) when the expiry passes it; the
+// sweeper deletes a row only once both deadlines have passed.
+func TestSweepDeadline(t *testing.T) {
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", "user-1"}
+		t0 := time.UnixMilli(1_800_000_000_000) // a whole minute
+		ttl := 10 * time.Second
+		prev := &session{Turn: -1}
+		write := func(now time.Time) *session {
+			t.Helper()
+			s := &session{ID: "s1", BotVersion: "1", ModelID: "m", State: dialog.NewState("s1"), Started: t0, Expires: now.Add(ttl)}
+			var ok bool
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				var err error
+				ok, err = st.saveSession(ctx, tx, k, s, prev, prev.Turn >= 0, now)
+				return err
+			}); err != nil || !ok {
+				t.Fatalf("save: %v %v", ok, err)
+			}
+			var stored session
+			var sweep int64
+			if err := db.Read(ctx, func(tx *store.Tx) error {
+				got, err := st.loadSession(ctx, tx, k)
+				if got != nil {
+					stored, sweep = *got, got.Sweep
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if sweep != s.Sweep || stored.Version != s.Version {
+				t.Fatalf("stored sweep %d version %d, written %d %d", sweep, stored.Version, s.Sweep, s.Version)
+			}
+			prev = s
+			return s
+		}
+		minute := time.Minute.Milliseconds()
+		if s := write(t0.Add(time.Second)); s.Sweep != t0.UnixMilli()+minute {
+			t.Fatalf("new session: sweep %d, want the next minute %d", s.Sweep, t0.UnixMilli()+minute)
+		}
+		if s := write(t0.Add(30 * time.Second)); s.Sweep != t0.UnixMilli()+minute {
+			t.Fatalf("expiry within the deadline moved it: %d", s.Sweep)
+		}
+		if s := write(t0.Add(55 * time.Second)); s.Sweep != t0.UnixMilli()+2*minute {
+			t.Fatalf("expiry past the deadline: sweep %d, want %d", s.Sweep, t0.UnixMilli()+2*minute)
+		}
+		sweep := func(now time.Time) int64 {
+			t.Helper()
+			var n int64
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				res, err := tx.Exec(ctx, `DELETE FROM lex_sessions WHERE sweep_ms <= $1 AND expires_ms <= $1`, store.Millis(now))
+				if err == nil {
+					n, err = res.RowsAffected()
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// expired at 1:05, swept from 2:00
+		if n := sweep(t0.Add(90 * time.Second)); n != 0 {
+			t.Fatal("swept before its sweep deadline")
+		}
+		if n := sweep(t0.Add(2 * time.Minute)); n != 1 {
+			t.Fatal("not swept after both deadlines")
+		}
+	})
+}
+
+// TestSweepChunks: a sweep deletes every expired session, in transactions
+// of at most sweepChunk rows, and leaves live ones.
+func TestSweepChunks(t *testing.T) {
+	eachDriver(t, func(t *testing.T, ctx context.Context, db *store.DB, st *statements) {
+		now := time.UnixMilli(1_800_000_000_000)
+		const expired = 2*sweepChunk + 7
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			for i := range expired + 1 {
+				exp := now.Add(-time.Hour)
+				if i == expired {
+					exp = now.Add(time.Hour) // live
+				}
+				s := &session{ID: "s", BotVersion: "1", ModelID: "m", State: dialog.NewState("s"), Started: exp, Expires: exp}
+				k := sessionKey{"123456789012", "us-east-1", "Bot", "prod", fmt.Sprintf("user-%d", i)}
+				if ok, err := st.saveSession(ctx, tx, k, s, &session{Turn: -1}, false, exp); err != nil || !ok {
+					return fmt.Errorf("save %d: %v %v", i, ok, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := db.WriteSeq()
+		sw := (&Service{cfg: Config{DB: db, Now: func() time.Time { return now }}}).Sweeper()
+		n, err := sw.SweepOnce(ctx)
+		if err != nil || n != expired {
+			t.Fatalf("swept %d, %v; want %d", n, err, expired)
+		}
+		if db.Driver() == store.DriverSQLite {
+			if got := db.WriteSeq() - before; got != 3 {
+				t.Errorf("%d sweep transactions, want 3 of at most %d rows", got, sweepChunk)
+			}
+		}
+		var left int
+		db.Read(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_sessions`).Scan(&left) })
+		if left != 1 {
+			t.Fatalf("%d sessions left, want the live one", left)
+		}
+	})
 }
