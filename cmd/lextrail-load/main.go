@@ -89,7 +89,7 @@ func main() {
 	users := flag.Int("users", 50, "PostText: conversations per connection")
 	serveEmpty := flag.String("serve-empty", "", "serve the empty handler of -op Empty on this loopback address until killed (the floor's server in a process of its own)")
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
-	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; prints both and the ratio")
+	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; other ops (in-process server only): alternate N rounds without and with the audit trail on one server (two gateways), the audited slices including the time to index their events; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
@@ -173,6 +173,16 @@ func main() {
 		fmt.Print(out)
 		return
 	}
+	if *ab > 0 && local != nil {
+		out, err := RunABAudit(local, Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		fmt.Print(out)
+		return
+	}
 	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
 		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
 	if err != nil {
@@ -190,8 +200,13 @@ func main() {
 	}
 }
 
-// local is the in-process server, when there is one.
-var local *server.Server
+// local is the in-process server, when there is one, with its gateway
+// as server.New built it (auditing) and one built the same way without
+// the auditor.
+var (
+	local                            *server.Server
+	auditedGateway, unauditedGateway *gateway.Gateway
+)
 
 // inProcess starts a lextrail server on a loopback port with a temp data dir.
 // Without audit, its gateway is rebuilt exactly as server.New builds it but
@@ -210,15 +225,17 @@ func inProcess(audited bool, dbURL string) (endpoint, ak, sk string, stop func()
 		cancel()
 		return "", "", "", nil, err
 	}
+	auditedGateway = srv.Gateway
+	unauditedGateway = gateway.New(gateway.Config{
+		Catalog:    srv.Catalog,
+		Codecs:     server.Codecs(),
+		DB:         srv.DB,
+		Keys:       srv.Accounts,
+		Authorizer: srv.Authz,
+		Metrics:    gateway.NewMetrics(prometheus.NewRegistry()),
+	})
 	if !audited {
-		srv.Gateway = gateway.New(gateway.Config{
-			Catalog:    srv.Catalog,
-			Codecs:     server.Codecs(),
-			DB:         srv.DB,
-			Keys:       srv.Accounts,
-			Authorizer: srv.Authz,
-			Metrics:    gateway.NewMetrics(prometheus.NewRegistry()),
-		})
+		srv.Gateway = unauditedGateway
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -513,7 +530,7 @@ func Run(o Options) (Result, error) {
 					err = emptyCall(client, o.Endpoint)
 				} else if o.Op == "CreateDeleteUser" {
 					// A pair is two calls: CreateUser on even, DeleteUser on odd.
-					err = iamUser(client, sg, i, n)
+					err = iamUser(client, sg, o.UserPrefix, i, n)
 					n++
 				} else {
 					var h http.Header
@@ -656,8 +673,11 @@ func putLex(client *http.Client, s *signer, op string, conn, n int) error {
 
 // iamUser is half of a CreateUser/DeleteUser pair: even n creates user
 // n/2 of connection conn, odd n deletes it.
-func iamUser(client *http.Client, s *signer, conn, n int) error {
-	name := fmt.Sprintf("load-%d-%d", conn, n/2)
+func iamUser(client *http.Client, s *signer, prefix string, conn, n int) error {
+	if prefix == "" {
+		prefix = "load"
+	}
+	name := fmt.Sprintf("%s-%d-%d", prefix, conn, n/2)
 	action := "CreateUser"
 	if n%2 == 1 {
 		action = "DeleteUser"

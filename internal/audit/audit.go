@@ -70,6 +70,9 @@ type Recorder struct {
 	unindexed atomic.Int64  // events committed since the indexer last started
 	stopIndex chan struct{}
 	indexDone chan struct{}
+
+	insert *store.Deferred // flushEvents
+	memo   eventMemo       // the committed events, for the indexer
 }
 
 type pending struct {
@@ -101,13 +104,11 @@ func New(cfg Config) *Recorder {
 	}
 	r := &Recorder{cfg: cfg, log: cfg.Logger, queue: make(chan *pending, 4*cfg.MaxBatch), done: make(chan struct{}),
 		kick: make(chan struct{}, 1), full: make(chan struct{}, 1), stopIndex: make(chan struct{}), indexDone: make(chan struct{})}
+	r.insert = &store.Deferred{Flush: r.flushEvents}
 	go r.commitLoop()
 	go r.indexLoop()
 	return r
 }
-
-// kicked tells the indexer that an event committed.
-func (r *Recorder) kicked() { r.committed(1) }
 
 // committed tells the indexer that n events committed.
 func (r *Recorder) committed(n int) {
@@ -124,19 +125,35 @@ func (r *Recorder) committed(n int) {
 }
 
 // Success records a successful call. With a write transaction the event
-// is inserted there (it commits with the state change or not at all);
-// otherwise (tx nil or read-only) it goes through the group committer and
-// Success returns once it is durable.
+// is inserted there, just before it commits (store.Tx.Defer: on SQLite
+// with the events of every call of its group commit, in one statement),
+// so it commits with the state change or not at all; otherwise (tx nil or
+// read-only) it goes through the group committer and Success returns once
+// it is durable.
 func (r *Recorder) Success(ctx context.Context, tx *store.Tx, c *catalog.Call, in, out any) error {
 	ev := Build(c, in, out, nil, r.cfg.Now())
 	if tx != nil && !tx.ReadOnly() {
-		if err := Insert(ctx, r.cfg.DB, tx, []*Event{ev}); err != nil {
-			return err
-		}
-		tx.AfterCommit(r.kicked)
+		tx.Defer(r.insert, ev)
 		return nil
 	}
 	return r.commit(ctx, ev)
+}
+
+// flushEvents is the Deferred Flush that inserts the events of a
+// committing transaction.
+func (r *Recorder) flushEvents(ctx context.Context, tx *store.Tx, items []any) error {
+	evs := make([]*Event, len(items))
+	for i, it := range items {
+		evs[i] = it.(*Event)
+	}
+	if err := Insert(ctx, r.cfg.DB, tx, evs); err != nil {
+		return err
+	}
+	tx.AfterCommit(func() {
+		r.memo.add(evs)
+		r.committed(len(evs))
+	})
+	return nil
 }
 
 // Failure records a failed call (its transaction already rolled back) and
@@ -213,6 +230,7 @@ func (r *Recorder) commitLoop() {
 		if err != nil {
 			r.log.Error("audit: committing events", "events", len(evs), "err", err)
 		} else {
+			r.memo.add(evs)
 			r.committed(len(evs))
 		}
 		for _, p := range batch {
@@ -281,7 +299,7 @@ func (r *Recorder) indexLoop() {
 			var n int64
 			err := r.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 				var err error
-				n, err = IndexPending(ctx, r.cfg.DB, tx, int64(r.cfg.IndexBatch))
+				n, err = indexPending(ctx, r.cfg.DB, tx, int64(r.cfg.IndexBatch), &r.memo)
 				return err
 			})
 			if err != nil {

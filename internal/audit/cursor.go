@@ -10,7 +10,8 @@ import (
 // Reading the history by sequence, for trail delivery.
 //
 // Insert takes sequence numbers from audit_counter inside the inserting
-// transaction, and on PostgreSQL the counter row stays locked until that
+// transaction (on SQLite, whose single writer needs no lock, after the
+// highest stored one), and on PostgreSQL the counter row stays locked until that
 // transaction commits; so a transaction holding number s commits before
 // any transaction that takes a number after s. Two consequences make a
 // cursor safe:
@@ -33,18 +34,30 @@ import (
 // read in tx.
 func Horizon(ctx context.Context, tx *store.Tx) (int64, error) {
 	var n int64
-	if err := tx.QueryRow(ctx, `SELECT n FROM audit_counter WHERE id = 1`).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, horizonSQL).Scan(&n); err != nil {
 		return 0, fmt.Errorf("audit: horizon: %w", err)
 	}
 	return n, nil
 }
 
+// horizonSQL reads the horizon on either driver: on PostgreSQL the
+// counter (every committed event is at or below it), on SQLite, where
+// Insert takes numbers after the highest stored one and leaves the
+// counter alone (storage.go), the greater of the highest stored sequence
+// number and the counter (which keeps the highest number the purge
+// deleted, and the numbering of histories written before).
+const horizonSQL = `SELECT MAX(x) FROM (SELECT MAX(seq) AS x FROM events UNION ALL SELECT n FROM audit_counter WHERE id = 1) h`
+
 // LockSequence returns the sequence number of the last event committed
 // before tx (a write transaction) and locks the counter until tx ends:
 // events inserted later in tx itself get the numbers right after it.
+// (On SQLite a write transaction excludes every other writer anyway.)
 func LockSequence(ctx context.Context, tx *store.Tx) (int64, error) {
-	var n int64
-	if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n WHERE id = 1 RETURNING n`).Scan(&n); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = n WHERE id = 1`); err != nil {
+		return 0, fmt.Errorf("audit: lock sequence: %w", err)
+	}
+	n, err := Horizon(ctx, tx)
+	if err != nil {
 		return 0, fmt.Errorf("audit: lock sequence: %w", err)
 	}
 	return n, nil

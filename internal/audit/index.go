@@ -3,34 +3,47 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"lextrail/internal/store"
 )
 
-// The lookup index (migration 0260).
+// The lookup index (migrations 0260, 0261).
 //
 // An event's transaction writes only its events row. Its LookupEvents
-// entries (event_index: one per attribute value, keyed by scope, attribute
-// code, value, time and sequence) are added afterwards, for many events at
-// once, by IndexPending: up to audit_index_state.upto every management
-// event has its entries and above it none has. Lookups (lookup.go) read the
-// index for sequence numbers at or below upto and scan the events above it,
-// the tail, directly; so an event is found by its attributes as soon as its
-// transaction has committed, whether it was indexed yet or not. The
-// Recorder runs IndexPending shortly after events were written (indexLoop),
-// and Insert does it inline when the tail grows past maxTail (a history
-// written without a Recorder, or an indexer that cannot keep up), so a
-// lookup never scans more than about maxTail events.
+// entries are added afterwards, for many events at once, by IndexPending:
+// up to audit_index_state.upto every management event has its entries and
+// above it none has. An entry is a (time, sequence) pair in a posting row
+// of event_postings, one row per (scope, attribute code, value, 10 s time
+// window) per indexer batch (postings.go), so that a value repeated across
+// a batch (ReadOnly, EventSource, EventName, the caller's Username and
+// AccessKeyId, ResourceType) costs one row per batch rather than one
+// B-tree entry per event; EventId, distinct per event, is a row of
+// event_ids. Lookups (lookup.go) read the posting rows of their value
+// newest first for sequence numbers at or below upto and scan the events
+// above it, the tail, directly; so an event is found by its attributes as
+// soon as its transaction has committed, whether it was indexed yet or
+// not. The Recorder runs IndexPending shortly after events were written
+// (indexLoop), taking the events from its memo of what it committed when
+// that covers the batch (eventMemo), and Insert does it inline when the
+// tail grows past maxTail (a history written without a Recorder, or an
+// indexer that cannot keep up), so a lookup never scans more than about
+// maxTail events.
 //
 // Ordering: on PostgreSQL a transaction's sequence numbers are taken under
 // the audit_counter row lock, held to commit (storage.go), so every event
-// at or below the committed counter has committed, and IndexPending never
-// indexes past it. IndexPending, inline indexing and the retention purge
+// at or below the committed counter has committed; on SQLite, with one
+// writer, every stored event has. IndexPending never indexes past that
+// horizon (cursor.go). IndexPending, inline indexing and the retention purge
 // first lock the audit_index_state row, so they run one at a time across
 // nodes; a writer that indexes inline takes that lock after the counter's,
 // as everyone else either takes only one of them or the same order.
 
-// Attribute codes in event_index.attr and in events.resources.
+// Attribute codes in event_postings.attr and in events.resources.
 const (
 	codeEventID      = "i"
 	codeEventName    = "n"
@@ -67,14 +80,25 @@ const (
 // audit_index_state.upto, at most max of them (max <= 0: all), in tx (a
 // write transaction on db), and returns how many sequence numbers it
 // covered.
+//
+// It reads the batch's management events once, groups their attribute
+// values by (scope, attribute, value, postingSpan window) and writes one
+// event_postings row per group and one event_ids row per event, each set
+// in a single statement.
 func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (int64, error) {
-	var from, upto int64
-	if err := tx.QueryRow(ctx, `UPDATE audit_index_state SET upto = upto WHERE id = 1 RETURNING upto`).Scan(&from); err != nil {
+	return indexPending(ctx, db, tx, max, nil)
+}
+
+// indexPending is IndexPending taking the events from memo where it holds
+// every one of the batch (else reading them from the events table).
+func indexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64, memo *eventMemo) (int64, error) {
+	var from, upto, purged int64
+	if err := tx.QueryRow(ctx, `UPDATE audit_index_state SET upto = upto WHERE id = 1 RETURNING upto, purged`).Scan(&from, &purged); err != nil {
 		return 0, fmt.Errorf("audit: index state: %w", err)
 	}
 	// The counter as committed (or as this transaction set it): every
 	// event at or below it is visible here.
-	if err := tx.QueryRow(ctx, `SELECT n FROM audit_counter WHERE id = 1`).Scan(&upto); err != nil {
+	if err := tx.QueryRow(ctx, horizonSQL).Scan(&upto); err != nil {
 		return 0, fmt.Errorf("audit: index horizon: %w", err)
 	}
 	if max > 0 && upto-from > max {
@@ -84,26 +108,53 @@ func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (i
 		return 0, nil
 	}
 	pg := db.Driver() == store.DriverPostgres
-	if _, err := tx.Exec(ctx, indexSQLs[dialect(pg)], from, upto); err != nil {
+	scopes, err := loadScopes(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	b := &postingBuilder{groups: make(map[postingKey]int)}
+	var evs []indexedEvent
+	ok := false
+	if memo != nil && purged <= from { // (none of the batch purged since it committed)
+		evs, ok = memo.take(from, upto)
+		if ok {
+			memoHits.Add(1)
+		}
+	}
+	if !ok {
+		if evs, err = readIndexed(ctx, tx, from, upto); err != nil {
+			return 0, err
+		}
+	}
+	var vals []attrValue
+	ids := make([]any, 0, 2*len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		scope, err := scopes.id(ctx, tx, ev.account, ev.region)
+		if err != nil {
+			return 0, err
+		}
+		if vals, err = ev.values(vals[:0]); err != nil {
+			return 0, err
+		}
+		for _, v := range vals {
+			// A resource's ARN is an entry of its short name's row, tagged
+			// with the ARN: one row for both (lookup.go).
+			arn := ""
+			if v.code == 'm' {
+				if short := ResourceName(v.value); short != v.value {
+					arn, v.value = v.value, short
+				}
+			}
+			b.add(postingKey{scope, v.code, v.value, bucketOf(ev.t)}, entry{ev.t, ev.seq}, arn)
+		}
+		ids = append(ids, ev.id, ev.seq)
+	}
+	if err := insertRows(ctx, tx, pg, postingsInsert, b.rows()); err != nil {
 		return 0, fmt.Errorf("audit: index events: %w", err)
 	}
-	// Events of a scope that had no number yet were indexed under
-	// noScope: number their scopes and index them again. (Checking first
-	// would cost a pass over the events every time; a new scope is rare.)
-	var missing bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM event_index WHERE scope = -1)`).Scan(&missing); err != nil {
-		return 0, fmt.Errorf("audit: index scopes: %w", err)
-	}
-	if missing {
-		if _, err := tx.Exec(ctx, `DELETE FROM event_index WHERE scope = -1`); err != nil {
-			return 0, fmt.Errorf("audit: index scopes: %w", err)
-		}
-		if _, err := tx.Exec(ctx, newScopesSQL, from, upto); err != nil {
-			return 0, fmt.Errorf("audit: index scopes: %w", err)
-		}
-		if _, err := tx.Exec(ctx, indexSQLs[dialect(pg)], from, upto); err != nil {
-			return 0, fmt.Errorf("audit: index events: %w", err)
-		}
+	if err := insertRows(ctx, tx, pg, idsInsert, ids); err != nil {
+		return 0, fmt.Errorf("audit: index events: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE audit_index_state SET upto = $1 WHERE id = 1`, upto); err != nil {
 		return 0, fmt.Errorf("audit: index state: %w", err)
@@ -111,12 +162,314 @@ func IndexPending(ctx context.Context, db *store.DB, tx *store.Tx, max int64) (i
 	return upto - from, nil
 }
 
+// readIndexed reads the management events with from < seq <= upto.
+func readIndexed(ctx context.Context, tx *store.Tx, from, upto int64) ([]indexedEvent, error) {
+	rs, err := tx.Query(ctx, `SELECT `+eventColumnsIndexed+` FROM events WHERE seq > $1 AND seq <= $2 AND category = 'Management' ORDER BY seq`, from, upto)
+	if err != nil {
+		return nil, fmt.Errorf("audit: index events: %w", err)
+	}
+	defer rs.Close()
+	var ev indexedEvent
+	var res []byte
+	var evs []indexedEvent
+	args := ev.scanArgs(&res)
+	for rs.Next() {
+		res = res[:0]
+		if err := rs.Scan(args...); err != nil {
+			return nil, fmt.Errorf("audit: index events: %w", err)
+		}
+		ev.resources = string(res)
+		evs = append(evs, ev)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("audit: index events: %w", err)
+	}
+	return evs, nil
+}
+
+// eventMemo keeps what the indexer needs of the events a Recorder
+// committed, so that it need not read them back: for a batch whose every
+// sequence number the memo holds (none written by another node or behind
+// the Recorder's back) it is exactly what the events table holds.
+type eventMemo struct {
+	mu  sync.Mutex
+	evs map[int64]memoEvent
+}
+
+type memoEvent struct {
+	management bool
+	ev         indexedEvent
+}
+
+// memoHits counts the batches indexed from a memo (tests).
+var memoHits atomic.Int64
+
+// memoMax bounds the memo: past it (an indexer that cannot keep up, or
+// one that indexes other nodes' events) it starts over.
+const memoMax = 1 << 16
+
+// add records committed events.
+func (m *eventMemo) add(evs []*Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.evs == nil || len(m.evs)+len(evs) > memoMax {
+		m.evs = make(map[int64]memoEvent, max(2*len(evs), 4096))
+	}
+	for _, ev := range evs {
+		me := memoEvent{management: ev.Category == CategoryManagement}
+		if me.management {
+			me.ev = indexedEvent{seq: ev.Seq, t: ev.TimeMs, account: ev.AccountID, region: ev.Region, readOnly: readOnlyValue(ev.ReadOnly),
+				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID, resVals: resourceValues(ev)}
+		}
+		m.evs[ev.Seq] = me
+	}
+}
+
+// take returns the management events with from < seq <= upto in sequence
+// order if the memo holds every number of the range, and forgets
+// everything at or below upto.
+func (m *eventMemo) take(from, upto int64) ([]indexedEvent, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var evs []indexedEvent
+	ok := true
+	for seq := from + 1; seq <= upto; seq++ {
+		me, found := m.evs[seq]
+		if !found {
+			ok = false
+			break
+		}
+		if me.management {
+			evs = append(evs, me.ev)
+		}
+	}
+	for seq := range m.evs {
+		if seq <= upto {
+			delete(m.evs, seq)
+		}
+	}
+	return evs, ok
+}
+
+// bucketOf is the postingSpan window of time t.
+func bucketOf(t int64) int64 {
+	if t < 0 {
+		return (t+1)/postingSpan - 1
+	}
+	return t / postingSpan
+}
+
+// postingKey identifies a posting row being built.
+type postingKey struct {
+	scope  int64
+	code   byte
+	value  string
+	bucket int64
+}
+
+// postingBuilder groups a batch's entries into rows, in first-seen order.
+type postingBuilder struct {
+	groups map[postingKey]int
+	keys   []postingKey
+	lists  [][]taggedEntry
+	arns   [][]string // per row: the ARNs its entries are tagged with
+}
+
+// add adds e to k's row, tagged with arn (if not ""). An event adds an
+// ARN's entry and its short name's to the same row: the tagged entry
+// stands for both.
+func (b *postingBuilder) add(k postingKey, e entry, arn string) {
+	i, ok := b.groups[k]
+	if !ok {
+		i = len(b.keys)
+		b.groups[k] = i
+		b.keys = append(b.keys, k)
+		b.lists = append(b.lists, nil)
+		b.arns = append(b.arns, nil)
+	}
+	tag := 0
+	if arn != "" {
+		tag = slices.Index(b.arns[i], arn) + 1
+		if tag == 0 {
+			b.arns[i] = append(b.arns[i], arn)
+			tag = len(b.arns[i])
+		}
+	}
+	es := b.lists[i]
+	// The event's entries already in the row (an event's values come
+	// together).
+	for j := len(es) - 1; j >= 0 && es[j].seq == e.seq; j-- {
+		switch {
+		case es[j].tag == tag || tag == 0:
+			return // the same, or the short name beside a tagged entry
+		case es[j].tag == 0:
+			es[j].tag = tag // the short name came first
+			return
+		}
+	}
+	b.lists[i] = append(es, taggedEntry{e, tag})
+}
+
+// rows returns the rows' column values, postingsInsert's columns in
+// order, row after row.
+func (b *postingBuilder) rows() []any {
+	out := make([]any, 0, 7*len(b.keys))
+	var list, arns []byte
+	for i, k := range b.keys {
+		es := b.lists[i]
+		maxT := es[0].t
+		for _, e := range es[1:] {
+			maxT = max(maxT, e.t)
+		}
+		maxSeq := es[len(es)-1].seq
+		tagged := len(b.arns[i]) > 0
+		list, arns = list[:0], arns[:0]
+		if tagged {
+			arns = append(arns, '[')
+			for j, a := range b.arns[i] {
+				if j > 0 {
+					arns = append(arns, ',')
+				}
+				arns = appendString(arns, a)
+			}
+			arns = append(arns, ']')
+		}
+		if tagged || len(es) > 1 || es[0].t != maxT {
+			list = appendList(list, es, maxT, maxSeq, tagged)
+		}
+		out = append(out, k.scope, codeString(k.code), k.value, maxT, maxSeq, string(list), string(arns))
+	}
+	return out
+}
+
+// codeString is the one-letter string of an attribute code.
+func codeString(c byte) string { return codeStrings[c] }
+
+var codeStrings = func() (s [256]string) {
+	for i := range s {
+		s[i] = string(rune(i))
+	}
+	return
+}()
+
+// rowsInsert is a multi-row INSERT of a table's columns.
+type rowsInsert struct {
+	head  string // "INSERT INTO t (a, b) VALUES "
+	ncols int
+	texts map[int][2]string // by row count, per dialect
+}
+
+var (
+	postingsInsert = newRowsInsert("event_postings (scope, attr, value, max_t, max_seq, list, arns)", 7)
+	idsInsert      = newRowsInsert("event_ids (event_id, seq)", 2)
+)
+
+// insertChunks are the row counts of the statements insertRows runs:
+// each a cached statement (store/sqlitestmts.go), its parameters bound
+// in one pass.
+var insertChunks = []int{64, 16, 4, 1}
+
+func newRowsInsert(table string, ncols int) *rowsInsert {
+	r := &rowsInsert{ncols: ncols, texts: map[int][2]string{}}
+	for _, n := range insertChunks {
+		// SQLite gets anonymous parameters: it finds a named one ($N) by
+		// walking the statement's list of names, for every parameter bound.
+		var texts [2]string
+		for d, pg := range []bool{false, true} {
+			var b strings.Builder
+			// OR FAIL on SQLite: a multi-row INSERT that may abort on a
+			// constraint then needs no statement journal (insertVerb).
+			b.WriteString(insertVerb(pg) + " INTO " + table + " VALUES ")
+			p := 0
+			for i := 0; i < n; i++ {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('(')
+				for c := 0; c < ncols; c++ {
+					if c > 0 {
+						b.WriteByte(',')
+					}
+					p++
+					if pg {
+						b.WriteString("$" + strconv.Itoa(p))
+					} else {
+						b.WriteByte('?')
+					}
+				}
+				b.WriteByte(')')
+			}
+			texts[d] = b.String()
+		}
+		r.texts[n] = texts
+	}
+	return r
+}
+
+// insertRows inserts the rows whose column values args holds, row after
+// row, in as few statements as insertChunks allows.
+func insertRows(ctx context.Context, tx *store.Tx, pg bool, r *rowsInsert, args []any) error {
+	for len(args) > 0 {
+		rows := len(args) / r.ncols
+		for _, n := range insertChunks {
+			if n <= rows {
+				if _, err := tx.Exec(ctx, r.texts[n][dialect(pg)], args[:n*r.ncols]...); err != nil {
+					return err
+				}
+				args = args[n*r.ncols:]
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// scopeCache is audit_scopes as read by a transaction holding the
+// audit_index_state lock (the only writers of audit_scopes).
+type scopeCache map[[2]string]int64
+
+func loadScopes(ctx context.Context, tx *store.Tx) (scopeCache, error) {
+	rs, err := tx.Query(ctx, `SELECT id, account_id, region FROM audit_scopes`)
+	if err != nil {
+		return nil, fmt.Errorf("audit: scopes: %w", err)
+	}
+	defer rs.Close()
+	c := scopeCache{}
+	for rs.Next() {
+		var id int64
+		var a, r string
+		if err := rs.Scan(&id, &a, &r); err != nil {
+			return nil, fmt.Errorf("audit: scopes: %w", err)
+		}
+		c[[2]string{a, r}] = id
+	}
+	return c, rs.Err()
+}
+
+// id returns the scope of (account, region), numbering it if new.
+func (c scopeCache) id(ctx context.Context, tx *store.Tx, account, region string) (int64, error) {
+	k := [2]string{account, region}
+	if id, ok := c[k]; ok {
+		return id, nil
+	}
+	var id int64
+	for _, v := range c {
+		id = max(id, v)
+	}
+	id++
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_scopes (id, account_id, region) VALUES ($1, $2, $3)`, id, account, region); err != nil {
+		return 0, fmt.Errorf("audit: scopes: %w", err)
+	}
+	c[k] = id
+	return id, nil
+}
+
 // Pending returns how many sequence numbers are above the index (the
 // tail), in a read transaction of its own.
 func Pending(ctx context.Context, db *store.DB) (int64, error) {
 	var n int64
 	err := db.Read(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT c.n - s.upto FROM audit_counter c, audit_index_state s WHERE c.id = 1 AND s.id = 1`).Scan(&n)
+		return tx.QueryRow(ctx, `SELECT (`+horizonSQL+`) - upto FROM audit_index_state WHERE id = 1`).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("audit: index state: %w", err)
@@ -136,39 +489,6 @@ func indexIfBehind(ctx context.Context, db *store.DB, tx *store.Tx, last int64) 
 	}
 	_, err := IndexPending(ctx, db, tx, 0)
 	return err
-}
-
-// newScopesSQL numbers the (account, region) pairs of the management
-// events in ($1, $2] that have no scope yet.
-const newScopesSQL = `INSERT INTO audit_scopes (id, account_id, region) ` +
-	`SELECT (SELECT COALESCE(MAX(id), 0) FROM audit_scopes) + ROW_NUMBER() OVER (ORDER BY account_id, region), account_id, region ` +
-	`FROM (SELECT DISTINCT e.account_id, e.region FROM events e WHERE e.seq > $1 AND e.seq <= $2 AND e.category = 'Management' ` +
-	`AND NOT EXISTS (SELECT 1 FROM audit_scopes s WHERE s.account_id = e.account_id AND s.region = e.region)) d`
-
-var indexSQLs = [2]string{
-	`INSERT INTO event_index (scope, attr, value, event_time_ms, seq) ` + entriesSQL(false, "e.seq > $1 AND e.seq <= $2") + ` ON CONFLICT DO NOTHING`,
-	`INSERT INTO event_index (scope, attr, value, event_time_ms, seq) ` + entriesSQL(true, "e.seq > $1 AND e.seq <= $2") + ` ON CONFLICT DO NOTHING`,
-}
-
-// entriesSQL selects the index entries (scope, attr, value, event_time_ms,
-// seq) of the management events e (events) that satisfy pred, with scope
-// -1 for an event whose (account, region) has no scope number yet. It
-// reads each event twice, once for its single-valued attributes (crossed
-// with their codes) and once for its resources, and ends in a WHERE
-// clause, so that SQLite reads a following ON CONFLICT as the INSERT's.
-func entriesSQL(pg bool, pred string) string {
-	// SQLite joins in the order written for LEFT and CROSS joins: per
-	// event, one probe of its scope, then its six codes.
-	const scoped = `FROM events e LEFT JOIN audit_scopes s ON s.account_id = e.account_id AND s.region = e.region CROSS JOIN `
-	return `SELECT x.scope, x.attr, x.value, x.event_time_ms, x.seq FROM (` +
-		`SELECT COALESCE(s.id, -1) AS scope, c.attr AS attr, ` +
-		`CASE c.attr WHEN 'i' THEN e.event_id WHEN 'n' THEN e.event_name WHEN 'r' THEN e.read_only WHEN 'u' THEN e.username WHEN 's' THEN e.event_source ELSE e.access_key_id END AS value, ` +
-		`e.event_time_ms AS event_time_ms, e.seq AS seq ` + scoped +
-		`(SELECT 'i' AS attr UNION ALL SELECT 'n' UNION ALL SELECT 'r' UNION ALL SELECT 'u' UNION ALL SELECT 's' UNION ALL SELECT 'k') c ` +
-		`WHERE ` + pred + ` AND e.category = 'Management' ` +
-		`UNION ALL SELECT COALESCE(s.id, -1), substr(j.value, 1, 1), substr(j.value, 2), e.event_time_ms, e.seq ` + scoped + jsonElements(pg, "e.resources") +
-		` WHERE ` + pred + ` AND e.category = 'Management' AND e.resources IS NOT NULL` +
-		`) x WHERE x.value <> ''`
 }
 
 // jsonElements is a FROM item j whose column value holds each element of

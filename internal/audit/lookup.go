@@ -3,8 +3,11 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,23 +103,90 @@ func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, 
 			return nil, fmt.Errorf("audit: unknown lookup attribute %q", q.Attr)
 		}
 	}
-	// Where the index ends, and the scope of an exact (account, region).
-	// On PostgreSQL this and the lookup below may see different snapshots:
-	// the lookup takes index entries at or below upto and events above it
-	// by themselves, so an indexer committing in between changes nothing.
+	// Where the index ends, what the purge deleted, and the scope of an
+	// exact (account, region). On PostgreSQL this and the reads below may
+	// see different snapshots: the lookup takes index entries at or below
+	// upto and events above it by themselves, so an indexer committing in
+	// between changes nothing.
 	var ix indexView
 	var scope sql.NullInt64
 	var err error
 	if q.AccountID != "" && q.Region != "" {
-		err = tx.QueryRow(ctx, `SELECT upto, (SELECT id FROM audit_scopes WHERE account_id = $1 AND region = $2) FROM audit_index_state WHERE id = 1`, q.AccountID, q.Region).Scan(&ix.upto, &scope)
+		err = tx.QueryRow(ctx, `SELECT upto, purged, (SELECT id FROM audit_scopes WHERE account_id = $1 AND region = $2) FROM audit_index_state WHERE id = 1`, q.AccountID, q.Region).Scan(&ix.upto, &ix.purged, &scope)
 	} else {
-		err = tx.QueryRow(ctx, `SELECT upto FROM audit_index_state WHERE id = 1`).Scan(&ix.upto)
+		err = tx.QueryRow(ctx, `SELECT upto, purged FROM audit_index_state WHERE id = 1`).Scan(&ix.upto, &ix.purged)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: lookup: %w", err)
 	}
 	ix.scope, ix.scoped = scope.Int64, scope.Valid
-	text, args := lookupSQL(q, db.Driver() == store.DriverPostgres, ix)
+	pg := db.Driver() == store.DriverPostgres
+	if q.IncludeData {
+		text, args := lookupSQL(q, pg, ix)
+		return scanRows(ctx, tx, q, text, args)
+	}
+	top := topN{limit: q.Limit}
+	w := newWindow(q)
+	// (a) the index.
+	if ix.upto > ix.purged {
+		if q.Attr == AttrEventID {
+			text, args := eventIDSQL(q, pg, ix)
+			if err := top.pushQuery(ctx, tx, text, args); err != nil {
+				return nil, err
+			}
+		} else {
+			scopes, err := lookupScopes(ctx, tx, q, ix)
+			if err != nil {
+				return nil, err
+			}
+			// The rows to read: each a key and, for an ARN, the tag its
+			// entries in its short name's rows carry (index.go).
+			type read struct {
+				k   attrValue
+				arn string
+			}
+			var reads []read
+			switch {
+			case q.Attr == "":
+				reads = []read{{attrValue{'r', "true"}, ""}, {attrValue{'r', "false"}, ""}}
+			case q.Attr == AttrResourceName && ResourceName(q.Value) != q.Value:
+				// An ARN: its entries in its short name's rows, and rows
+				// of its own carried over from before those (0261).
+				reads = []read{{attrValue{'m', ResourceName(q.Value)}, q.Value}, {attrValue{'m', q.Value}, ""}}
+			default:
+				reads = []read{{attrValue{attrCode[q.Attr][0], q.Value}, ""}}
+			}
+			for _, s := range scopes {
+				for _, r := range reads {
+					if err := scanPostings(ctx, tx, s, r.k, r.arn, w, ix, &top); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+	}
+	// (b) the tail.
+	text, args := lookupSQL(q, pg, ix)
+	if err := top.pushQuery(ctx, tx, text, args); err != nil {
+		return nil, err
+	}
+	if len(top.es) == 0 {
+		return nil, nil
+	}
+	// The rows, by sequence number (integers: safe to inline).
+	var b strings.Builder
+	b.WriteString("SELECT " + rowColumns + " FROM events e WHERE e.seq IN (")
+	for i, e := range top.es {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(e.seq, 10))
+	}
+	b.WriteString(") ORDER BY e.event_time_ms DESC, e.seq DESC")
+	return scanRows(ctx, tx, q, b.String(), nil)
+}
+
+func scanRows(ctx context.Context, tx *store.Tx, q Query, text string, args []any) ([]Row, error) {
 	rs, err := tx.Query(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: lookup: %w", err)
@@ -136,130 +206,269 @@ func LookupTx(ctx context.Context, db *store.DB, tx *store.Tx, q Query) ([]Row, 
 	return rows, nil
 }
 
-// indexView is what a lookup knows of the index: upto (see index.go) and,
-// when the query names an account and a region, that pair's scope
-// (scoped false: it has no indexed event).
+// window is a lookup's bounds: entries strictly older than hi (in
+// newest-first order) and at or after start.
+type window struct {
+	hi    entry
+	start int64 // math.MinInt64: none
+}
+
+func newWindow(q Query) window {
+	hi := entry{t: math.MaxInt64, seq: math.MaxInt64}
+	if !q.End.IsZero() {
+		hi = entry{t: q.End.UnixMilli(), seq: math.MaxInt64}
+	}
+	if q.After != nil {
+		if a := (entry{t: q.After.TimeMs, seq: q.After.Seq}); a.less(hi) {
+			hi = a
+		}
+	}
+	w := window{hi: hi, start: math.MinInt64}
+	if !q.Start.IsZero() {
+		w.start = q.Start.UnixMilli()
+	}
+	return w
+}
+
+func (w window) holds(e entry) bool { return e.less(w.hi) && e.t >= w.start }
+
+// topN keeps the newest limit entries pushed, newest first.
+type topN struct {
+	limit int
+	es    []entry
+}
+
+// full reports whether nothing older than the oldest kept entry can enter.
+func (t *topN) full() bool { return len(t.es) >= t.limit }
+
+func (t *topN) push(e entry) {
+	if t.full() && !t.es[len(t.es)-1].less(e) {
+		return
+	}
+	i := sort.Search(len(t.es), func(i int) bool { return t.es[i].less(e) })
+	if i < len(t.es) && t.es[i] == e {
+		return
+	}
+	if i > 0 && t.es[i-1] == e {
+		return
+	}
+	if !t.full() {
+		t.es = append(t.es, entry{})
+	}
+	copy(t.es[i+1:], t.es[i:len(t.es)-1])
+	t.es[i] = e
+}
+
+// pushQuery pushes the (time, seq) rows of a query.
+func (t *topN) pushQuery(ctx context.Context, tx *store.Tx, text string, args []any) error {
+	rs, err := tx.Query(ctx, text, args...)
+	if err != nil {
+		return fmt.Errorf("audit: lookup: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var e entry
+		if err := rs.Scan(&e.t, &e.seq); err != nil {
+			return fmt.Errorf("audit: lookup: %w", err)
+		}
+		t.push(e)
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("audit: lookup: %w", err)
+	}
+	return nil
+}
+
+// lookupScopes returns the scopes a lookup reads the index of.
+func lookupScopes(ctx context.Context, tx *store.Tx, q Query, ix indexView) ([]int64, error) {
+	if q.AccountID != "" && q.Region != "" {
+		if ix.scoped {
+			return []int64{ix.scope}, nil
+		}
+		return nil, nil
+	}
+	var w []string
+	var args []any
+	if q.AccountID != "" {
+		args = append(args, q.AccountID)
+		w = append(w, "account_id = $1")
+	}
+	if q.Region != "" {
+		args = append(args, q.Region)
+		w = append(w, "region = $"+strconv.Itoa(len(args)))
+	}
+	text := `SELECT id FROM audit_scopes`
+	if len(w) > 0 {
+		text += " WHERE " + strings.Join(w, " AND ")
+	}
+	rs, err := tx.Query(ctx, text+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit: lookup: %w", err)
+	}
+	defer rs.Close()
+	var ids []int64
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			return nil, fmt.Errorf("audit: lookup: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rs.Err()
+}
+
+// scanPostings pushes into top the entries of key k in scope that w holds
+// (arn not "": only those tagged with arn), reading its posting rows newest
+// first (by max_t, then max_seq) in growing pages, from the first that can
+// hold an entry at or before w.hi to the last that can still enter top.
+func scanPostings(ctx context.Context, tx *store.Tx, scope int64, k attrValue, arn string, w window, ix indexView, top *topN) error {
+	// Every entry of a row is within postingSpan below its max_t.
+	cur := entry{t: math.MaxInt64, seq: math.MaxInt64}
+	if w.hi.t < math.MaxInt64-postingSpan {
+		cur = entry{t: w.hi.t + postingSpan, seq: math.MinInt64}
+	}
+	page := int64(4)
+	for {
+		rs, err := tx.Query(ctx, `SELECT max_t, max_seq, list, arns FROM event_postings WHERE scope = $1 AND attr = $2 AND value = $3 AND (max_t, max_seq) < ($4, $5) `+
+			`ORDER BY max_t DESC, max_seq DESC LIMIT $6`, scope, string(k.code), k.value, cur.t, cur.seq, page)
+		if err != nil {
+			return fmt.Errorf("audit: lookup: %w", err)
+		}
+		n := int64(0)
+		done := false
+		for rs.Next() {
+			n++
+			var list, arns string
+			if err := rs.Scan(&cur.t, &cur.seq, &list, &arns); err != nil {
+				rs.Close()
+				return fmt.Errorf("audit: lookup: %w", err)
+			}
+			if cur.t < w.start || (top.full() && cur.less(top.es[len(top.es)-1])) {
+				// Nothing in this row or after it can enter.
+				done = true
+				break
+			}
+			want := 0 // the tag wanted, or 0: any
+			if arn != "" {
+				if want = rowTag(arns, arn); want == 0 {
+					continue // no entry for arn
+				}
+			}
+			err := decodeList(list, cur.t, cur.seq, arns != "", func(e entry, tag int) bool {
+				if e.seq <= ix.purged {
+					return false // sequence descending: the rest is purged too
+				}
+				if e.seq <= ix.upto && w.holds(e) && (want == 0 || tag == want) {
+					top.push(e)
+				}
+				return true
+			})
+			if err != nil {
+				rs.Close()
+				return err
+			}
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("audit: lookup: %w", err)
+		}
+		if done || n < page {
+			return nil
+		}
+		page = min(2*page, 256)
+	}
+}
+
+// rowTag is the tag of arn in a row's arns column, 0 if it has none.
+func rowTag(arns, arn string) int {
+	if arns == "" {
+		return 0
+	}
+	var list []string
+	if json.Unmarshal([]byte(arns), &list) != nil {
+		return 0
+	}
+	return slices.Index(list, arn) + 1
+}
+
+// eventIDSQL selects (time, seq) of the indexed events with q's EventId.
+func eventIDSQL(q Query, pg bool, ix indexView) (string, []any) {
+	args := []any{q.Value, ix.upto}
+	text := "SELECT e.event_time_ms, e.seq FROM event_ids x JOIN events e ON e.seq = x.seq WHERE x.event_id = $1 AND x.seq <= $2"
+	for _, c := range scanConds(q, pg, &args) {
+		text += " AND " + c
+	}
+	return text, args
+}
+
+// indexView is what a lookup knows of the index: upto (see index.go),
+// purged (every event at or below it is gone) and, when the query names an
+// account and a region, that pair's scope (scoped false: it has no indexed
+// event).
 type indexView struct {
 	upto   int64
+	purged int64
 	scope  int64
 	scoped bool
 }
 
 const rowColumns = "e.seq, e.event_time_ms, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record"
 
-// lookupSQL is q's query and arguments (q.Attr already validated).
-//
-// A lookup of management events is the union of (a) event_index entries at
-// or below ix.upto and (b) the events above it (the tail) filtered by
-// themselves, each limited and ordered, then joined with their events rows
-// and cut to q.Limit. The unfiltered lookup reads the ReadOnly 'true' and
-// 'false' ranges of the index as two parts of (a). Lookups that include
-// data events (offline CLI only; data events have no index entries) scan
-// events.
+// scanConds are the conditions on events e for q, by the events' own
+// columns, appending their arguments to args.
+func scanConds(q Query, pg bool, args *[]any) []string {
+	arg := func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+	var w []string
+	if q.AccountID != "" {
+		w = append(w, "e.account_id = "+arg(q.AccountID))
+	}
+	if q.Region != "" {
+		w = append(w, "e.region = "+arg(q.Region))
+	}
+	if !q.IncludeData {
+		w = append(w, "e.category = "+arg(CategoryManagement))
+	}
+	switch col, ok := attrColumn[q.Attr]; {
+	case q.Attr == "":
+	case ok:
+		w = append(w, "e."+col+" = "+arg(q.Value))
+	default: // ResourceType, ResourceName
+		w = append(w, "EXISTS (SELECT 1 FROM "+jsonElements(pg, "e.resources")+" WHERE j.value = "+arg(attrCode[q.Attr]+q.Value)+")")
+	}
+	win := newWindow(q)
+	if win.hi.seq == math.MaxInt64 {
+		if win.hi.t != math.MaxInt64 {
+			w = append(w, "e.event_time_ms <= "+arg(win.hi.t))
+		}
+	} else {
+		w = append(w, "(e.event_time_ms, e.seq) < ("+arg(win.hi.t)+", "+arg(win.hi.seq)+")")
+	}
+	if win.start != math.MinInt64 {
+		w = append(w, "e.event_time_ms >= "+arg(win.start))
+	}
+	return w
+}
+
+// lookupSQL is, for a lookup of management events, the query of the
+// (time, seq) of the newest q.Limit matching events above ix.upto (the
+// tail, not indexed yet), filtered by their own columns; for a lookup that
+// includes data events (offline CLI only; data events are never indexed),
+// the query of the rows themselves, scanning events. q.Attr is already
+// validated.
 func lookupSQL(q Query, pg bool, ix indexView) (string, []any) {
 	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	hi := Position{TimeMs: math.MaxInt64, Seq: math.MaxInt64}
-	if !q.End.IsZero() {
-		hi = Position{TimeMs: q.End.UnixMilli(), Seq: math.MaxInt64}
-	}
-	if q.After != nil && (q.After.TimeMs < hi.TimeMs || (q.After.TimeMs == hi.TimeMs && q.After.Seq < hi.Seq)) {
-		hi = *q.After
-	}
-	// window is the time/position bound on a table aliased a.
-	window := func(a string) []string {
-		var w []string
-		if hi.Seq == math.MaxInt64 {
-			if hi.TimeMs != math.MaxInt64 {
-				w = append(w, a+".event_time_ms <= "+arg(hi.TimeMs))
-			}
-		} else {
-			// A row-value bound: both drivers seek the (..., time, seq)
-			// suffix of the index with it (an OR of two terms is only a
-			// filter).
-			w = append(w, "("+a+".event_time_ms, "+a+".seq) < ("+arg(hi.TimeMs)+", "+arg(hi.Seq)+")")
-		}
-		if !q.Start.IsZero() {
-			w = append(w, a+".event_time_ms >= "+arg(q.Start.UnixMilli()))
-		}
-		return w
-	}
-	// scan is the WHERE clause of events e for the query, by the events'
-	// own columns.
-	scan := func() []string {
-		var w []string
-		if q.AccountID != "" {
-			w = append(w, "e.account_id = "+arg(q.AccountID))
-		}
-		if q.Region != "" {
-			w = append(w, "e.region = "+arg(q.Region))
-		}
-		if !q.IncludeData {
-			w = append(w, "e.category = "+arg(CategoryManagement))
-		}
-		switch col, ok := attrColumn[q.Attr]; {
-		case q.Attr == "":
-		case ok:
-			w = append(w, "e."+col+" = "+arg(q.Value))
-		default: // ResourceType, ResourceName
-			w = append(w, "EXISTS (SELECT 1 FROM "+jsonElements(pg, "e.resources")+" WHERE j.value = "+arg(attrCode[q.Attr]+q.Value)+")")
-		}
-		return append(w, window("e")...)
-	}
-	order := func(a string) string {
-		return " ORDER BY " + a + ".event_time_ms DESC, " + a + ".seq DESC LIMIT " + arg(int64(q.Limit))
+	w := scanConds(q, pg, &args)
+	limit := func() string {
+		args = append(args, int64(q.Limit))
+		return " ORDER BY e.event_time_ms DESC, e.seq DESC LIMIT $" + strconv.Itoa(len(args))
 	}
 	if q.IncludeData {
-		return "SELECT " + rowColumns + " FROM events e WHERE " + strings.Join(scan(), " AND ") + order("e"), args
+		return "SELECT " + rowColumns + " FROM events e WHERE " + strings.Join(w, " AND ") + limit(), args
 	}
-
-	var parts []string
-	// (a) the index, where it can say anything.
-	var scopeCond string
-	switch {
-	case q.AccountID != "" && q.Region != "":
-		if ix.scoped {
-			scopeCond = "x.scope = " + arg(ix.scope)
-		}
-	case q.AccountID != "" || q.Region != "":
-		var w []string
-		if q.AccountID != "" {
-			w = append(w, "account_id = "+arg(q.AccountID))
-		}
-		if q.Region != "" {
-			w = append(w, "region = "+arg(q.Region))
-		}
-		scopeCond = "x.scope IN (SELECT id FROM audit_scopes WHERE " + strings.Join(w, " AND ") + ")"
-	default:
-		scopeCond = "x.scope IN (SELECT id FROM audit_scopes)" // every scope: a seek in each
-	}
-	if scopeCond != "" && ix.upto > 0 {
-		part := func(code, value string) string {
-			w := []string{scopeCond, "x.attr = " + arg(code), "x.value = " + arg(value), "x.seq <= " + arg(ix.upto)}
-			w = append(w, window("x")...)
-			return "SELECT x.event_time_ms AS t, x.seq AS s FROM event_index x WHERE " + strings.Join(w, " AND ") + order("x")
-		}
-		if q.Attr == "" {
-			parts = append(parts, part(codeReadOnly, "true"), part(codeReadOnly, "false"))
-		} else {
-			parts = append(parts, part(attrCode[q.Attr], q.Value))
-		}
-	}
-	// (b) the tail.
-	w := append([]string{"e.seq > " + arg(ix.upto)}, scan()...)
-	parts = append(parts, "SELECT e.event_time_ms AS t, e.seq AS s FROM events e WHERE "+strings.Join(w, " AND ")+order("e"))
-
-	var b strings.Builder
-	b.WriteString("SELECT " + rowColumns + " FROM (")
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteString(" UNION ALL ")
-		}
-		fmt.Fprintf(&b, "SELECT * FROM (%s) AS p%d", p, i)
-	}
-	b.WriteString(") AS k JOIN events e ON e.seq = k.s ORDER BY k.t DESC, k.s DESC LIMIT " + arg(int64(q.Limit)))
-	return b.String(), args
+	args = append(args, ix.upto)
+	w = append([]string{"e.seq > $" + strconv.Itoa(len(args))}, w...)
+	return "SELECT e.event_time_ms, e.seq FROM events e WHERE " + strings.Join(w, " AND ") + limit(), args
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,11 +10,26 @@ import (
 )
 
 // TestLookupPlans (SQLite): every attribute lookup, with and without a
-// time window and a paging position, seeks its attribute's range of
-// event_index and reads the tail by sequence number. None scans a table.
+// time window and a paging position, reads the tail by sequence number;
+// EventId seeks event_ids by its primary key, every other attribute
+// seeks its posting rows by theirs; the rows are fetched by rowid. None
+// scans a table.
 func TestLookupPlans(t *testing.T) {
 	db := openSQLite(t)
 	base := time.Unix(1767225600, 0)
+	check := func(name, text string, args []any, want ...string) {
+		t.Helper()
+		plan := queryPlan(t, db, text, args...)
+		all := strings.Join(plan, "\n")
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: plan %q, want %q", name, plan, w)
+			}
+		}
+		if strings.Contains(all, "SCAN e") || strings.Contains(all, "SCAN x") || strings.Contains(all, "SCAN event") {
+			t.Errorf("%s: plan %q scans a table", name, plan)
+		}
+	}
 	for _, attr := range append([]string{""}, Attributes...) {
 		for _, window := range []bool{false, true} {
 			q := Query{AccountID: "111122223333", Region: "eu-west-1", Attr: attr, Value: "x", Limit: 51}
@@ -21,36 +37,40 @@ func TestLookupPlans(t *testing.T) {
 				q.After = &Position{TimeMs: base.UnixMilli(), Seq: 5}
 				q.Start = base.Add(-time.Hour)
 			}
-			text, args := lookupSQL(q, false, indexView{upto: 10, scope: 1, scoped: true})
-			plan := queryPlan(t, db, text, args...)
-			all := strings.Join(plan, "\n")
-			want := []string{"SEARCH x USING PRIMARY KEY (scope=? AND attr=? AND value=?", "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)"}
-			for _, w := range want {
-				if !strings.Contains(all, w) {
-					t.Errorf("%q (window %v): plan %q, want %q", attr, window, plan, w)
-				}
-			}
-			if strings.Contains(all, "SCAN e") || strings.Contains(all, "SCAN x") {
-				t.Errorf("%q (window %v): plan %q scans a table", attr, window, plan)
+			ix := indexView{upto: 10, scope: 1, scoped: true}
+			name := fmt.Sprintf("%q (window %v)", attr, window)
+			text, args := lookupSQL(q, false, ix)
+			check(name+" tail", text, args, "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)")
+			if attr == AttrEventID {
+				text, args := eventIDSQL(q, false, ix)
+				check(name+" index", text, args, "SEARCH x USING PRIMARY KEY (event_id=? AND seq<?)", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)")
 			}
 		}
 	}
+	check("postings", `SELECT max_t, max_seq, list FROM event_postings WHERE scope = $1 AND attr = $2 AND value = $3 AND (max_t, max_seq) < ($4, $5) ORDER BY max_t DESC, max_seq DESC LIMIT $6`,
+		[]any{1, "n", "x", 5, 6, 4}, "SEARCH event_postings USING PRIMARY KEY (scope=? AND attr=? AND value=? AND (max_t,max_seq)<(?,?))")
+	check("rows", `SELECT `+rowColumns+` FROM events e WHERE e.seq IN (1,2,3) ORDER BY e.event_time_ms DESC, e.seq DESC`, nil, "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)")
 }
 
 // TestIndexPlan (SQLite): the indexer reads the batch's events by rowid
-// range (twice: attributes and resources) and each event's scope by the
-// unique index; the purge finds entries by their primary key.
+// range; the purge deletes posting rows and event IDs by their primary
+// keys.
 func TestIndexPlan(t *testing.T) {
 	db := openSQLite(t)
-	plan := strings.Join(queryPlan(t, db, indexSQLs[0], 1, 2), "\n")
-	if strings.Count(plan, "SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)") != 2 ||
-		strings.Count(plan, "SEARCH s USING COVERING INDEX sqlite_autoindex_audit_scopes_1 (account_id=? AND region=?)") != 2 ||
-		strings.Contains(plan, "SCAN e") {
-		t.Errorf("indexer plan:\n%s", plan)
-	}
-	plan = strings.Join(queryPlan(t, db, `DELETE FROM event_index WHERE (scope, attr, value, event_time_ms, seq) IN (`+entriesSQL(false, "e.seq IN (1,2,3)")+`)`), "\n")
-	if !strings.Contains(plan, "SEARCH event_index USING PRIMARY KEY") || strings.Contains(plan, "SCAN e") {
-		t.Errorf("purge plan:\n%s", plan)
+	for _, tc := range []struct {
+		text string
+		args []any
+		want string
+	}{
+		{`SELECT ` + eventColumnsIndexed + ` FROM events WHERE seq > $1 AND seq <= $2 AND category = 'Management' ORDER BY seq`, []any{1, 2}, "SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"},
+		{`DELETE FROM event_postings WHERE scope = $1 AND attr = $2 AND value = $3 AND max_t >= $4 AND max_t < $5 AND max_seq <= $6`, []any{1, "n", "x", 1, 2, 3},
+			"SEARCH event_postings USING PRIMARY KEY (scope=? AND attr=? AND value=? AND max_t>? AND max_t<?)"},
+		{`DELETE FROM event_ids WHERE event_id IN (SELECT value` + jsonScalars(false) + `) AND seq <= $2`, []any{`["a"]`, 3}, "SEARCH event_ids USING PRIMARY KEY (event_id=? AND seq<?)"},
+	} {
+		plan := strings.Join(queryPlan(t, db, tc.text, tc.args...), "\n")
+		if !strings.Contains(plan, tc.want) || strings.Contains(plan, "SCAN event") {
+			t.Errorf("%s: plan:\n%s\nwant %s", tc.text, plan, tc.want)
+		}
 	}
 }
 

@@ -14,28 +14,31 @@ import (
 )
 
 // Insert stores events in tx (a write transaction on db), taking their
-// sequence numbers from the counter. Call it as late as possible in a
-// transaction: on PostgreSQL the counter row stays locked until commit,
-// which is what makes sequence order equal commit order.
+// sequence numbers after the horizon (cursor.go): on PostgreSQL from the
+// counter, on SQLite after the highest stored number. Call it as late as
+// possible in a transaction: on PostgreSQL the counter row stays locked
+// until commit, which is what makes sequence order equal commit order.
 //
 // Each event is one events row; its lookup index entries are added later
 // (index.go), except that Insert indexes the tail inline when it has grown
 // past maxTail.
 //
 // On PostgreSQL Insert runs one statement however many events there are
-// (counter and events, see insertEventsNumberedPG), on SQLite for batches
-// larger than perRowMax (bulk loads) two (counter, events); the rows go
-// as a single parameter: one JSON array of arrays, expanded in SQL by json_each (SQLite) or
-// json_array_elements (PostgreSQL). That saves PostgreSQL a round trip per
-// row and avoids the $N-per-value statements whose binding grows
-// quadratically in modernc.org/sqlite. Smaller SQLite batches (a mutating
-// call's one event, the group committer's batches) use single-row
-// statements, which need no statement journal (see perRowMax), and take
-// their numbers without a query: on SQLite seq is the rowid, the first
-// row's number comes from the counter inside its INSERT and back as the
-// statement's last insert ID, and the counter is set after the rows (the
-// single SQLite writer needs no lock; a RETURNING query costs several
-// times an Exec through database/sql).
+// (counter and events, see insertEventsNumberedPG): the rows go as a
+// single parameter, one JSON array of arrays expanded in SQL by
+// json_array_elements, which saves a round trip per row. On SQLite a
+// single event (a call's, when its transaction has no batch to share)
+// is one INSERT ... VALUES that takes its number without a query: seq is
+// the rowid, the number comes from the horizon inside the INSERT and back
+// as the statement's last insert ID. Several events (a group commit's,
+// the committer's batches, bulk loads) are numbered after one horizon
+// query and inserted up to 64 per multi-row INSERT OR FAIL (eventsInsert).
+// The SQLite counter is not written at all (the single SQLite writer
+// needs no lock; a statement more per call and the counter's page in
+// every commit cost ~6 us of CPU an event): the horizon there is the
+// highest stored number, or the counter where that is higher (the purge
+// keeps the highest number it deleted there, so numbers are never reused
+// after the history was emptied).
 func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -48,27 +51,15 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		}
 	}()
 	var first, last int64
-	if !pg && len(evs) <= perRowMax {
-		for i, ev := range evs {
-			seq := any(nil) // the first: counter + 1, in SQL
-			if i > 0 {
-				seq = first + int64(i)
-			}
-			res, err := insertOne(ctx, tx, ev, seq, bp)
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				if first, err = res.LastInsertId(); err != nil {
-					return fmt.Errorf("audit: sequence: %w", err)
-				}
-			}
-			ev.Seq = first + int64(i)
+	if !pg && len(evs) == 1 {
+		res, err := insertOne(ctx, tx, evs[0], nil, bp)
+		if err != nil {
+			return err
 		}
-		last = first + int64(len(evs)) - 1
-		if _, err := tx.Exec(ctx, `UPDATE audit_counter SET n = $1 WHERE id = 1`, last); err != nil {
+		if first, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("audit: sequence: %w", err)
 		}
+		evs[0].Seq, last = first, first
 	} else if pg {
 		// One statement takes the numbers and inserts the rows (their seq
 		// element unused): the counter row lock, held to commit, is taken
@@ -86,16 +77,29 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 			ev.Seq = first + int64(i)
 		}
 	} else {
-		if err := tx.QueryRow(ctx, `UPDATE audit_counter SET n = n + $1 WHERE id = 1 RETURNING n`, int64(len(evs))).Scan(&last); err != nil {
+		if err := tx.QueryRow(ctx, horizonSQL).Scan(&first); err != nil {
 			return fmt.Errorf("audit: sequence: %w", err)
 		}
-		first = last - int64(len(evs)) + 1
+		first++
+		last = first + int64(len(evs)) - 1
+		// The resources columns side by side in one buffer (a string
+		// taken from it stays valid if it grows).
+		res := (*bp)[:0]
+		args := make([]any, 0, 14*len(evs))
 		for i, ev := range evs {
 			ev.Seq = first + int64(i)
+			var col any // NULL
+			p := len(res)
+			if r, ok := resourcesColumn(res, ev); ok {
+				res = r
+				col = unsafe.String(unsafe.SliceData(res[p:]), len(res)-p)
+			}
+			args = append(args, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs, ev.Category,
+				readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username, ev.AccessKeyID, col,
+				unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record)))
 		}
-		b := appendEventRows((*bp)[:0], evs)
-		*bp = b
-		if _, err := tx.Exec(ctx, insertEventsSQL(pg), unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
+		*bp = res
+		if err := insertRows(ctx, tx, false, eventsInsert, args); err != nil {
 			return fmt.Errorf("audit: insert events: %w", err)
 		}
 	}
@@ -211,27 +215,12 @@ func ResourceName(arn string) string {
 	return arn
 }
 
-// jsonRows is the FROM clause that expands the JSON array $1 into rows
-// with a column "value" holding each row array: json_each on SQLite,
-// json_array_elements on PostgreSQL. value ->> N extracts an element as
-// text (SQLite: as its SQL type) in both.
-func jsonRows(pg bool) string {
-	if pg {
-		return ` FROM json_array_elements($1::json) AS j(value)`
-	}
-	return ` FROM json_each($1) AS j`
-}
-
-var insertEventsSQLs = [2]string{buildInsertEvents(false), buildInsertEvents(true)}
-
 func dialect(pg bool) int {
 	if pg {
 		return 1
 	}
 	return 0
 }
-
-func insertEventsSQL(pg bool) string { return insertEventsSQLs[dialect(pg)] }
 
 // insertEventsNumberedPG advances the counter by $2 and inserts the $2
 // rows of the JSON array $1 numbered after its old value, in array order,
@@ -241,12 +230,6 @@ const insertEventsNumberedPG = `WITH c AS (UPDATE audit_counter SET n = n + $2 W
 	`ins AS (INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
 	`c.n - $2 + j.ord, value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13` +
 	` FROM c, json_array_elements($1::json) WITH ORDINALITY AS j(value, ord)) SELECT n FROM c`
-
-func buildInsertEvents(pg bool) string {
-	return insertVerb(pg) + ` INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, record, resources) SELECT ` +
-		`CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13` +
-		jsonRows(pg)
-}
 
 // insertVerb is INSERT OR FAIL on SQLite: a multi-row INSERT that may
 // abort on a constraint otherwise writes a statement journal (a temp file,
@@ -259,17 +242,6 @@ func insertVerb(pg bool) string {
 	}
 	return "INSERT OR FAIL"
 }
-
-// perRowMax is the largest batch that SQLite inserts a row per statement.
-// SQLite opens a statement journal for any statement that may write
-// several rows (a multi-row VALUES or an INSERT ... SELECT) inside a
-// transaction, copying every page it touches there first and spilling to
-// a temporary file past 64 KiB; a single-row INSERT needs none. Measured
-// (BenchmarkInsertOne, lextrail-load): a mutating call's single event
-// costs ~100 us more through the JSON statement, and the committer's
-// batches (at most one per waiting client, typically <= 32) are no faster
-// through it either; only bulk loads gain from one statement.
-const perRowMax = 64
 
 // insertOne inserts ev on SQLite with a single-row INSERT ... VALUES:
 // with sequence number seq, or nil for the counter's next; bp is scratch
@@ -289,5 +261,13 @@ func insertOne(ctx context.Context, tx *store.Tx, ev *Event, seq any, bp *[]byte
 	return result, nil
 }
 
+// The first row's number is the horizon's next (cursor.go); the
+// parameters are anonymous, which SQLite binds without looking their names
+// up.
+// eventsInsert inserts events rows on SQLite, many per statement: outside
+// a savepoint (store.Tx.Defer) and with OR FAIL a multi-row INSERT needs no
+// statement journal, and its anonymous parameters bind in one pass.
+var eventsInsert = newRowsInsert("events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, resources, record)", 14)
+
 const insertOneSQL = `INSERT INTO events (seq, event_id, request_id, account_id, region, event_time_ms, category, read_only, event_name, event_source, username, access_key_id, resources, record) ` +
-	`VALUES (COALESCE($1, (SELECT n FROM audit_counter WHERE id = 1) + 1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	`VALUES (COALESCE(?, max(COALESCE((SELECT MAX(seq) FROM events), 0), (SELECT n FROM audit_counter WHERE id = 1)) + 1), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

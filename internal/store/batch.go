@@ -50,8 +50,9 @@ type writeReq struct {
 
 // fnOutcome is how a caller hands the transaction back.
 type fnOutcome struct {
-	failed bool  // fn failed and its savepoint was rolled back: no result follows
-	fatal  error // the transaction is unusable (the batch is lost)
+	failed   bool  // fn failed and its savepoint was rolled back: no result follows
+	fatal    error // the transaction is unusable (the batch is lost)
+	deferred []deferredItem
 }
 
 var reqPool = sync.Pool{New: func() any {
@@ -169,7 +170,7 @@ func (b *batcher) write(ctx context.Context, fn func(*Tx) error) (err error) {
 		r.fnDone <- fnOutcome{failed: true, fatal: rerr}
 		return fmt.Errorf("store: commit: %w", rerr)
 	}
-	r.fnDone <- fnOutcome{}
+	r.fnDone <- fnOutcome{deferred: t.deferred}
 	if err := <-r.result; err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -192,6 +193,7 @@ func (b *batcher) run() {
 			continue
 		}
 		var succeeded []*writeReq
+		var deferred []deferredItem
 		var lost error // the transaction died under a call: the batch is lost
 		n, ran := 0, 0
 		for r := first; r != nil; r = b.next(n) {
@@ -211,6 +213,16 @@ func (b *batcher) run() {
 			}
 			if !out.failed {
 				succeeded = append(succeeded, r)
+				deferred = append(deferred, out.deferred...)
+			}
+		}
+		// The calls' deferred writes, outside their savepoints. A failure
+		// loses the batch: none of its calls was answered yet.
+		var flushed *Tx
+		if lost == nil && len(deferred) > 0 {
+			flushed = &Tx{tx: stx, shared: true}
+			if err := flushDeferred(context.Background(), flushed, deferred); err != nil {
+				lost = err
 			}
 		}
 		if lost != nil {
@@ -222,6 +234,11 @@ func (b *batcher) run() {
 		}
 		err = stx.Commit()
 		b.commits.Add(1)
+		if err == nil && flushed != nil {
+			for _, f := range flushed.after {
+				f()
+			}
+		}
 		for _, r := range succeeded {
 			r.result <- err
 		}

@@ -159,6 +159,7 @@ type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 	after    []func()
+	deferred []deferredItem
 	// shared: a SQLite write transaction that this Tx shares with other
 	// calls of its batch (batch.go). Its statements check the caller's
 	// context before they run but are not interrupted once running: an
@@ -195,6 +196,54 @@ func (t *Tx) ReadOnly() bool { return t.readOnly }
 // AfterCommit registers fn to run once the transaction has committed (for
 // cache invalidation and wake-ups). It does not run on rollback.
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// Deferred is a write that transactions queue items for (Tx.Defer) and
+// that runs once per commit, just before it, with every item queued in
+// the committing transaction: on SQLite, with the items of every call of
+// a group commit (batch.go) whose fn succeeded, in call order, outside
+// their savepoints. Writes that every call makes at its end (the audit
+// trail's event rows) are so made in one statement for the whole batch,
+// atomically with the calls' own writes.
+type Deferred struct {
+	// Flush writes items in tx. Its error rolls the transaction back (on
+	// SQLite the whole batch: every call of it fails with the error).
+	// Flush may register AfterCommit functions on tx.
+	Flush func(ctx context.Context, tx *Tx, items []any) error
+}
+
+type deferredItem struct {
+	d    *Deferred
+	item any
+}
+
+// Defer queues item for d's Flush before the transaction commits. Nothing
+// of it is written before then: statements of the transaction (and, on
+// SQLite, of later calls of its batch) do not see it.
+func (t *Tx) Defer(d *Deferred, item any) {
+	t.deferred = append(t.deferred, deferredItem{d, item})
+}
+
+// flushDeferred runs the Flush of every Deferred with items in items, in
+// the order each was first queued, in t.
+func flushDeferred(ctx context.Context, t *Tx, items []deferredItem) error {
+	for len(items) > 0 {
+		d := items[0].d
+		var mine []any
+		rest := items[:0:0]
+		for _, it := range items {
+			if it.d == d {
+				mine = append(mine, it.item)
+			} else {
+				rest = append(rest, it)
+			}
+		}
+		if err := d.Flush(ctx, t, mine); err != nil {
+			return err
+		}
+		items = rest
+	}
+	return nil
+}
 
 // Write runs fn in a read-write transaction and commits if fn returns nil.
 // If fn returns an error or panics, the transaction is rolled back (and the
@@ -254,6 +303,12 @@ func (db *DB) run(ctx context.Context, pool beginner, readOnly bool, fn func(*Tx
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
 		return err
+	}
+	if len(t.deferred) > 0 {
+		if err := flushDeferred(ctx, t, t.deferred); err != nil {
+			_ = stx.Rollback()
+			return err
+		}
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)

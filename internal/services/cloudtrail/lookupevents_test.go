@@ -320,7 +320,10 @@ func scanSecrets(t *testing.T, e *testenv.Env, secrets ...string) {
 		if err := scan(tx, `SELECT event_name, e.* FROM events e`, true); err != nil {
 			return err
 		}
-		if err := scan(tx, `SELECT * FROM event_index`, false); err != nil {
+		if err := scan(tx, `SELECT * FROM event_postings`, false); err != nil {
+			return err
+		}
+		if err := scan(tx, `SELECT * FROM event_ids`, false); err != nil {
 			return err
 		}
 		return scan(tx, `SELECT * FROM audit_scopes`, false)

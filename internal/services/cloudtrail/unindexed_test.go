@@ -25,7 +25,12 @@ import (
 func indexState(t *testing.T, db *store.DB) (upto, counter int64) {
 	t.Helper()
 	err := db.Read(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT s.upto, c.n FROM audit_index_state s, audit_counter c WHERE s.id = 1 AND c.id = 1`).Scan(&upto, &counter)
+		if err := tx.QueryRow(ctx, `SELECT upto FROM audit_index_state WHERE id = 1`).Scan(&upto); err != nil {
+			return err
+		}
+		var err error
+		counter, err = audit.Horizon(ctx, tx)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

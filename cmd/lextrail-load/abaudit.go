@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lextrail/internal/audit"
+	"lextrail/internal/server"
+)
+
+// RunABAudit alternates rounds of o.Op on the in-process server srv with
+// its gateway without and with the audit trail, each slice
+// -duration/(2·rounds) long (fresh IAM user names per slice), every call
+// counted. After each audited slice it waits until the events the slice
+// wrote are indexed (the indexer runs in the background as in
+// production) and counts that CPU to the audited slice, so that neither
+// slice pays for the other's work. Interleaving cancels most of the drift
+// of a shared machine.
+func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
+	slice := o.Duration / time.Duration(2*rounds)
+	var off, on Result
+	add := func(dst *Result, r Result, extraCPU time.Duration) {
+		dst.Requests += r.Requests
+		dst.Errors += r.Errors
+		dst.Elapsed += r.Elapsed
+		dst.CPU += r.CPU + extraCPU
+		if dst.FirstError == "" {
+			dst.FirstError = r.FirstError
+		}
+	}
+	var drain time.Duration
+	for i := 0; i < rounds; i++ {
+		so := o
+		so.Duration, so.Warmup = slice, 0
+		if i == 0 {
+			so.Warmup = o.Warmup
+		}
+		// No request is in flight between slices: the gateway is switched
+		// while the server is idle.
+		srv.Gateway = unauditedGateway
+		so.UserPrefix = fmt.Sprintf("off%d", i)
+		r, err := Run(so)
+		if err != nil {
+			return "", err
+		}
+		add(&off, r, 0)
+		srv.Gateway = auditedGateway
+		so.UserPrefix = fmt.Sprintf("on%d", i)
+		if r, err = Run(so); err != nil {
+			return "", err
+		}
+		cpu0, t0 := processCPU(), time.Now()
+		for {
+			n, err := audit.Pending(context.Background(), srv.DB)
+			if err != nil {
+				return "", err
+			}
+			if n == 0 || time.Since(t0) > time.Minute {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		drain += time.Since(t0)
+		add(&on, r, processCPU()-cpu0)
+	}
+	rps := func(r Result) float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+	per := func(r Result) time.Duration {
+		if r.Requests == 0 {
+			return 0
+		}
+		return r.CPU / time.Duration(r.Requests)
+	}
+	return fmt.Sprintf("%s A/B, %d rounds of %v + %v, %d connections\n"+
+		"unaudited: %d calls, %.0f calls/s, CPU %v per call, errors %d\n"+
+		"audited:   %d calls, %.0f calls/s, CPU %v per call (indexing included; %v waited for it), errors %d\n"+
+		"audit cost: CPU per call +%v (+%.1f%%); throughput %.1f%% of unaudited\n",
+		o.Op, rounds, slice, slice, o.Connections,
+		off.Requests, rps(off), per(off).Round(100*time.Nanosecond), off.Errors,
+		on.Requests, rps(on), per(on).Round(100*time.Nanosecond), drain.Round(time.Millisecond), on.Errors,
+		(per(on) - per(off)).Round(100*time.Nanosecond), 100*(float64(per(on))/float64(per(off))-1), 100*rps(on)/rps(off)), nil
+}
