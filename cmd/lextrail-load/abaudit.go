@@ -64,19 +64,23 @@ func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
 		drain += time.Since(t0)
 		add(&on, r, processCPU()-cpu0)
 	}
-	rps := func(r Result) float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
-	per := func(r Result) time.Duration {
-		if r.Requests == 0 {
-			return 0
-		}
-		return r.CPU / time.Duration(r.Requests)
-	}
 	return fmt.Sprintf("%s A/B, %d rounds of %v + %v, %d connections\n"+
 		"unaudited: %d calls, %.0f calls/s, CPU %v per call, errors %d\n"+
 		"audited:   %d calls, %.0f calls/s, CPU %v per call (indexing included; %v waited for it), errors %d\n"+
 		"audit cost: CPU per call +%v (+%.1f%%); throughput %.1f%% of unaudited\n",
 		o.Op, rounds, slice, slice, o.Connections,
-		off.Requests, rps(off), per(off).Round(100*time.Nanosecond), off.Errors,
-		on.Requests, rps(on), per(on).Round(100*time.Nanosecond), drain.Round(time.Millisecond), on.Errors,
-		(per(on) - per(off)).Round(100*time.Nanosecond), 100*(float64(per(on))/float64(per(off))-1), 100*rps(on)/rps(off)), nil
+		off.Requests, perSecond(off), cpuPer(off).Round(100*time.Nanosecond), off.Errors,
+		on.Requests, perSecond(on), cpuPer(on).Round(100*time.Nanosecond), drain.Round(time.Millisecond), on.Errors,
+		(cpuPer(on) - cpuPer(off)).Round(100*time.Nanosecond), 100*(float64(cpuPer(on))/float64(cpuPer(off))-1), 100*perSecond(on)/perSecond(off)), nil
+}
+
+// perSecond is r's rate of requests.
+func perSecond(r Result) float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+// cpuPer is r's process CPU per request (zero for no requests).
+func cpuPer(r Result) time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }

@@ -148,21 +148,14 @@ func RunAB(o Options, rounds int) (string, error) {
 			last = msg
 		}
 	}
-	rps := func(r Result) float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
-	per := func(r Result) time.Duration {
-		if r.Requests == 0 {
-			return 0
-		}
-		return r.CPU / time.Duration(r.Requests)
-	}
 	return fmt.Sprintf("PostText A/B, %d rounds of %v + %v, %d connections\n"+
 		"without conversation logs: %d turns, %.0f turns/s, CPU %v per turn, errors %d\n"+
 		"with text logs:            %d turns, %.0f turns/s, CPU %v per turn (delivery included), errors %d\n"+
 		"throughput with logs: %.1f%% of without; CPU per turn +%.1f%%\n%s\n",
 		rounds, slice, slice, o.Connections,
-		off.Requests, rps(off), per(off).Round(time.Microsecond), off.Errors,
-		on.Requests, rps(on), per(on).Round(time.Microsecond), on.Errors,
-		100*rps(on)/rps(off), 100*(float64(per(on))/float64(per(off))-1), last), nil
+		off.Requests, perSecond(off), cpuPer(off).Round(time.Microsecond), off.Errors,
+		on.Requests, perSecond(on), cpuPer(on).Round(time.Microsecond), on.Errors,
+		100*perSecond(on)/perSecond(off), 100*(float64(cpuPer(on))/float64(cpuPer(off))-1), last), nil
 }
 
 func lmClient(o Options) *lm.Client {

@@ -163,9 +163,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
 	}
-	if *ab > 0 && *op == "PostText" {
-		out, err := RunAB(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
+	opts := Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs}
+	if *ab > 0 && (*op == "PostText" || local != nil) {
+		abOpts := opts
+		abOpts.ConvLogs = false // the A/B runs choose it per round
+		var out string
+		var err error
+		if *op == "PostText" {
+			out, err = RunAB(abOpts, *ab)
+		} else {
+			out, err = RunABAudit(local, abOpts, *ab)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 			os.Exit(1)
@@ -173,18 +182,7 @@ func main() {
 		fmt.Print(out)
 		return
 	}
-	if *ab > 0 && local != nil {
-		out, err := RunABAudit(local, Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-			Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users}, *ab)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
-			os.Exit(1)
-		}
-		fmt.Print(out)
-		return
-	}
-	res, err := Run(Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs})
+	res, err := Run(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
