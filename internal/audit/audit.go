@@ -45,9 +45,9 @@ type Config struct {
 	IndexDelay time.Duration
 	// IndexBatch caps the events indexed in one transaction, and is the
 	// number of committed events that starts indexing at once. Indexing
-	// costs less per event in larger batches (BenchmarkIndexPending: ~24
-	// us of CPU per event at 256, ~20 at 1024), but holds the single
-	// SQLite writer longer (~20ms for 1024). Default 1024.
+	// costs less per event in larger batches (one posting row per distinct
+	// attribute value per batch; BenchmarkIndexPending), but holds the
+	// single SQLite writer longer. Default 1024.
 	IndexBatch int
 	// IndexPoll is how often the indexer looks for events it was not told
 	// about (other nodes', written without a Recorder, or left unindexed by
