@@ -98,6 +98,7 @@ func convLogsDelivery(endpoint string, wait time.Duration) string {
 // CPU is counted to the logged slice (its idle wait is not). Interleaving
 // cancels most of the drift of a shared machine.
 func RunAB(o Options, rounds int) (string, error) {
+	o.ConvLogs = false // the unlogged alias stays unlogged; the logged one is set up below
 	starts, err := setupPostText(o)
 	if err != nil {
 		return "", err

@@ -166,14 +166,12 @@ func main() {
 	opts := Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
 		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs}
 	if *ab > 0 && (*op == "PostText" || local != nil) {
-		abOpts := opts
-		abOpts.ConvLogs = false // the A/B runs choose it per round
 		var out string
 		var err error
 		if *op == "PostText" {
-			out, err = RunAB(abOpts, *ab)
+			out, err = RunAB(opts, *ab)
 		} else {
-			out, err = RunABAudit(local, abOpts, *ab)
+			out, err = RunABAudit(local, opts, *ab)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
