@@ -54,17 +54,17 @@ type stored struct {
 }
 
 // encodeStored is json.Marshal(stored{s.State, s.Logs}) without
-// encoding/json's validation and compaction of the RawMessage on every
-// turn (8 µs for an alias's settings): Logs is always JSON lextrail wrote
-// compact (the alias's stored settings, or a row's as read back).
+// encoding/json's reflection (State.AppendJSON writes the same bytes) and
+// its validation and compaction of the RawMessage on every turn (8 µs for
+// an alias's settings): Logs is always JSON lextrail wrote compact (the
+// alias's stored settings, or a row's as read back).
 func encodeStored(s *session) ([]byte, error) {
-	d, err := json.Marshal(s.State)
+	b := make([]byte, 0, 1024+len(s.Logs))
+	b = append(b, `{"dialog":`...)
+	b, err := s.State.AppendJSON(b)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(d)+len(s.Logs)+20)
-	b = append(b, `{"dialog":`...)
-	b = append(b, d...)
 	if len(s.Logs) > 0 {
 		b = append(b, `,"logs":`...)
 		b = append(b, s.Logs...)
