@@ -295,13 +295,13 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 		if u.fuzzy[i] {
 			w *= 0.85
 		}
-		last := -1
+		last := int32(-1)
 		for _, id := range m.postings[st] {
 			if acc[id] == 0 {
 				visit = append(visit, id)
 			}
 			acc[id] += w
-			if in := m.tmpls[id].intent; in != last {
+			if in := m.tmplIntent[id]; in != last {
 				last = in
 				cov[in] += w
 				covered[i] = true
@@ -322,7 +322,7 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 			if acc[id] != 0 {
 				continue // already visited
 			}
-			for _, ty := range m.tmpls[id].slotTypes {
+			for _, ty := range m.tmplSlotTypes[id] {
 				if len(tagsOf[ty]) > 0 {
 					visit = append(visit, id)
 					break
@@ -362,14 +362,13 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 	bestT := make([]int, len(m.Intents))
 	var used []int
 	for _, id := range visit {
-		t := m.tmpls[id]
-		in := t.intent
+		in := m.tmplIntent[id]
 		if eligible != nil && !eligible[in] {
 			continue
 		}
 		inter, wu := acc[id], u.total
 		used = used[:0]
-		for _, ty := range t.slotTypes {
+		for _, ty := range m.tmplSlotTypes[id] {
 			for _, ti := range tagsOf[ty] {
 				tg := u.tags[ti]
 				clash := false
@@ -396,8 +395,8 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 			}
 		}
 		d := 0.0
-		if t.Weight+wu > 0 {
-			d = min(1, 2*inter/(t.Weight+wu))
+		if tw := m.tmplWeight[id]; tw+wu > 0 {
+			d = min(1, 2*inter/(tw+wu))
 		}
 		if d > best[in] || d == best[in] && (bestT[in] == 0 || int(id)+1 < bestT[in]) {
 			best[in] = d
