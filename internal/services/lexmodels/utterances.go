@@ -22,7 +22,7 @@ const utteranceWindow = 15 * 24 * time.Hour
 // lex_utterance_stats.
 func RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
 	ms := store.Millis(at)
-	return upsertUtterances(ctx, tx, []utterRow{{utterKey{accountID, region, bot, botVersion, missed, text, userID, ms - ms%dayMs}, utterCount{1, ms, ms}}})
+	return upsertUtterances(ctx, tx, []utterRow{{utterKey{accountID, region, bot, botVersion, missed, text, userID, ms - ms%dayMs}, utterCount{1, ms, ms}}}, nil)
 }
 
 // Utterances is the service's utterance statistics, which the runtime

@@ -45,7 +45,14 @@ type UtteranceStats struct {
 	// dropped counts turns not kept because pending was full (a database
 	// failing for long).
 	dropped int64
+	// known holds keys whose row this process's flushes wrote (flushMu):
+	// their next count is a plain UPDATE, one B-tree seek instead of the
+	// upsert's two. A row gone since (DeleteUtterances) is upserted again.
+	known map[utterKey]struct{}
 }
+
+// maxKnown bounds UtteranceStats.known (past it, it starts again empty).
+const maxKnown = 1 << 18
 
 type utterKey struct {
 	acct, region, bot, version string
@@ -139,10 +146,20 @@ func (u *UtteranceStats) Flush(ctx context.Context) error {
 			batch = append(batch, utterRow{k, *c})
 		}
 		u.mu.Unlock()
-		return upsertUtterances(ctx, tx, batch)
+		return upsertUtterances(ctx, tx, batch, u.known)
 	})
 	u.mu.Lock()
-	if err != nil {
+	if err == nil {
+		if len(u.known)+len(u.flushing) > maxKnown {
+			u.known = nil
+		}
+		if u.known == nil {
+			u.known = make(map[utterKey]struct{}, len(u.flushing))
+		}
+		for k := range u.flushing {
+			u.known[k] = struct{}{}
+		}
+	} else {
 		for k, c := range u.flushing { // back, merged with what came since
 			if p := u.pending[k]; p != nil {
 				p.n += c.n
@@ -202,9 +219,16 @@ const upsertQuery = `INSERT INTO lex_utterance_stats (account_id, region, bot_na
 	first_ms = CASE WHEN excluded.first_ms < lex_utterance_stats.first_ms THEN excluded.first_ms ELSE lex_utterance_stats.first_ms END,
 	last_ms = CASE WHEN excluded.last_ms > lex_utterance_stats.last_ms THEN excluded.last_ms ELSE lex_utterance_stats.last_ms END`
 
+// updateQuery adds one count to a row known to exist.
+const updateQuery = `UPDATE lex_utterance_stats SET n = n + $9,
+	first_ms = CASE WHEN $10 < first_ms THEN $10 ELSE first_ms END,
+	last_ms = CASE WHEN $11 > last_ms THEN $11 ELSE last_ms END
+	WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_version=$4 AND missed=$5 AND utterance=$6 AND user_id=$7 AND day_ms=$8`
+
 // upsertUtterances writes rows in primary-key order (each statement then
-// finds its B-tree page where the last one left off).
-func upsertUtterances(ctx context.Context, tx *store.Tx, rows []utterRow) error {
+// finds its B-tree page where the last one left off): an UPDATE for the
+// keys in known (may be nil) whose row is still there, else an upsert.
+func upsertUtterances(ctx context.Context, tx *store.Tx, rows []utterRow, known map[utterKey]struct{}) error {
 	slices.SortFunc(rows, func(a, b utterRow) int {
 		x, y := a.k, b.k
 		if c := cmp.Or(strings.Compare(x.acct, y.acct), strings.Compare(x.region, y.region), strings.Compare(x.bot, y.bot),
@@ -220,7 +244,20 @@ func upsertUtterances(ctx context.Context, tx *store.Tx, rows []utterRow) error 
 		return cmp.Or(strings.Compare(x.text, y.text), strings.Compare(x.user, y.user), cmp.Compare(x.day, y.day))
 	})
 	for _, r := range rows {
-		if _, err := tx.Exec(ctx, upsertQuery, r.k.acct, r.k.region, r.k.bot, r.k.version, r.k.missed, r.k.text, r.k.user, r.k.day, r.c.n, r.c.first, r.c.last); err != nil {
+		args := []any{r.k.acct, r.k.region, r.k.bot, r.k.version, r.k.missed, r.k.text, r.k.user, r.k.day, r.c.n, r.c.first, r.c.last}
+		if _, ok := known[r.k]; ok {
+			res, err := tx.Exec(ctx, updateQuery, args...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if _, err := tx.Exec(ctx, upsertQuery, args...); err != nil {
 			return err
 		}
 	}

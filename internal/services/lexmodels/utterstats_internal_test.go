@@ -88,6 +88,22 @@ func testUtteranceStats(t *testing.T, d TestDriver) {
 		t.Fatalf("after the second flush: %v", got)
 	}
 
+	// A row known to this process but deleted since (DeleteUtterances)
+	// is written again.
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM lex_utterance_stats WHERE user_id='a' AND utterance='hello' AND missed=$1`, false)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	add(u, "a", "hello", false, 7)
+	if err := u.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get("a", "hello", false); len(got) != 1 || got[d0] != (row{1, ms(7), ms(7)}) {
+		t.Fatalf("a deleted known row: %v", got)
+	}
+
 	// forget (DeleteUtterances) drops one user's pending counts of the bot.
 	add(u, "a", "bye", false, 1)
 	add(u, "b", "bye", false, 1)
