@@ -20,7 +20,9 @@ type Options struct {
 	// location. An unknown zone is ignored.
 	TimeZone string
 	// Intents restricts classification to these intents (those whose input
-	// contexts are active); nil means every intent.
+	// contexts are active); nil means every intent. The slice is read, not
+	// changed, and must not be changed by the caller afterwards (the mask
+	// of the last one is kept).
 	Intents []string
 	// Max is how many intents Parse returns with slots (default 5).
 	Max int
@@ -426,9 +428,17 @@ type scoreScratch struct {
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
+// eligible is the mask of opt.Intents (nil: every intent), read only.
+// The mask of the last list of several intents is kept: a caller that
+// passes the same slice every time (the dialog engine, for a bot without
+// input contexts) has it without a map lookup per intent. (So a caller
+// must not change the elements of a slice it passed.)
 func (m *Model) eligible(opt Options) []bool {
 	if opt.Intents == nil {
 		return nil
+	}
+	if p := m.eligMemo.Load(); p != nil && len(p.names) == len(opt.Intents) && &p.names[0] == &opt.Intents[0] {
+		return p.mask
 	}
 	e := make([]bool, len(m.Intents))
 	for _, n := range opt.Intents {
@@ -436,7 +446,16 @@ func (m *Model) eligible(opt Options) []bool {
 			e[i] = true
 		}
 	}
+	if len(opt.Intents) > 1 {
+		m.eligMemo.Store(&eligMask{opt.Intents, e})
+	}
 	return e
+}
+
+// eligMask is a list of intent names and its mask.
+type eligMask struct {
+	names []string
+	mask  []bool
 }
 
 func (ci *cIntent) slotType(name string) string {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -100,6 +101,7 @@ type Model struct {
 	slotTmpls       []int32 // templates with a slot placeholder
 	intentSlotTypes [][]int // per intent, the type ids of its slots
 	scratch         sync.Pool
+	eligMemo        atomic.Pointer[eligMask]
 }
 
 type cIntent struct {
