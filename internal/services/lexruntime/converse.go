@@ -229,7 +229,7 @@ func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnS
 	}
 	rb := *cv.rb
 	rb.Version, rb.ModelID = sess.BotVersion, sess.ModelID
-	sess.doc = nil // written; the cache need not keep it
+	sess.doc = "" // written; the cache need not keep it
 	s.sessions.put(k, sess, &rb)
 	if turn != nil && s.cfg.Observer != nil {
 		s.cfg.Observer.ObserveTurn(turn)
