@@ -129,8 +129,11 @@ func testObfuscation(t *testing.T, db string) {
 		}
 	}
 	var stored []string
+	if err := n.Server.LexUtterances.Flush(c.ctx); err != nil {
+		t.Fatal(err)
+	}
 	err = n.Server.DB.Read(c.ctx, func(tx *store.Tx) error {
-		rs, err := tx.Query(c.ctx, `SELECT utterance FROM lex_utterances WHERE bot_name = $1`, "Register")
+		rs, err := tx.Query(c.ctx, `SELECT utterance FROM lex_utterance_stats WHERE bot_name = $1`, "Register")
 		if err != nil {
 			return err
 		}

@@ -126,8 +126,11 @@ type Bot struct {
 	// classifiable are the intents the classifier may choose (not the
 	// fallback or Kendra intents, which have no utterances).
 	classifiable map[string]bool
-	obfuscates   bool
-	hooked       bool
+	// allEligible, when no intent has input contexts, is every turn's
+	// eligible intents (the classifiable ones in order); nil otherwise.
+	allEligible []string
+	obfuscates  bool
+	hooked      bool
 }
 
 // HasCodeHooks reports whether any intent of the bot has a dialog or
@@ -187,6 +190,16 @@ func NewBot(m *build.Model) (*Bot, error) {
 			if s.Obfuscated() {
 				b.obfuscates = true
 			}
+		}
+	}
+	b.allEligible = []string{}
+	for _, in := range b.Intents {
+		if len(in.InputContexts) > 0 {
+			b.allEligible = nil
+			break
+		}
+		if b.classifiable[in.Name] {
+			b.allEligible = append(b.allEligible, in.Name)
 		}
 	}
 	b.Spec = build.NLUSpec(m)

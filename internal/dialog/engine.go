@@ -242,6 +242,9 @@ func (t *turn) respond(state string, m rendered) {
 // eligible lists the intents the classifier may choose: those whose input
 // contexts are all active, without the fallback and Kendra intents.
 func (t *turn) eligible() []string {
+	if t.b.allEligible != nil {
+		return t.b.allEligible // the same slice every turn: nlu memoizes its mask
+	}
 	var out []string
 	for _, in := range t.b.Intents {
 		if !t.b.classifiable[in.Name] {

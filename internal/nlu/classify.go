@@ -20,7 +20,9 @@ type Options struct {
 	// location. An unknown zone is ignored.
 	TimeZone string
 	// Intents restricts classification to these intents (those whose input
-	// contexts are active); nil means every intent.
+	// contexts are active); nil means every intent. The slice is read, not
+	// changed, and must not be changed by the caller afterwards (the mask
+	// of the last one is kept).
 	Intents []string
 	// Max is how many intents Parse returns with slots (default 5).
 	Max int
@@ -295,13 +297,13 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 		if u.fuzzy[i] {
 			w *= 0.85
 		}
-		last := -1
+		last := int32(-1)
 		for _, id := range m.postings[st] {
 			if acc[id] == 0 {
 				visit = append(visit, id)
 			}
 			acc[id] += w
-			if in := m.tmpls[id].intent; in != last {
+			if in := m.tmplIntent[id]; in != last {
 				last = in
 				cov[in] += w
 				covered[i] = true
@@ -322,7 +324,7 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 			if acc[id] != 0 {
 				continue // already visited
 			}
-			for _, ty := range m.tmpls[id].slotTypes {
+			for _, ty := range m.tmplSlotTypes[id] {
 				if len(tagsOf[ty]) > 0 {
 					visit = append(visit, id)
 					break
@@ -362,14 +364,13 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 	bestT := make([]int, len(m.Intents))
 	var used []int
 	for _, id := range visit {
-		t := m.tmpls[id]
-		in := t.intent
+		in := m.tmplIntent[id]
 		if eligible != nil && !eligible[in] {
 			continue
 		}
 		inter, wu := acc[id], u.total
 		used = used[:0]
-		for _, ty := range t.slotTypes {
+		for _, ty := range m.tmplSlotTypes[id] {
 			for _, ti := range tagsOf[ty] {
 				tg := u.tags[ti]
 				clash := false
@@ -396,8 +397,8 @@ func (m *Model) score(u *utt, opt Options) ([]IntentScore, []int) {
 			}
 		}
 		d := 0.0
-		if t.Weight+wu > 0 {
-			d = min(1, 2*inter/(t.Weight+wu))
+		if tw := m.tmplWeight[id]; tw+wu > 0 {
+			d = min(1, 2*inter/(tw+wu))
 		}
 		if d > best[in] || d == best[in] && (bestT[in] == 0 || int(id)+1 < bestT[in]) {
 			best[in] = d
@@ -427,9 +428,17 @@ type scoreScratch struct {
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
+// eligible is the mask of opt.Intents (nil: every intent), read only.
+// The mask of the last list of several intents is kept: a caller that
+// passes the same slice every time (the dialog engine, for a bot without
+// input contexts) has it without a map lookup per intent. (So a caller
+// must not change the elements of a slice it passed.)
 func (m *Model) eligible(opt Options) []bool {
 	if opt.Intents == nil {
 		return nil
+	}
+	if p := m.eligMemo.Load(); p != nil && len(p.names) == len(opt.Intents) && &p.names[0] == &opt.Intents[0] {
+		return p.mask
 	}
 	e := make([]bool, len(m.Intents))
 	for _, n := range opt.Intents {
@@ -437,7 +446,16 @@ func (m *Model) eligible(opt Options) []bool {
 			e[i] = true
 		}
 	}
+	if len(opt.Intents) > 1 {
+		m.eligMemo.Store(&eligMask{opt.Intents, e})
+	}
 	return e
+}
+
+// eligMask is a list of intent names and its mask.
+type eligMask struct {
+	names []string
+	mask  []bool
 }
 
 func (ci *cIntent) slotType(name string) string {

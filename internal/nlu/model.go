@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -83,17 +84,24 @@ type Model struct {
 	typeIdx   map[string]int
 	postings  map[string][]int32 // stem → template ids (global numbering)
 	tmpls     []*cTemplate
-	deletes   map[uint64][]int32 // hash of a deletion variant → ids in formWords
-	formWords []string           // the folded vocabulary words (Forms' keys), sorted
-	typeRes   [][]*regexp.Regexp
-	valueStem map[string]bool // stems of custom slot values and synonyms
-	exactForm map[string]bool // folded words of custom slot values and synonyms
+	// per template id, what score reads of every template a posting
+	// list names, kept in arrays of their own (not behind tmpls'
+	// pointers: one cache miss fewer per posting)
+	tmplIntent    []int32
+	tmplWeight    []float64
+	tmplSlotTypes [][]int
+	deletes       map[uint64][]int32 // hash of a deletion variant → ids in formWords
+	formWords     []string           // the folded vocabulary words (Forms' keys), sorted
+	typeRes       [][]*regexp.Regexp
+	valueStem     map[string]bool // stems of custom slot values and synonyms
+	exactForm     map[string]bool // folded words of custom slot values and synonyms
 	// slot types used by slots, densely numbered
 	slotTypeNames   []string
 	slotTypeID      map[string]int
 	slotTmpls       []int32 // templates with a slot placeholder
 	intentSlotTypes [][]int // per intent, the type ids of its slots
 	scratch         sync.Pool
+	eligMemo        atomic.Pointer[eligMask]
 }
 
 type cIntent struct {
@@ -434,6 +442,7 @@ func (m *Model) index() {
 	m.typeIdx = map[string]int{}
 	m.postings = map[string][]int32{}
 	m.tmpls = m.tmpls[:0]
+	m.tmplIntent, m.tmplWeight, m.tmplSlotTypes = m.tmplIntent[:0], m.tmplWeight[:0], m.tmplSlotTypes[:0]
 	for i := range m.Intents {
 		ci := &m.Intents[i]
 		m.intentIdx[ci.Name] = i
@@ -447,6 +456,9 @@ func (m *Model) index() {
 			t.intent = i
 			id := int32(len(m.tmpls))
 			m.tmpls = append(m.tmpls, t)
+			m.tmplIntent = append(m.tmplIntent, int32(i))
+			m.tmplWeight = append(m.tmplWeight, t.Weight)
+			m.tmplSlotTypes = append(m.tmplSlotTypes, t.slotTypes)
 			if len(t.slotTypes) > 0 {
 				m.slotTmpls = append(m.slotTmpls, id)
 			}

@@ -11,7 +11,6 @@ package nlu
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -197,28 +196,40 @@ func Stem(w string, lang Lang) string {
 			return w
 		}
 	}
-	key := string(lang) + "\x00" + w
-	if st, ok := stemMemo.m.Load(key); ok {
-		return st.(string)
+	memo := &stemMemo[0]
+	if lang == "es" {
+		memo = &stemMemo[1]
 	}
-	var st string
+	memo.mu.RLock()
+	st, ok := memo.m[w]
+	memo.mu.RUnlock()
+	if ok {
+		return st
+	}
 	if lang == "es" {
 		st = spanish.Stem(w, true)
 	} else {
 		st = english.Stem(w, true)
 	}
-	if stemMemo.n.Load() < maxStemMemo {
-		stemMemo.n.Add(1)
-		stemMemo.m.Store(key, st)
+	memo.mu.Lock()
+	if len(memo.m) < maxStemMemo {
+		if memo.m == nil {
+			memo.m = map[string]string{}
+		}
+		memo.m[w] = st
 	}
+	memo.mu.Unlock()
 	return st
 }
 
-// stemMemo remembers stems (a pure function of word and language),
-// bounded so that arbitrary input cannot grow it without limit.
-var stemMemo struct {
-	m sync.Map
-	n atomic.Int64
+// stemMemo remembers stems (a pure function of word and language: [0]
+// English, [1] Spanish), bounded so that arbitrary input cannot grow it
+// without limit. A map under a read lock, not a sync.Map: a lookup
+// allocates nothing (sync.Map's key is an interface, and the key was the
+// language and the word concatenated).
+var stemMemo [2]struct {
+	mu sync.RWMutex
+	m  map[string]string
 }
 
 const maxStemMemo = 100000

@@ -180,6 +180,9 @@ type Server struct {
 	IAM *iam.Service
 	// LexRuntime is the Lex runtime service.
 	LexRuntime *lexruntime.Service
+	// LexUtterances is the Lex utterance statistics (GetUtterancesView)
+	// that the runtime's turns are counted in, in memory until flushed.
+	LexUtterances *lexmodels.UtteranceStats
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
 	// Trails is the trail delivery worker; SigningKeys the digest keys.
@@ -284,8 +287,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
+	s.LexUtterances = lex.Utterances()
+	s.AddWorker(s.LexUtterances)
 	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks),
-		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db)}
+		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db), Utterances: s.LexUtterances}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
@@ -655,8 +660,14 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	wg.Wait()
 }
 
-// Close flushes the audit committer and releases the database.
+// Close flushes the audit committer and the Lex utterance statistics and
+// releases the database.
 func (s *Server) Close() error {
 	s.Audit.Close()
+	if s.LexUtterances != nil {
+		if err := s.LexUtterances.Flush(context.Background()); err != nil {
+			s.log.Error("lex utterance statistics: last flush failed; their counts since the previous flush are lost", "err", err)
+		}
+	}
 	return s.DB.Close()
 }

@@ -67,6 +67,14 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		// The background checkpointer (checkpoint.go) does it instead.
 		pragmas.Add("_pragma", "wal_autocheckpoint(0)")
 	}
+	// The writer keeps its pages between transactions (no other
+	// connection writes, so they stay valid): a page cache large enough
+	// for the working set of every table the per-request writes touch
+	// (sessions, utterance statistics, audit postings) saves a pread(2)
+	// per page fetch, and keeps big transactions from spilling dirty
+	// pages into the WAL mid-transaction. An upper bound, in KiB; pages
+	// are allocated as used.
+	pragmas.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
 	pragmas.Set("_txlock", "immediate")
 	wc, err := newStmtConnector(sqliteDSN(path, pragmas))
 	if err != nil {
@@ -121,6 +129,9 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	return db, nil
 }
+
+// writerCacheKiB is the write connection's page cache bound.
+const writerCacheKiB = 64 << 10
 
 // openReadPool opens n read-only connections, memory-mapping up to mmap
 // bytes of the file when mmap > 0.

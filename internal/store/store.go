@@ -56,7 +56,7 @@ type Config struct {
 	// CheckpointInterval is how often SQLite's write-ahead log is copied
 	// back into the database file by a background connection
 	// (checkpoint.go), instead of inside the commit that fills it.
-	// Default 200ms; negative leaves checkpoints to SQLite's own
+	// Default 1s; negative leaves checkpoints to SQLite's own
 	// automatic one in the commit.
 	CheckpointInterval time.Duration
 }

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -465,9 +464,10 @@ func init() {
 // canonMemo remembers canon's answers for words outside canonCache (a
 // pure function of word and language), bounded so that arbitrary input
 // cannot grow it without limit.
+// (A map per language under a read lock: a lookup allocates nothing.)
 var canonMemo struct {
-	m sync.Map
-	n atomic.Int64
+	mu sync.RWMutex
+	m  map[string]map[string]string
 }
 
 const maxCanonMemo = 50000
@@ -476,15 +476,25 @@ func canon(w, lang string) string {
 	if c, ok := canonCache[lang][w]; ok {
 		return c
 	}
-	key := lang + "\x00" + w
-	if c, ok := canonMemo.m.Load(key); ok {
-		return c.(string)
+	canonMemo.mu.RLock()
+	c, ok := canonMemo.m[lang][w]
+	canonMemo.mu.RUnlock()
+	if ok {
+		return c
 	}
-	c := canonSlow(w, lang)
-	if canonMemo.n.Load() < maxCanonMemo {
-		canonMemo.n.Add(1)
-		canonMemo.m.Store(key, c)
+	c = canonSlow(w, lang)
+	canonMemo.mu.Lock()
+	if m := canonMemo.m[lang]; len(m) < maxCanonMemo {
+		if m == nil {
+			if canonMemo.m == nil {
+				canonMemo.m = map[string]map[string]string{}
+			}
+			m = map[string]string{}
+			canonMemo.m[lang] = m
+		}
+		m[w] = c
 	}
+	canonMemo.mu.Unlock()
 	return c
 }
 

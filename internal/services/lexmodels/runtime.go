@@ -14,8 +14,8 @@ import (
 )
 
 // The Go API the runtime (package lexruntime) reads bots through. It only
-// reads; the runtime's one write into lexmodels' tables is
-// RecordUtterance.
+// reads; the runtime's one write into lexmodels' tables is its utterance
+// statistics (UtteranceStats.Add, or RecordUtterance in its transaction).
 
 // RuntimeBot is what the runtime needs to know about the bot version a
 // conversation talks to.
@@ -69,8 +69,7 @@ func PrepareRuntime(ctx context.Context, db *store.DB) (*RuntimeStatements, erro
 // RecordUtterance is the package function RecordUtterance (rs may be
 // nil).
 func (rs *RuntimeStatements) RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
-	_, err := tx.Exec(ctx, recordUtteranceQuery, accountID, region, bot, botVersion, userID, text, missed, store.Millis(at))
-	return err
+	return RecordUtterance(ctx, tx, accountID, region, bot, botVersion, userID, text, missed, at)
 }
 
 // Resolve is ResolveRuntime (rs may be nil).

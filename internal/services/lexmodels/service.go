@@ -54,6 +54,9 @@ type Config struct {
 	// ConversationLogs validates PutBotAlias's conversationLogs
 	// (internal/convlogs). Nil: they are stored as given.
 	ConversationLogs LogsValidator
+	// UtteranceFlushInterval is how often the runtime's utterance
+	// statistics are written (UtteranceStats). Default 1s.
+	UtteranceFlushInterval time.Duration
 }
 
 // LogsValidator checks the conversation-log settings PutBotAlias is given
@@ -79,6 +82,7 @@ type Service struct {
 	wakeCh chan struct{}
 	keys   *urlSigner
 	names  *nameCache // nil on PostgreSQL (names.go)
+	utter  *UtteranceStats
 }
 
 // New returns the service.
@@ -102,6 +106,7 @@ func New(cfg Config) *Service {
 	if cfg.DB != nil && cfg.DB.Driver() == store.DriverSQLite {
 		s.names = newNameCache()
 	}
+	s.utter = newUtteranceStats(cfg.DB, cfg.UtteranceFlushInterval, cfg.Logger)
 	return s
 }
 
@@ -204,6 +209,9 @@ func (s *Service) Catalog() *catalog.Service {
 	op := func(name, http string, status int, readOnly, record bool, r func(*catalog.Call, any) []catalog.Resource) catalog.Operation {
 		return catalog.Operation{Name: name, HTTP: http, Status: status, ReadOnly: readOnly, Audited: true, RecordResponse: record, Resources: r}
 	}
+	// noTx: the handler opens its transaction itself (GetUtterancesView
+	// flushes the utterance statistics first).
+	noTx := func(o catalog.Operation) catalog.Operation { o.NoTx = true; return o }
 	const rw, ro = false, true
 	const rec, norec = true, false
 	return catalog.NewService(&catalog.Service{
@@ -245,7 +253,7 @@ func (s *Service) Catalog() *catalog.Service {
 			catalog.Define(op("GetSlotType", "GET /slottypes/{name}/versions/{version}", 200, ro, norec, slotTypeRes(func(p *GetSlotTypeInput) string { return p.Name })), s.getSlotType),
 			catalog.Define(op("GetSlotTypeVersions", "GET /slottypes/{name}/versions/", 200, ro, norec, slotTypeRes(vs)), s.getSlotTypeVersions),
 			catalog.Define(op("GetSlotTypes", "GET /slottypes/", 200, ro, norec, nil), s.getSlotTypes),
-			catalog.Define(op("GetUtterancesView", "GET /bots/{botname}/utterances?view=aggregation", 200, ro, norec, botRes(func(p *GetUtterancesViewInput) string { return p.BotName })), s.getUtterancesView),
+			catalog.Define(noTx(op("GetUtterancesView", "GET /bots/{botname}/utterances?view=aggregation", 200, ro, norec, botRes(func(p *GetUtterancesViewInput) string { return p.BotName }))), s.getUtterancesView),
 			catalog.Define(op("ListTagsForResource", "GET /tags/{resourceArn}", 200, ro, norec, tagRes), s.listTagsForResource),
 			catalog.Define(op("PutBot", "PUT /bots/{name}/versions/$LATEST", 200, rw, rec, botRes(func(p *PutBotInput) string { return p.Name })), s.putBot),
 			catalog.Define(op("PutBotAlias", "PUT /bots/{botName}/aliases/{name}", 200, rw, rec, aliasRes), s.putBotAlias),

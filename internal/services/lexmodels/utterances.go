@@ -15,14 +15,19 @@ import (
 const utteranceWindow = 15 * 24 * time.Hour
 
 // RecordUtterance stores one utterance the runtime heard, for
-// GetUtterancesView. missed is true when no intent was recognised. The
-// runtime calls it inside its own transaction; it is the only writer of
-// lex_utterances besides DeleteUtterances.
+// GetUtterancesView, in tx: missed is true when no intent was recognised.
+// The runtime records through the service's UtteranceStats instead (in
+// memory, written about once a second); this is for a runtime configured
+// without one. Besides these two, only DeleteUtterances writes
+// lex_utterance_stats.
 func RecordUtterance(ctx context.Context, tx *store.Tx, accountID, region, bot, botVersion, userID, text string, missed bool, at time.Time) error {
-	return (*RuntimeStatements)(nil).RecordUtterance(ctx, tx, accountID, region, bot, botVersion, userID, text, missed, at)
+	ms := store.Millis(at)
+	return upsertUtterances(ctx, tx, []utterRow{{utterKey{accountID, region, bot, botVersion, missed, text, userID, ms - ms%dayMs}, utterCount{1, ms, ms}}}, nil)
 }
 
-const recordUtteranceQuery = `INSERT INTO lex_utterances (account_id, region, bot_name, bot_version, user_id, utterance, missed, uttered_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`
+// Utterances is the service's utterance statistics, which the runtime
+// Adds its turns to and which must run as a worker (server.AddWorker).
+func (s *Service) Utterances() *UtteranceStats { return s.utter }
 
 // GetUtterancesViewInput is GET /bots/{botname}/utterances?view=aggregation.
 type GetUtterancesViewInput struct {
@@ -52,8 +57,26 @@ type GetUtterancesViewOutput struct {
 	Utterances []UtteranceList `json:"utterances"`
 }
 
+// getUtterancesView is a NoTx operation: it flushes this process's
+// pending utterance statistics, so that a client sees its own turns, and
+// then reads in a transaction of its own.
 func (s *Service) getUtterancesView(ctx context.Context, c *catalog.Call, in *GetUtterancesViewInput) (*GetUtterancesViewOutput, error) {
-	sc := scopeOf(c)
+	if err := validUtterancesView(in); err != nil {
+		return nil, err
+	}
+	if err := s.utter.Flush(ctx); err != nil {
+		return nil, err
+	}
+	var out *GetUtterancesViewOutput
+	err := c.DB.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = utterancesView(ctx, tx, c, in)
+		return err
+	})
+	return out, err
+}
+
+func validUtterancesView(in *GetUtterancesViewInput) error {
 	var ck checker
 	ck.str("botName", in.BotName, 2, 50, reName)
 	if ck.required(len(in.BotVersions) > 0, "botVersions") {
@@ -65,14 +88,16 @@ func (s *Service) getUtterancesView(ctx context.Context, c *catalog.Call, in *Ge
 	if ck.required(in.StatusType != "", "statusType") {
 		ck.enum("statusType", in.StatusType, "Detected", "Missed")
 	}
-	if err := ck.err(); err != nil {
-		return nil, err
-	}
+	return ck.err()
+}
+
+func utterancesView(ctx context.Context, tx *store.Tx, c *catalog.Call, in *GetUtterancesViewInput) (*GetUtterancesViewOutput, error) {
+	sc := scopeOf(c)
 	out := &GetUtterancesViewOutput{BotName: in.BotName, Utterances: []UtteranceList{}}
 	// Not available for child-directed bots or bots that obfuscate slots
 	// (spec §2.14): the lists stay empty.
 	hidden := false
-	if r, err := getResource(ctx, c.Tx, sc, kindBot, in.BotName, latest); err != nil {
+	if r, err := getResource(ctx, tx, sc, kindBot, in.BotName, latest); err != nil {
 		return nil, err
 	} else if r != nil {
 		var d BotDef
@@ -81,19 +106,22 @@ func (s *Service) getUtterancesView(ctx context.Context, c *catalog.Call, in *Ge
 		}
 		hidden = d.ChildDirected
 		if !hidden {
-			hidden, err = botObfuscates(ctx, c.Tx, sc, d)
+			hidden, err = botObfuscates(ctx, tx, sc, d)
 			if err != nil {
 				return nil, err
 			}
 		}
 	}
+	// A (user, day) row counts whole when its last utterance is inside
+	// the window (so the window's start is exact to within a day, like
+	// the daily statistics of the real service).
 	since := store.Millis(c.Now.Add(-utteranceWindow))
 	for _, v := range in.BotVersions {
 		list := UtteranceList{BotVersion: v, Utterances: []UtteranceData{}}
 		if !hidden {
-			rows, err := c.Tx.Query(ctx, `SELECT utterance, COUNT(*), COUNT(DISTINCT user_id), MIN(uttered_ms), MAX(uttered_ms) FROM lex_utterances
-				WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_version=$4 AND missed=$5 AND uttered_ms >= $6
-				GROUP BY utterance ORDER BY COUNT(*) DESC, utterance LIMIT 100`,
+			rows, err := tx.Query(ctx, `SELECT utterance, CAST(SUM(n) AS BIGINT), COUNT(DISTINCT user_id), MIN(first_ms), MAX(last_ms) FROM lex_utterance_stats
+				WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND bot_version=$4 AND missed=$5 AND last_ms >= $6
+				GROUP BY utterance ORDER BY SUM(n) DESC, utterance LIMIT 100`,
 				sc.acct, sc.region, in.BotName, v, in.StatusType == "Missed", since)
 			if err != nil {
 				return nil, err
@@ -159,6 +187,11 @@ func (s *Service) deleteUtterances(ctx context.Context, c *catalog.Call, in *Del
 	if !ok {
 		return nil, notFound("The bot %s does not exist. Check the name and try again.", in.BotName)
 	}
-	_, err = c.Tx.Exec(ctx, `DELETE FROM lex_utterances WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND user_id=$4`, sc.acct, sc.region, in.BotName, in.UserID)
+	// The user's pending counts go too (and, on PostgreSQL, a flush in
+	// progress is waited for, so that its rows are deleted as well).
+	if err := s.utter.forget(ctx, c.Tx, sc.acct, sc.region, in.BotName, in.UserID); err != nil {
+		return nil, err
+	}
+	_, err = c.Tx.Exec(ctx, `DELETE FROM lex_utterance_stats WHERE account_id=$1 AND region=$2 AND bot_name=$3 AND user_id=$4`, sc.acct, sc.region, in.BotName, in.UserID)
 	return &Empty{}, err
 }

@@ -114,13 +114,34 @@ func testUtterancesStore(t *testing.T, drv lexmodels.TestDriver) {
 	}
 	var other int
 	f.env.Server.DB.Read(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_utterances WHERE bot_name = 'OtherBot'`).Scan(&other)
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM lex_utterance_stats WHERE bot_name = 'OtherBot'`).Scan(&other)
 	})
 	if other != 1 {
 		t.Errorf("DeleteUtterances touched another bot's utterances (%d left)", other)
 	}
 	_, err = c.DeleteUtterances(ctx, &lm.DeleteUtterancesInput{BotName: aws.String("NoSuchBot"), UserId: aws.String("user-a")})
 	wantCode(t, err, "NotFoundException")
+
+	// Counts still pending in memory (the runtime's, until its next flush)
+	// are in the view at once, and DeleteUtterances removes them too.
+	stats := f.env.Server.LexUtterances
+	stats.Add(acct, "us-east-1", "OrderFlowersBot", "2", "user-p", "version two", false, now)
+	stats.Add(acct, "us-east-1", "OrderFlowersBot", "2", "user-q", "version two", false, now)
+	stats.Add(acct, "us-east-1", "OrderFlowersBot", "2", "user-q", "version two", false, now)
+	if s := text(view(types.StatusTypeDetected, "2")["2"]); s != "version two:3/2" { // user-a's was deleted above
+		t.Errorf("with pending counts: %s", s)
+	}
+	stats.Add(acct, "us-east-1", "OrderFlowersBot", "2", "user-p", "version two", false, now)
+	_, err = c.DeleteUtterances(ctx, &lm.DeleteUtterancesInput{BotName: aws.String("OrderFlowersBot"), UserId: aws.String("user-p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Pending() != 0 {
+		t.Errorf("DeleteUtterances left %d pending counts", stats.Pending())
+	}
+	if s := text(view(types.StatusTypeDetected, "2")["2"]); s != "version two:2/1" {
+		t.Errorf("after deleting user-p with a pending count: %s", s)
+	}
 
 	// Validation: 1 to 5 versions, a known status type.
 	_, err = c.GetUtterancesView(ctx, &lm.GetUtterancesViewInput{BotName: aws.String("OrderFlowersBot"), BotVersions: []string{"1", "2", "3", "4", "5", "6"}, StatusType: types.StatusTypeDetected})

@@ -193,7 +193,7 @@ func (c *committer) write(batch []*turnWrite) {
 	err := c.db.Write(ctx, func(tx *store.Tx) error {
 		seq = c.db.WriteSeq()
 		if c.anyCached(batch) {
-			if err := tx.QueryRow(ctx, `PRAGMA data_version`).Scan(&dv); err != nil {
+			if err := tx.QueryRow(ctx, dataVersionQuery).Scan(&dv); err != nil {
 				return err
 			}
 			if c.memo == nil || seq != c.memoSeq+1 || dv != c.memoDV || len(c.memo) > maxMemo {
@@ -308,3 +308,8 @@ func (c *committer) record(ctx context.Context, tx *store.Tx, batch []*turnWrite
 	}
 	return c.rec.WriteTurns(ctx, tx, ws)
 }
+
+// dataVersionQuery is PRAGMA data_version as a SELECT, which the store
+// keeps compiled per connection (a PRAGMA statement is compiled anew
+// every batch).
+const dataVersionQuery = `SELECT data_version FROM pragma_data_version`

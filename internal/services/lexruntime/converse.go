@@ -206,8 +206,12 @@ func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnS
 	if cv.fromCache {
 		w.cached = cv.rb
 	}
+	var utter *utteranceRecord
 	if ts.record && !cv.bot.ChildDirected && !resp.Sensitive && ts.text != "" {
-		w.utter = &utteranceRecord{version: cv.rb.Version, text: ts.text, missed: resp.Missed}
+		utter = &utteranceRecord{version: cv.rb.Version, text: ts.text, missed: resp.Missed}
+		if s.cfg.Utterances == nil {
+			w.utter = utter
+		}
 	}
 	var turn *Turn
 	if ts.record && (s.cfg.Observer != nil || s.cfg.Recorder != nil && len(sess.Logs) > 0) {
@@ -220,9 +224,12 @@ func (s *Service) turn(ctx context.Context, c *catalog.Call, cv *conv, ts *turnS
 		s.sessions.drop(k)
 		return nil, nil, err
 	}
+	if utter != nil && s.cfg.Utterances != nil {
+		s.cfg.Utterances.Add(k.acct, k.region, k.bot, utter.version, k.user, utter.text, utter.missed, now)
+	}
 	rb := *cv.rb
 	rb.Version, rb.ModelID = sess.BotVersion, sess.ModelID
-	sess.doc = nil // written; the cache need not keep it
+	sess.doc = "" // written; the cache need not keep it
 	s.sessions.put(k, sess, &rb)
 	if turn != nil && s.cfg.Observer != nil {
 		s.cfg.Observer.ObserveTurn(turn)

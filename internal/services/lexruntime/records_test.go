@@ -42,8 +42,11 @@ func (o *turns) all() []*lexruntime.Turn {
 func (v *env) utteranceRows(bot string) int {
 	v.t.Helper()
 	var n int
+	if err := v.e.Server.LexUtterances.Flush(v.ctx); err != nil {
+		v.t.Fatal(err)
+	}
 	err := v.e.Server.DB.Read(v.ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(v.ctx, `SELECT COUNT(*) FROM lex_utterances WHERE bot_name=$1`, bot).Scan(&n)
+		return tx.QueryRow(v.ctx, `SELECT COALESCE(CAST(SUM(n) AS BIGINT), 0) FROM lex_utterance_stats WHERE bot_name=$1`, bot).Scan(&n)
 	})
 	if err != nil {
 		v.t.Fatal(err)

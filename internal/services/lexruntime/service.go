@@ -16,8 +16,10 @@
 // rebuild changes the ID).
 //
 // It reads lexmodels' tables only through lexmodels.RuntimeStatements
-// (Resolve) and LoadRuntimeModel and writes utterance statistics only
-// through RuntimeStatements.RecordUtterance. On SQLite concurrent turns
+// (Resolve) and LoadRuntimeModel and records utterance statistics only
+// through lexmodels.UtteranceStats (Config.Utterances: after the turn's
+// commit, written about once a second) or, without one,
+// RuntimeStatements.RecordUtterance in the turn's transaction. On SQLite concurrent turns
 // are committed together (committer.go). Runtime calls are not CloudTrail management
 // events: the operations are declared Audited false.
 package lexruntime
@@ -32,6 +34,7 @@ import (
 
 	"lextrail/internal/catalog"
 	"lextrail/internal/dialog"
+	"lextrail/internal/services/lexmodels"
 	"lextrail/internal/store"
 )
 
@@ -55,6 +58,10 @@ type Config struct {
 	// Recorder writes inside every turn's transaction (conversation
 	// logs' durable queue).
 	Recorder TurnRecorder
+	// Utterances, when set, is told every committed turn's utterance
+	// statistic (lexmodels.Service.Utterances, flushed by its worker);
+	// nil: each is written in its turn's transaction.
+	Utterances *lexmodels.UtteranceStats
 	// Concurrency limits in-flight requests per bot alias and API on this
 	// node (spec §5.6): default 2 on $LATEST and 50 on other aliases, for
 	// PostText and PostContent each and for the session calls together.

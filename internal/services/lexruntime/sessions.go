@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"lextrail/internal/dialog"
@@ -44,7 +45,7 @@ type session struct {
 	// request before its turn is queued so that the committer's serial
 	// section (every turn of the process passes through it) does not
 	// spend its time encoding.
-	doc []byte
+	doc string
 }
 
 // stored is the JSON kept in lex_sessions.state.
@@ -54,23 +55,35 @@ type stored struct {
 }
 
 // encodeStored is json.Marshal(stored{s.State, s.Logs}) without
-// encoding/json's validation and compaction of the RawMessage on every
-// turn (8 µs for an alias's settings): Logs is always JSON lextrail wrote
-// compact (the alias's stored settings, or a row's as read back).
-func encodeStored(s *session) ([]byte, error) {
-	d, err := json.Marshal(s.State)
+// encoding/json's reflection (State.AppendJSON writes the same bytes) and
+// its validation and compaction of the RawMessage on every turn (8 µs for
+// an alias's settings): Logs is always JSON lextrail wrote compact (the
+// alias's stored settings, or a row's as read back).
+func encodeStored(s *session) (string, error) {
+	bp := docBufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"dialog":`...)
+	b, err := s.State.AppendJSON(b)
 	if err != nil {
-		return nil, err
+		docBufs.Put(bp)
+		return "", err
 	}
-	b := make([]byte, 0, len(d)+len(s.Logs)+20)
-	b = append(b, `{"dialog":`...)
-	b = append(b, d...)
 	if len(s.Logs) > 0 {
 		b = append(b, `,"logs":`...)
 		b = append(b, s.Logs...)
 	}
-	return append(b, '}'), nil
+	doc := string(append(b, '}')) // the one allocation: the buffer is reused
+	if cap(b) <= maxDocBuf {
+		*bp = b
+		docBufs.Put(bp)
+	}
+	return doc, nil
 }
+
+// docBufs are encodeStored's buffers; one that grew past maxDocBuf is
+// dropped.
+var docBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxDocBuf = 64 << 10
 
 // live reports whether the row holds a session that has not expired.
 func (s *session) live(now time.Time) bool { return s != nil && s.Turn >= 0 && now.Before(s.Expires) }
@@ -148,7 +161,7 @@ func newVersion() int64 {
 // committed first. On success s.Turn and s.Version are the row's new ones.
 func (st *statements) saveSession(ctx context.Context, tx *store.Tx, k sessionKey, s *session, prev *session, cont bool, now time.Time) (bool, error) {
 	state := s.doc
-	if state == nil {
+	if state == "" {
 		var err error
 		if state, err = encodeStored(s); err != nil {
 			return false, err
@@ -167,7 +180,7 @@ func (st *statements) saveSession(ctx context.Context, tx *store.Tx, k sessionKe
 			q, sweep = continueQuery, prev.Sweep
 		}
 	}
-	args := []any{k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, string(state), prev.Turn + 1, version,
+	args := []any{k.acct, k.region, k.bot, k.alias, k.user, s.ID, s.BotVersion, s.ModelID, state, prev.Turn + 1, version,
 		store.Millis(s.Started), store.Millis(now), expires, want, sweep}
 	if q == continueQuery {
 		args = args[:15] // no $16 (PostgreSQL counts the arguments)
