@@ -256,6 +256,7 @@ func (r *Recorder) commitLoop() {
 		for _, p := range batch {
 			evs = append(evs, p.ev)
 		}
+		commits.Add(1)
 		err := r.cfg.DB.Write(context.Background(), func(tx *store.Tx) error {
 			return Insert(context.Background(), r.cfg.DB, tx, evs)
 		})
@@ -349,6 +350,9 @@ func (r *Recorder) indexLoop() {
 		}
 	}
 }
+
+// commits counts the group committer's transactions (benchmarks).
+var commits atomic.Int64
 
 // ErrClosed is returned by operations on a closed history.
 var ErrClosed = errors.New("audit: closed")
