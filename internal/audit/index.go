@@ -191,38 +191,83 @@ func readIndexed(ctx context.Context, tx *store.Tx, from, upto int64) ([]indexed
 // committed, so that it need not read them back: for a batch whose every
 // sequence number the memo holds (none written by another node or behind
 // the Recorder's back) it is exactly what the events table holds.
+//
+// It is a window of consecutive sequence numbers, base+1 onwards, one slot
+// each (committed events arrive in about sequence order; a slot of a number
+// not seen is empty): adding costs a slot write, with no map and nothing
+// allocated per event (the slot copies the event's index fields, sharing
+// their strings; the record is not kept).
 type eventMemo struct {
-	mu  sync.Mutex
-	evs map[int64]memoEvent
+	mu    sync.Mutex
+	base  int64       // slots[i] is sequence number base+1+i
+	slots []memoEvent // from head on
+	head  int
+	n     int // slots set
 }
 
 type memoEvent struct {
-	management bool
-	ev         indexedEvent
+	set, management bool
+	ev              indexedEvent
 }
 
 // memoHits counts the batches indexed from a memo (tests).
 var memoHits atomic.Int64
 
-// memoMax bounds the memo: past it (an indexer that cannot keep up, or
-// one that indexes other nodes' events) it starts over.
+// memoMax bounds the memo's window: past it (an indexer that cannot keep
+// up, or one that indexes other nodes' events) it starts over.
 const memoMax = 1 << 16
 
 // add records committed events.
 func (m *eventMemo) add(evs []*Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.evs == nil || len(m.evs)+len(evs) > memoMax {
-		m.evs = make(map[int64]memoEvent, max(2*len(evs), 4096))
-	}
 	for _, ev := range evs {
-		me := memoEvent{management: ev.Category == CategoryManagement}
-		if me.management {
-			me.ev = indexedEvent{seq: ev.Seq, t: ev.TimeMs, account: ev.AccountID, region: ev.Region, readOnly: readOnlyValue(ev.ReadOnly),
-				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID, resVals: resourceValues(ev)}
+		i := ev.Seq - m.base - 1
+		floor := m.base + int64(m.head) // everything at or below it is taken
+		switch {
+		case ev.Seq <= floor:
+			// Taken already: its batch was read from the table.
+			continue
+		case m.n == 0 || i >= memoMax+int64(m.head):
+			// Empty, or too far ahead: a new window, from the floor if
+			// that is near.
+			clear(m.slots)
+			m.slots, m.head, m.n = m.slots[:0], 0, 0
+			m.base = ev.Seq - 1
+			if m.n == 0 && ev.Seq-floor <= memoMax/2 {
+				m.base = floor
+			}
+			i = ev.Seq - m.base - 1
+		case i < int64(m.head):
+			// Taken already, or before the window: its batch will be read
+			// from the table.
+			continue
 		}
-		m.evs[ev.Seq] = me
+		if int(i) >= len(m.slots) {
+			if int(i) < cap(m.slots) {
+				m.slots = m.slots[:i+1]
+			} else {
+				m.slots = append(m.slots, make([]memoEvent, int(i)+1-len(m.slots))...)
+			}
+		}
+		s := &m.slots[i]
+		if !s.set {
+			m.n++
+		}
+		*s = memoEvent{set: true, management: ev.Category == CategoryManagement}
+		if s.management {
+			s.ev = indexedEvent{seq: ev.Seq, t: ev.TimeMs, account: ev.AccountID, region: ev.Region, readOnly: readOnlyValue(ev.ReadOnly),
+				name: ev.EventName, source: ev.EventSource, user: ev.Username, key: ev.AccessKeyID, id: ev.EventID,
+				res: ev.Resources, memo: true}
+		}
 	}
+}
+
+// size is the number of events the memo holds.
+func (m *eventMemo) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
 }
 
 // take returns the management events with from < seq <= upto in sequence
@@ -232,21 +277,47 @@ func (m *eventMemo) take(from, upto int64) ([]indexedEvent, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var evs []indexedEvent
-	ok := true
-	for seq := from + 1; seq <= upto; seq++ {
-		me, found := m.evs[seq]
-		if !found {
-			ok = false
-			break
+	lo, hi := from-m.base-1, upto-m.base-1 // slot indexes of from+1 and upto
+	ok := m.n > 0 && lo+1 >= int64(m.head) && hi < int64(len(m.slots))
+	if ok {
+		lo++
+		evs = make([]indexedEvent, 0, hi-lo+1)
+		for i := lo; i <= hi; i++ {
+			s := &m.slots[i]
+			if !s.set {
+				ok = false
+				break
+			}
+			if s.management {
+				evs = append(evs, s.ev)
+			}
 		}
-		if me.management {
-			evs = append(evs, me.ev)
+		if !ok {
+			evs = nil
 		}
 	}
-	for seq := range m.evs {
-		if seq <= upto {
-			delete(m.evs, seq)
+	// Forget everything at or below upto.
+	end := min(hi+1, int64(len(m.slots)))
+	for i := int64(m.head); i < end; i++ {
+		if m.slots[i].set {
+			m.n--
 		}
+		m.slots[i] = memoEvent{}
+	}
+	if end > int64(m.head) {
+		m.head = int(end)
+	}
+	if m.n == 0 {
+		// Empty: the next add starts a new window.
+		m.slots, m.head = m.slots[:0], 0
+		m.base = max(m.base, upto)
+	} else if m.head > len(m.slots)/2 {
+		// Slide the window down.
+		k := copy(m.slots, m.slots[m.head:])
+		clear(m.slots[k:])
+		m.slots = m.slots[:k]
+		m.base += int64(m.head)
+		m.head = 0
 	}
 	return evs, ok
 }

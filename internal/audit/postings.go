@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"lextrail/internal/catalog"
 )
 
 // Posting lists (migration 0261): an event_postings row lists the
@@ -127,9 +129,10 @@ type indexedEvent struct {
 	seq, t                                           int64
 	account, region                                  string
 	readOnly, name, source, user, key, id, resources string
-	// resVals, when set (memo), are the resource values: resources is
-	// then not parsed.
-	resVals []attrValue
+	// memo: the event came from a Recorder's memo; its resources are res
+	// (resources, unset, is not parsed).
+	memo bool
+	res  []catalog.Resource
 }
 
 // eventColumnsIndexed are the events columns an indexedEvent scans.
@@ -147,8 +150,8 @@ func (ev *indexedEvent) values(dst []attrValue) ([]attrValue, error) {
 			dst = append(dst, v)
 		}
 	}
-	if ev.resVals != nil {
-		return append(dst, ev.resVals...), nil
+	if ev.memo {
+		return appendResourceValues(dst, ev.res), nil
 	}
 	if ev.resources == "" {
 		return dst, nil
@@ -196,16 +199,16 @@ func (ev *indexedEvent) values(dst []attrValue) ([]attrValue, error) {
 	return dst, nil
 }
 
-// resourceValues are ev's multi-valued attribute values, as
-// appendResources lists them in the resources column.
-func resourceValues(ev *Event) []attrValue {
-	vals := []attrValue{}
-	for _, r := range ev.Resources {
+// appendResourceValues appends the multi-valued attribute values of
+// resources, as appendResources lists them in the resources column, each
+// distinct value once (and none already in dst).
+func appendResourceValues(dst []attrValue, resources []catalog.Resource) []attrValue {
+	for _, r := range resources {
 		for _, v := range [3]attrValue{{'t', r.Type}, {'m', r.ARN}, {'m', ResourceName(r.ARN)}} {
-			if v.value != "" && !slices.Contains(vals, v) {
-				vals = append(vals, v)
+			if v.value != "" && !slices.Contains(dst, v) {
+				dst = append(dst, v)
 			}
 		}
 	}
-	return vals
+	return dst
 }

@@ -308,8 +308,8 @@ func TestIndexFromMemo(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if len(memo.evs) != 0 {
-					t.Errorf("round %d: the memo kept %d events", round, len(memo.evs))
+				if memo.size() != 0 {
+					t.Errorf("round %d: the memo kept %d events", round, memo.size())
 				}
 			}
 			var rows [2][]string
@@ -342,6 +342,19 @@ func TestIndexFromMemo(t *testing.T) {
 			memo.add([]*Event{{Seq: 100, Category: CategoryManagement}, {Seq: 102, Category: CategoryManagement}})
 			if _, ok := memo.take(99, 102); ok {
 				t.Error("the memo answered for a range it lacks a number of")
+			}
+			// Out of order, and the window sliding along.
+			for from := int64(102); from < 3*memoMax; from += memoMax / 3 {
+				var evs []*Event
+				for s := from + memoMax/3; s > from; s-- {
+					evs = append(evs, &Event{Seq: s, Category: CategoryManagement, EventID: fmt.Sprint(s)})
+				}
+				memo.add(evs[:len(evs)/2])
+				memo.add(evs[len(evs)/2:])
+				got, ok := memo.take(from, from+memoMax/3)
+				if !ok || len(got) != memoMax/3 || got[0].seq != from+1 || got[len(got)-1].id != fmt.Sprint(from+memoMax/3) || memo.size() != 0 {
+					t.Fatalf("from %d: ok %v, %d events, memo keeps %d", from, ok, len(got), memo.size())
+				}
 			}
 		})
 	}

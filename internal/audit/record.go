@@ -92,6 +92,30 @@ type TLSDetails struct {
 	ClientProvidedHostHeader string `json:"clientProvidedHostHeader"`
 }
 
+// sizeHint is about the length of the record's JSON (at least it, unless
+// strings need escapes): the capacity its buffer starts with, so that
+// encoding it does not grow the buffer again.
+func (r *Record) sizeHint() int {
+	n := 420 + len(r.UserIdentity.PrincipalID) + len(r.UserIdentity.ARN) + len(r.UserIdentity.AccountID) +
+		len(r.UserIdentity.AccessKeyID) + len(r.UserIdentity.UserName) + len(r.UserIdentity.InvokedBy) +
+		len(r.EventTime) + len(r.EventSource) + len(r.EventName) + len(r.AWSRegion) + len(r.SourceIPAddress) + len(r.UserAgent) +
+		len(r.ErrorCode) + len(r.ErrorMessage) + len(r.RequestParameters) + len(r.ResponseElements) + len(r.AdditionalEventData) +
+		len(r.RequestID) + len(r.EventID) + len(r.RecipientAccountID) + len(r.EventCategory)
+	if s := r.UserIdentity.SessionContext; s != nil {
+		n += 200 + len(s.SourceIdentity)
+		if i := s.SessionIssuer; i != nil {
+			n += len(i.Type) + len(i.PrincipalID) + len(i.ARN) + len(i.AccountID) + len(i.UserName)
+		}
+	}
+	for _, res := range r.Resources {
+		n += 40 + len(res.ARN) + len(res.AccountID) + len(res.Type)
+	}
+	if t := r.TLSDetails; t != nil {
+		n += 80 + len(t.TLSVersion) + len(t.CipherSuite) + len(t.ClientProvidedHostHeader)
+	}
+	return n
+}
+
 // AppendJSON appends the record's compact JSON encoding to b. It equals
 // json.Marshal's (without HTML escaping) and allocates nothing beyond b's
 // growth.

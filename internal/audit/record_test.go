@@ -298,3 +298,36 @@ func BenchmarkBuildRecord2KB(b *testing.B) {
 		Build(c, in, out, nil, t0)
 	}
 }
+
+// BenchmarkBuildRecordSmall builds and encodes the record of a call with
+// a small input and output (an IAM CreateUser's size), by an IAM user.
+func BenchmarkBuildRecordSmall(b *testing.B) {
+	c := call(fakeService(true), "CreateThing", principals()["iamuser"])
+	in := &createThingInput{ThingName: "lload-user-12345"}
+	out := &createThingOutput{ThingArn: "arn:aws:things:eu-west-1:111122223333:thing/lload-user-12345"}
+	b.ReportAllocs()
+	for b.Loop() {
+		Build(c, in, out, nil, t0)
+	}
+}
+
+// TestSizeHint: a record's buffer starts large enough for its JSON (no
+// escapes in these), so that encoding allocates once.
+func TestSizeHint(t *testing.T) {
+	for name, p := range principals() {
+		for _, in := range []any{&createThingInput{ThingName: "t"}, bigInput()} {
+			ev := Build(call(fakeService(true), "CreateThing", p), in, &createThingOutput{ThingArn: "arn:aws:things:eu-west-1:111122223333:thing/t"}, nil, t0)
+			if cap(ev.Record) < len(ev.Record) || cap(ev.Record) > len(ev.Record)+512 {
+				t.Errorf("%s: record of %d bytes in a buffer of %d", name, len(ev.Record), cap(ev.Record))
+			}
+		}
+	}
+}
+
+func TestAppendEventTime(t *testing.T) {
+	for _, tm := range []time.Time{t0, time.Unix(0, 0).UTC(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(33, 2, 3, 4, 5, 6, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if got, want := string(appendEventTime(nil, tm)), tm.Format(EventTimeLayout); got != want {
+			t.Errorf("appendEventTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
