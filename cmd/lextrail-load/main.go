@@ -55,6 +55,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -91,6 +92,8 @@ func main() {
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; other ops (in-process server only): alternate N rounds without and with the audit trail on one server (two gateways), the audited slices including the time to index their events; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
+	client := flag.String("client", "lean", "PostText and Empty: lean (requests signed by the generator's own SigV4 signer and written as bytes on one kept-alive net.Conn per connection, responses parsed on the same goroutine: the least client CPU) or sdk (net/http Transport and the AWS SDK v4 signer, signatures cached per path and body for a minute; -op Empty sends unsigned POSTs). Both send the same signed HTTP/1.1 keep-alive requests for PostText, each verified in full by the server; other ops always use sdk")
+	traceFile := flag.String("trace", "", "write a runtime/trace execution trace of the measured window (client and in-process server) to this file; turns slower than 10ms are logged in it as user logs of category \"slow\" (go tool trace FILE)")
 	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
 	if *memprofile != "" {
@@ -163,8 +166,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
 	}
+	switch *client {
+	case "lean", "sdk":
+	default:
+		fmt.Fprintln(os.Stderr, "lextrail-load: -client must be lean or sdk")
+		os.Exit(2)
+	}
 	opts := Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs}
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs,
+		Client: *client}
+	if *traceFile != "" {
+		if *ab > 0 {
+			fmt.Fprintln(os.Stderr, "lextrail-load: -trace traces one run; it cannot be combined with -ab")
+			os.Exit(2)
+		}
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		opts.Trace = f
+	}
 	if *ab > 0 && (*op == "PostText" || local != nil) {
 		var out string
 		var err error
@@ -185,7 +208,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
+	clientUsed := "sdk"
+	if *client == "lean" && (*op == "PostText" || *op == "Empty") {
+		clientUsed = "lean"
+	}
+	fmt.Printf("op %s, client %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, clientUsed, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
 	if local != nil && *op == "PostText" {
 		fmt.Printf("session cache: %d turns found stale and run again\n", local.LexRuntime.StaleTurns())
@@ -286,7 +313,17 @@ type Options struct {
 	// intent-starting utterances (nil: Run deploys the bot).
 	Alias, UserPrefix string
 	Starts            []string
+	// Client is "lean" (default) or "sdk": how PostText and Empty
+	// requests are sent (see the -client flag).
+	Client string
+	// Trace, when set, receives a runtime/trace execution trace of the
+	// measured window; turns slower than slowTurn are logged in it
+	// (category "slow").
+	Trace io.Writer
 }
+
+// slowTurn is the latency above which a traced turn is logged.
+const slowTurn = 10 * time.Millisecond
 
 // Result is a run's outcome.
 type Result struct {
@@ -468,9 +505,20 @@ func Run(o Options) (Result, error) {
 			}
 		}
 		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
-		if o.Users <= 0 {
-			o.Users = 50
+	}
+	lean := o.Client != "sdk" && (o.Op == "PostText" || o.Op == "Empty")
+	var bodies [][]byte
+	if lean {
+		if starts == nil { // -op Empty: the same texts, no bot
+			_, starts = loadBotZip()
 		}
+		bodies = turnBodies(starts)
+		if _, err := newLeanConn(o.Endpoint, nil); err != nil {
+			return Result{}, err
+		}
+	}
+	if o.Users <= 0 {
+		o.Users = 50
 	}
 	var interval time.Duration
 	if o.Rate > 0 {
@@ -489,6 +537,11 @@ func Run(o Options) (Result, error) {
 			local.LexRuntime.ResetTurnTimings()
 		}
 		histAtStart <- serverHistogram(o.Endpoint, o.Op)
+		if o.Trace != nil {
+			if err := trace.Start(o.Trace); err != nil {
+				fmt.Fprintln(os.Stderr, "lextrail-load: trace:", err)
+			}
+		}
 		cpuAtStart <- processCPU()
 		schedAtStart <- schedLatencies()
 	})
@@ -500,6 +553,11 @@ func Run(o Options) (Result, error) {
 		go func(i int) {
 			defer wg.Done()
 			n := 0
+			var lc *leanConn
+			if lean {
+				lc, _ = newLeanConn(o.Endpoint, newLeanSigner(o.AccessKey, o.SecretKey, "us-east-1", "lex"))
+				defer lc.close()
+			}
 			// open loop: connection i's k-th request is due at
 			// start + (k + i/conns) * interval
 			next := start.Add(time.Duration(float64(interval) * float64(i) / float64(o.Connections)))
@@ -515,8 +573,12 @@ func Run(o Options) (Result, error) {
 				if t0.After(deadline) || count.Load() >= o.MaxRequests {
 					return
 				}
+				sent := time.Now()
 				var err error
-				if o.Op == "PostText" {
+				if lean {
+					err = leanTurn(lc, bodies, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users, o.Op == "Empty")
+					n++
+				} else if o.Op == "PostText" {
 					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
 				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
@@ -539,6 +601,11 @@ func Run(o Options) (Result, error) {
 				if t0.Before(measureFrom) {
 					continue
 				}
+				if d > slowTurn && trace.IsEnabled() {
+					// The turn's end is the event's time; late is how long
+					// after its scheduled time the request was sent.
+					trace.Log(context.Background(), "slow", fmt.Sprintf("conn=%d dur=%d late=%d", i, d, sent.Sub(t0)))
+				}
 				count.Add(1)
 				if err != nil {
 					errs.Add(1)
@@ -551,6 +618,9 @@ func Run(o Options) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
+	if o.Trace != nil {
+		trace.Stop()
+	}
 	cpu := processCPU() - <-cpuAtStart
 	sched := schedP99(<-schedAtStart, schedLatencies())
 	var all []time.Duration
