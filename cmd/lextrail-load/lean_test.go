@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -224,5 +225,20 @@ func TestLeanConnResponses(t *testing.T) {
 	wg.Wait()
 	if accepted.Load() != 3 {
 		t.Fatalf("%d connections, want 3 (kept alive until Connection: close and HTTP/1.0)", accepted.Load())
+	}
+}
+
+func TestPidCPU(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = sha256.Sum256([]byte{byte(x)})
+	}
+	got, self := pidCPU(os.Getpid()), processCPU()
+	// /proc counts in 10ms ticks: allow one tick either way
+	if got <= 0 || got > self+10*time.Millisecond || got < self-20*time.Millisecond {
+		t.Fatalf("pidCPU(self) = %v, getrusage says %v", got, self)
+	}
+	if pidCPU(0) != 0 {
+		t.Fatal("pidCPU(0) is not 0")
 	}
 }

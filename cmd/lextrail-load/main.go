@@ -57,6 +57,7 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	client := flag.String("client", "lean", "PostText and Empty: lean (requests signed by the generator's own SigV4 signer and written as bytes on one kept-alive net.Conn per connection, responses parsed on the same goroutine: the least client CPU) or sdk (net/http Transport and the AWS SDK v4 signer, signatures cached per path and body for a minute; -op Empty sends unsigned POSTs). Both send the same signed HTTP/1.1 keep-alive requests for PostText, each verified in full by the server; other ops always use sdk")
 	traceFile := flag.String("trace", "", "write a runtime/trace execution trace of the measured window (client and in-process server) to this file; turns slower than 10ms are logged in it as user logs of category \"slow\" (go tool trace FILE)")
+	serverPID := flag.Int("server-pid", 0, "with -endpoint: the server's process ID; its CPU over the measured window (Linux /proc) is reported with the generator's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
 	if *memprofile != "" {
@@ -174,7 +176,7 @@ func main() {
 	}
 	opts := Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
 		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs,
-		Client: *client}
+		Client: *client, ServerPID: *serverPID}
 	if *traceFile != "" {
 		if *ab > 0 {
 			fmt.Fprintln(os.Stderr, "lextrail-load: -trace traces one run; it cannot be combined with -ab")
@@ -320,6 +322,9 @@ type Options struct {
 	// measured window; turns slower than slowTurn are logged in it
 	// (category "slow").
 	Trace io.Writer
+	// ServerPID, when positive, is the server's process (-endpoint
+	// layout): its CPU over the measured window is reported too.
+	ServerPID int
 }
 
 // slowTurn is the latency above which a traced turn is logged.
@@ -339,6 +344,9 @@ type Result struct {
 	// measuring (how long runnable goroutines waited for a core): the
 	// share of the request latency tail that is waiting for CPU.
 	SchedP99 time.Duration
+	// ServerCPU is the CPU time of the -server-pid process while
+	// measuring (0 without one).
+	ServerCPU time.Duration
 	// Server is the server's own latency histogram of the operation
 	// while measuring (its /metrics), as text; "" when unknown.
 	Server string
@@ -353,6 +361,12 @@ func (r Result) String() string {
 		s += fmt.Sprintf("process CPU %v (%.2f of %d cores): %v per request, i.e. %.0f req/s if the process had all %d cores\n",
 			r.CPU.Round(time.Millisecond), r.CPU.Seconds()/r.Elapsed.Seconds(), runtime.NumCPU(), per.Round(time.Microsecond),
 			float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
+	}
+	if r.ServerCPU > 0 && r.Requests > 0 {
+		per := (r.CPU + r.ServerCPU) / time.Duration(r.Requests)
+		s += fmt.Sprintf("server process CPU %v (%.2f cores): %v per request; both processes %v per request\n",
+			r.ServerCPU.Round(time.Millisecond), r.ServerCPU.Seconds()/r.Elapsed.Seconds(), (r.ServerCPU / time.Duration(r.Requests)).Round(time.Microsecond),
+			per.Round(time.Microsecond))
 	}
 	if r.SchedP99 > 0 {
 		s += fmt.Sprintf("goroutine scheduling latency p99 %v\n", r.SchedP99.Round(time.Microsecond))
@@ -532,6 +546,7 @@ func Run(o Options) (Result, error) {
 	cpuAtStart := make(chan time.Duration, 1)
 	schedAtStart := make(chan *metrics.Float64Histogram, 1)
 	histAtStart := make(chan map[string]float64, 1)
+	serverCPUAtStart := make(chan time.Duration, 1)
 	time.AfterFunc(o.Warmup, func() {
 		if local != nil {
 			local.LexRuntime.ResetTurnTimings()
@@ -544,6 +559,7 @@ func Run(o Options) (Result, error) {
 		}
 		cpuAtStart <- processCPU()
 		schedAtStart <- schedLatencies()
+		serverCPUAtStart <- pidCPU(o.ServerPID)
 	})
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
@@ -622,6 +638,7 @@ func Run(o Options) (Result, error) {
 		trace.Stop()
 	}
 	cpu := processCPU() - <-cpuAtStart
+	serverCPU := pidCPU(o.ServerPID) - <-serverCPUAtStart
 	sched := schedP99(<-schedAtStart, schedLatencies())
 	var all []time.Duration
 	for _, l := range lat {
@@ -629,6 +646,9 @@ func Run(o Options) (Result, error) {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
 	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu, SchedP99: sched}
+	if o.ServerPID > 0 {
+		res.ServerCPU = serverCPU
+	}
 	res.Server = histogramDelta(<-histAtStart, serverHistogram(o.Endpoint, o.Op))
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
@@ -662,6 +682,34 @@ func emptyCall(client *http.Client, endpoint string) error {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
 	return nil
+}
+
+// pidCPU is the user+system CPU time process pid has used (Linux
+// /proc/PID/stat; 0 when pid is 0 or unreadable).
+func pidCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// the fields after the parenthesised command name; utime and stime
+	// are fields 14 and 15, in clock ticks (100 per second on Linux)
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // processCPU is the user+system CPU time this process has used.
