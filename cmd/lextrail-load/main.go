@@ -27,6 +27,7 @@
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16 -client sdk   # net/http and the SDK signer
 //	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16 -trace /tmp/t.out   # then go tool trace /tmp/t.out
+//	go tool trace -d=parsed /tmp/t.out | go run ./cmd/lextrail-load -trace-report -      # its tail sources in text
 //
 // The in-process server is the default one: SQLite in WAL mode with
 // synchronous=NORMAL (a commit is durable against a process crash, and
@@ -104,6 +105,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
 	client := flag.String("client", "lean", "PostText and Empty: lean (requests signed by the generator's own SigV4 signer and written as bytes on one kept-alive net.Conn per connection, responses parsed on the same goroutine: the least client CPU) or sdk (net/http Transport and the AWS SDK v4 signer, signatures cached per path and body for a minute; -op Empty sends unsigned POSTs). Both send the same signed HTTP/1.1 keep-alive requests for PostText, each verified in full by the server; other ops always use sdk")
 	traceFile := flag.String("trace", "", "write a runtime/trace execution trace of the measured window (client and in-process server) to this file; turns slower than 10ms are logged in it as user logs of category \"slow\" (go tool trace FILE)")
+	traceRep := flag.String("trace-report", "", "summarise a -trace file's tail sources (slow turns, GC pauses and assists, waits for a P, blocking syscalls by site and how long they kept their P) from the text of go tool trace -d=parsed FILE, given as a file or - for stdin, and exit")
 	serverPID := flag.Int("server-pid", 0, "with -endpoint: the server's process ID; its CPU over the measured window (Linux /proc) is reported with the generator's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
@@ -129,6 +131,23 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceRep != "" {
+		in := os.Stdin
+		if *traceRep != "-" {
+			f, err := os.Open(*traceRep)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+				os.Exit(1)
+			}
+			defer f.Close()
+			in = f
+		}
+		if err := traceReport(in, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	switch *op {
 	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText", "Empty":
