@@ -25,6 +25,9 @@
 //	go run ./cmd/lextrail-load -serve-empty 127.0.0.1:4600 &          # the floor's handler in a process of its own,
 //	go run ./cmd/lextrail-load -op Empty -endpoint http://127.0.0.1:4600 -rate 3000 -connections 16
 //	go run ./cmd/lextrail-load -endpoint http://127.0.0.1:4566 -access-key AK -secret-key SK
+//	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16 -client sdk   # net/http and the SDK signer
+//	go run ./cmd/lextrail-load -op PostText -rate 3000 -connections 16 -trace /tmp/t.out   # then go tool trace /tmp/t.out
+//	go tool trace -d=parsed /tmp/t.out | go run ./cmd/lextrail-load -trace-report -      # its tail sources in text
 //
 // The in-process server is the default one: SQLite in WAL mode with
 // synchronous=NORMAL (a commit is durable against a process crash, and
@@ -32,11 +35,18 @@
 // -audit=false swaps in a gateway built the same way but without the
 // auditor, so the two runs differ only by the audit trail.
 //
-// Requests are signed with the AWS SDK for Go v2 signer once per second and
-// the signed request is replayed within that second, so client-side signing
-// does not steal CPU from the server on a small machine; the server still
-// verifies every request's signature in full. Only loopback endpoints are
-// accepted, and the run is bounded by -duration and -max-requests.
+// PostText and Empty requests go through the lean client by default
+// (lean.go): every request signed by the generator's own SigV4 signer
+// (tested equal to the SDK's) and written on one kept-alive net.Conn per
+// connection, so that on a small machine the client takes little of the
+// CPU the server is measured on; -client sdk sends them through net/http
+// and the AWS SDK for Go v2 signer instead. Other operations use net/http
+// and the SDK signer, a GetCallerIdentity request being signed once per
+// second and replayed within it. The server verifies every request's
+// signature in full. -trace writes an execution trace of the measured
+// window with the turns slower than 10 ms logged in it. Only loopback
+// endpoints are accepted, and the run is bounded by -duration and
+// -max-requests.
 package main
 
 import (
@@ -55,7 +65,9 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +103,10 @@ func main() {
 	convlogs := flag.Bool("convlogs", false, "PostText: the alias has text conversation logs (a log group and a role are created; delivery is checked at the end)")
 	ab := flag.Int("ab", 0, "PostText: alternate N rounds of -duration/(2N) without and with text conversation logs on one server (two aliases), the logged slices including the time to deliver their logs; other ops (in-process server only): alternate N rounds without and with the audit trail on one server (two gateways), the audited slices including the time to index their events; prints both and the ratio")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (client and in-process server) to this file")
+	client := flag.String("client", "lean", "PostText and Empty: lean (requests signed by the generator's own SigV4 signer and written as bytes on one kept-alive net.Conn per connection, responses parsed on the same goroutine: the least client CPU) or sdk (net/http Transport and the AWS SDK v4 signer, signatures cached per path and body for a minute; -op Empty sends unsigned POSTs). Both send the same signed HTTP/1.1 keep-alive requests for PostText, each verified in full by the server; other ops always use sdk")
+	traceFile := flag.String("trace", "", "write a runtime/trace execution trace of the measured window (client and in-process server) to this file; turns slower than 10ms are logged in it as user logs of category \"slow\" (go tool trace FILE)")
+	traceRep := flag.String("trace-report", "", "summarise a -trace file's tail sources (slow turns, GC pauses and assists, waits for a P, blocking syscalls by site and how long they kept their P) from the text of go tool trace -d=parsed FILE, given as a file or - for stdin, and exit")
+	serverPID := flag.Int("server-pid", 0, "with -endpoint: the server's process ID; its CPU over the measured window (Linux /proc) is reported with the generator's")
 	memprofile := flag.String("memprofile", "", "write a heap profile (allocations since start: go tool pprof -sample_index=alloc_space) of the whole process to this file at the end")
 	flag.Parse()
 	if *memprofile != "" {
@@ -115,6 +131,23 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceRep != "" {
+		in := os.Stdin
+		if *traceRep != "-" {
+			f, err := os.Open(*traceRep)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+				os.Exit(1)
+			}
+			defer f.Close()
+			in = f
+		}
+		if err := traceReport(in, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	switch *op {
 	case "GetCallerIdentity", "PutSlotType", "PutIntent", "CreateDeleteUser", "AssumeRole", "PostText", "Empty":
@@ -163,8 +196,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(2)
 	}
+	switch *client {
+	case "lean", "sdk":
+	default:
+		fmt.Fprintln(os.Stderr, "lextrail-load: -client must be lean or sdk")
+		os.Exit(2)
+	}
 	opts := Options{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs}
+		Connections: *conns, Duration: *duration, Warmup: *warmup, MaxRequests: *maxReq, Op: *op, Rate: *rate, Users: *users, ConvLogs: *convlogs,
+		Client: *client, ServerPID: *serverPID}
+	if *traceFile != "" {
+		if *ab > 0 {
+			fmt.Fprintln(os.Stderr, "lextrail-load: -trace traces one run; it cannot be combined with -ab")
+			os.Exit(2)
+		}
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lextrail-load:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		opts.Trace = f
+	}
 	if *ab > 0 && (*op == "PostText" || local != nil) {
 		var out string
 		var err error
@@ -185,7 +238,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lextrail-load:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("op %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, *audited, *convlogs && *op == "PostText", *conns, *rate)
+	clientUsed := "sdk"
+	if *client == "lean" && (*op == "PostText" || *op == "Empty") {
+		clientUsed = "lean"
+	}
+	fmt.Printf("op %s, client %s, audit %v, convlogs %v, connections %d, rate %v\n", *op, clientUsed, *audited, *convlogs && *op == "PostText", *conns, *rate)
 	fmt.Print(res)
 	if local != nil && *op == "PostText" {
 		fmt.Printf("session cache: %d turns found stale and run again\n", local.LexRuntime.StaleTurns())
@@ -286,7 +343,20 @@ type Options struct {
 	// intent-starting utterances (nil: Run deploys the bot).
 	Alias, UserPrefix string
 	Starts            []string
+	// Client is "lean" (default) or "sdk": how PostText and Empty
+	// requests are sent (see the -client flag).
+	Client string
+	// Trace, when set, receives a runtime/trace execution trace of the
+	// measured window; turns slower than slowTurn are logged in it
+	// (category "slow").
+	Trace io.Writer
+	// ServerPID, when positive, is the server's process (-endpoint
+	// layout): its CPU over the measured window is reported too.
+	ServerPID int
 }
+
+// slowTurn is the latency above which a traced turn is logged.
+const slowTurn = 10 * time.Millisecond
 
 // Result is a run's outcome.
 type Result struct {
@@ -302,6 +372,9 @@ type Result struct {
 	// measuring (how long runnable goroutines waited for a core): the
 	// share of the request latency tail that is waiting for CPU.
 	SchedP99 time.Duration
+	// ServerCPU is the CPU time of the -server-pid process while
+	// measuring (0 without one).
+	ServerCPU time.Duration
 	// Server is the server's own latency histogram of the operation
 	// while measuring (its /metrics), as text; "" when unknown.
 	Server string
@@ -316,6 +389,12 @@ func (r Result) String() string {
 		s += fmt.Sprintf("process CPU %v (%.2f of %d cores): %v per request, i.e. %.0f req/s if the process had all %d cores\n",
 			r.CPU.Round(time.Millisecond), r.CPU.Seconds()/r.Elapsed.Seconds(), runtime.NumCPU(), per.Round(time.Microsecond),
 			float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
+	}
+	if r.ServerCPU > 0 && r.Requests > 0 {
+		per := (r.CPU + r.ServerCPU) / time.Duration(r.Requests)
+		s += fmt.Sprintf("server process CPU %v (%.2f cores): %v per request; both processes %v per request\n",
+			r.ServerCPU.Round(time.Millisecond), r.ServerCPU.Seconds()/r.Elapsed.Seconds(), (r.ServerCPU / time.Duration(r.Requests)).Round(time.Microsecond),
+			per.Round(time.Microsecond))
 	}
 	if r.SchedP99 > 0 {
 		s += fmt.Sprintf("goroutine scheduling latency p99 %v\n", r.SchedP99.Round(time.Microsecond))
@@ -468,9 +547,20 @@ func Run(o Options) (Result, error) {
 			}
 		}
 		ts = &turnSigner{s: sg, cache: map[string]signedTurn{}}
-		if o.Users <= 0 {
-			o.Users = 50
+	}
+	lean := o.Client != "sdk" && (o.Op == "PostText" || o.Op == "Empty")
+	var bodies [][]byte
+	if lean {
+		if starts == nil { // -op Empty: the same texts, no bot
+			_, starts = loadBotZip()
 		}
+		bodies = turnBodies(starts)
+		if _, err := newLeanConn(o.Endpoint, nil); err != nil {
+			return Result{}, err
+		}
+	}
+	if o.Users <= 0 {
+		o.Users = 50
 	}
 	var interval time.Duration
 	if o.Rate > 0 {
@@ -484,13 +574,20 @@ func Run(o Options) (Result, error) {
 	cpuAtStart := make(chan time.Duration, 1)
 	schedAtStart := make(chan *metrics.Float64Histogram, 1)
 	histAtStart := make(chan map[string]float64, 1)
+	serverCPUAtStart := make(chan time.Duration, 1)
 	time.AfterFunc(o.Warmup, func() {
 		if local != nil {
 			local.LexRuntime.ResetTurnTimings()
 		}
 		histAtStart <- serverHistogram(o.Endpoint, o.Op)
+		if o.Trace != nil {
+			if err := trace.Start(o.Trace); err != nil {
+				fmt.Fprintln(os.Stderr, "lextrail-load: trace:", err)
+			}
+		}
 		cpuAtStart <- processCPU()
 		schedAtStart <- schedLatencies()
+		serverCPUAtStart <- pidCPU(o.ServerPID)
 	})
 	deadline := measureFrom.Add(o.Duration)
 	lat := make([][]time.Duration, o.Connections)
@@ -500,6 +597,11 @@ func Run(o Options) (Result, error) {
 		go func(i int) {
 			defer wg.Done()
 			n := 0
+			var lc *leanConn
+			if lean {
+				lc, _ = newLeanConn(o.Endpoint, newLeanSigner(o.AccessKey, o.SecretKey, "us-east-1", "lex"))
+				defer lc.close()
+			}
 			// open loop: connection i's k-th request is due at
 			// start + (k + i/conns) * interval
 			next := start.Add(time.Duration(float64(interval) * float64(i) / float64(o.Connections)))
@@ -515,8 +617,12 @@ func Run(o Options) (Result, error) {
 				if t0.After(deadline) || count.Load() >= o.MaxRequests {
 					return
 				}
+				sent := time.Now()
 				var err error
-				if o.Op == "PostText" {
+				if lean {
+					err = leanTurn(lc, bodies, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users, o.Op == "Empty")
+					n++
+				} else if o.Op == "PostText" {
 					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
 				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
@@ -539,6 +645,11 @@ func Run(o Options) (Result, error) {
 				if t0.Before(measureFrom) {
 					continue
 				}
+				if d > slowTurn && trace.IsEnabled() {
+					// The turn's end is the event's time; late is how long
+					// after its scheduled time the request was sent.
+					trace.Log(context.Background(), "slow", fmt.Sprintf("conn=%d dur=%d late=%d", i, d, sent.Sub(t0)))
+				}
 				count.Add(1)
 				if err != nil {
 					errs.Add(1)
@@ -551,7 +662,11 @@ func Run(o Options) (Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(measureFrom)
+	if o.Trace != nil {
+		trace.Stop()
+	}
 	cpu := processCPU() - <-cpuAtStart
+	serverCPU := pidCPU(o.ServerPID) - <-serverCPUAtStart
 	sched := schedP99(<-schedAtStart, schedLatencies())
 	var all []time.Duration
 	for _, l := range lat {
@@ -559,6 +674,9 @@ func Run(o Options) (Result, error) {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
 	res := Result{Requests: count.Load(), Errors: errs.Load(), Elapsed: elapsed, CPU: cpu, SchedP99: sched}
+	if o.ServerPID > 0 {
+		res.ServerCPU = serverCPU
+	}
 	res.Server = histogramDelta(<-histAtStart, serverHistogram(o.Endpoint, o.Op))
 	if fe, ok := firstErr.Load().(string); ok {
 		res.FirstError = fe
@@ -592,6 +710,34 @@ func emptyCall(client *http.Client, endpoint string) error {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
 	return nil
+}
+
+// pidCPU is the user+system CPU time process pid has used (Linux
+// /proc/PID/stat; 0 when pid is 0 or unreadable).
+func pidCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// the fields after the parenthesised command name; utime and stime
+	// are fields 14 and 15, in clock ticks (100 per second on Linux)
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // processCPU is the user+system CPU time this process has used.

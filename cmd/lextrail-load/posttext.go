@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -204,24 +205,48 @@ func (ts *turnSigner) sign(path string, body []byte) (http.Header, error) {
 	return req.Header, nil
 }
 
-// postTextTurn sends turn n of user u (conn c): even turns start an
-// intent, odd turns fill its date.
-func postTextTurn(client *http.Client, ts *turnSigner, starts []string, alias, prefix string, c, u, n int) error {
+// turnInput is turn n of user u (conn c): even turns start an intent
+// (answered ElicitSlot), odd turns fill its date (ReadyForFulfillment);
+// k indexes the text in starts, len(starts) standing for "next friday".
+func turnInput(starts []string, c, u, n int) (k int, wantState string) {
+	if n%2 == 0 {
+		return (c*7 + u + n) % len(starts), `"dialogState":"ElicitSlot"`
+	}
+	return len(starts), `"dialogState":"ReadyForFulfillment"`
+}
+
+// turnBodies are the PostText request bodies of turnInput's texts.
+func turnBodies(starts []string) [][]byte {
+	var bodies [][]byte
+	for _, t := range append(append([]string(nil), starts...), "next friday") {
+		b, _ := json.Marshal(map[string]string{"inputText": t})
+		bodies = append(bodies, b)
+	}
+	return bodies
+}
+
+// turnPath is the PostText path of user u of conn c.
+func turnPath(alias, prefix string, c, u int) (path, user string) {
 	if alias == "" {
 		alias = loadAlias
 	}
 	if prefix == "" {
 		prefix = "user"
 	}
-	user := fmt.Sprintf("%s-%d-%d", prefix, c, u)
+	user = prefix + "-" + strconv.Itoa(c) + "-" + strconv.Itoa(u)
+	return "/bot/" + loadBot + "/alias/" + alias + "/user/" + user + "/text", user
+}
+
+// postTextTurn sends turn n of user u (conn c) through net/http and the
+// SDK signer (-client sdk).
+func postTextTurn(client *http.Client, ts *turnSigner, starts []string, alias, prefix string, c, u, n int) error {
+	path, user := turnPath(alias, prefix, c, u)
+	k, wantState := turnInput(starts, c, u, n)
 	text := "next friday"
-	wantState := `"dialogState":"ReadyForFulfillment"`
-	if n%2 == 0 {
-		text = starts[(c*7+u+n)%len(starts)]
-		wantState = `"dialogState":"ElicitSlot"`
+	if k < len(starts) {
+		text = starts[k]
 	}
 	body, _ := json.Marshal(map[string]string{"inputText": text})
-	path := "/bot/" + loadBot + "/alias/" + alias + "/user/" + user + "/text"
 	h, err := ts.sign(path, body)
 	if err != nil {
 		return err
@@ -241,6 +266,26 @@ func postTextTurn(client *http.Client, ts *turnSigner, starts []string, alias, p
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(wantState)) {
 		return fmt.Errorf("PostText %q for %s: status %d: %.300s", text, user, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// leanTurn sends the same turn as postTextTurn, signed and written by the
+// lean client (-client lean). With empty (-op Empty) the request is the
+// same but the empty handler's answer is only checked for status 200 and
+// a dialogState.
+func leanTurn(lc *leanConn, bodies [][]byte, starts []string, alias, prefix string, c, u, n int, empty bool) error {
+	path, user := turnPath(alias, prefix, c, u)
+	k, wantState := turnInput(starts, c, u, n)
+	if empty {
+		wantState = `"dialogState":`
+	}
+	status, b, err := lc.post(path, "application/json", bodies[k])
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK || !bytes.Contains(b, []byte(wantState)) {
+		return fmt.Errorf("PostText %s for %s: status %d: %.300s", bodies[k], user, status, b)
 	}
 	return nil
 }
