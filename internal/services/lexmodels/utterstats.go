@@ -15,10 +15,10 @@ import (
 // UtteranceStats owns the utterance statistics behind GetUtterancesView
 // (table lex_utterance_stats, migration 0852): the runtime hands it every
 // recorded turn (Add) after the turn committed, and it adds them up in
-// memory and writes them about once a FlushInterval, in one transaction
-// with one upsert per distinct (bot version, detected/missed, utterance,
-// user, UTC day) — instead of three B-tree inserts and their WAL pages in
-// every turn's own commit.
+// memory and writes them about once a FlushInterval, one upsert per
+// distinct (bot version, detected/missed, utterance, user, UTC day) in
+// transactions of at most flushChunk rows — instead of three B-tree
+// inserts and their WAL pages in every turn's own commit.
 //
 // What a caller of this process sees stays exact: GetUtterancesView
 // flushes first (so a client sees its own turns), and DeleteUtterances
@@ -45,6 +45,9 @@ type UtteranceStats struct {
 	// dropped counts turns not kept because pending was full (a database
 	// failing for long).
 	dropped int64
+	// chunk is the most rows a flush transaction writes (flushChunk;
+	// smaller in tests).
+	chunk int
 	// known holds keys whose row this process's flushes wrote (flushMu):
 	// their next count is a plain UPDATE, one B-tree seek instead of the
 	// upsert's two. A row gone since (DeleteUtterances) is upserted again.
@@ -76,7 +79,7 @@ func newUtteranceStats(db *store.DB, interval time.Duration, log *slog.Logger) *
 	if interval <= 0 {
 		interval = DefaultUtteranceFlushInterval
 	}
-	return &UtteranceStats{db: db, interval: interval, log: log, pending: map[utterKey]*utterCount{}}
+	return &UtteranceStats{db: db, interval: interval, log: log, pending: map[utterKey]*utterCount{}, chunk: flushChunk}
 }
 
 // Add counts one utterance the runtime heard in a committed turn: missed
@@ -135,44 +138,71 @@ func (u *UtteranceStats) Flush(ctx context.Context) error {
 	}
 	u.flushing, u.pending = u.pending, map[utterKey]*utterCount{}
 	u.dropped = 0
+	order := make([]utterRow, 0, len(u.flushing))
+	for k, c := range u.flushing {
+		order = append(order, utterRow{k, *c})
+	}
 	u.mu.Unlock()
-	err := u.db.Write(ctx, func(tx *store.Tx) error {
-		if err := lockUtterances(ctx, u.db, tx); err != nil {
-			return err
+	sortUtterRows(order)
+	var err error
+	for len(order) > 0 {
+		n := min(u.chunk, len(order))
+		var batch []utterRow
+		err = u.db.Write(ctx, func(tx *store.Tx) error {
+			if err := lockUtterances(ctx, u.db, tx); err != nil {
+				return err
+			}
+			// Inside the transaction, so that a DeleteUtterances that
+			// committed meanwhile has dropped its user's counts.
+			u.mu.Lock()
+			batch = batch[:0]
+			for _, r := range order[:n] {
+				if _, ok := u.flushing[r.k]; ok {
+					batch = append(batch, r)
+				}
+			}
+			u.mu.Unlock()
+			return upsertUtterances(ctx, tx, batch, u.known)
+		})
+		if err != nil {
+			break
 		}
 		u.mu.Lock()
-		batch := make([]utterRow, 0, len(u.flushing))
-		for k, c := range u.flushing {
-			batch = append(batch, utterRow{k, *c})
-		}
-		u.mu.Unlock()
-		return upsertUtterances(ctx, tx, batch, u.known)
-	})
-	u.mu.Lock()
-	if err == nil {
-		if len(u.known)+len(u.flushing) > maxKnown {
+		if len(u.known)+len(batch) > maxKnown {
 			u.known = nil
 		}
 		if u.known == nil {
-			u.known = make(map[utterKey]struct{}, len(u.flushing))
+			u.known = make(map[utterKey]struct{}, len(batch))
 		}
-		for k := range u.flushing {
-			u.known[k] = struct{}{}
+		for _, r := range batch {
+			u.known[r.k] = struct{}{}
 		}
-	} else {
-		for k, c := range u.flushing { // back, merged with what came since
-			if p := u.pending[k]; p != nil {
-				p.n += c.n
-				p.first, p.last = min(p.first, c.first), max(p.last, c.last)
-			} else {
-				u.pending[k] = c
-			}
+		for _, r := range order[:n] {
+			delete(u.flushing, r.k)
+		}
+		u.mu.Unlock()
+		order = order[n:]
+	}
+	u.mu.Lock()
+	for k, c := range u.flushing { // not written: back, merged with what came since
+		if p := u.pending[k]; p != nil {
+			p.n += c.n
+			p.first, p.last = min(p.first, c.first), max(p.last, c.last)
+		} else {
+			u.pending[k] = c
 		}
 	}
 	u.flushing = nil
 	u.mu.Unlock()
 	return err
 }
+
+// flushChunk caps the rows one flush transaction writes. The single SQLite
+// writer spends ~20 µs a row, so a busy runtime's second of counts
+// (thousands of rows) in one transaction held every turn's commit queued
+// behind it for tens of milliseconds (the PostText latency tail at
+// 3,000 turns/s); in chunks the turns commit between them.
+const flushChunk = 32
 
 // forget drops a user's pending counts of a bot (DeleteUtterances, inside
 // its transaction).
@@ -229,20 +259,7 @@ const updateQuery = `UPDATE lex_utterance_stats SET n = n + $9,
 // finds its B-tree page where the last one left off): an UPDATE for the
 // keys in known (may be nil) whose row is still there, else an upsert.
 func upsertUtterances(ctx context.Context, tx *store.Tx, rows []utterRow, known map[utterKey]struct{}) error {
-	slices.SortFunc(rows, func(a, b utterRow) int {
-		x, y := a.k, b.k
-		if c := cmp.Or(strings.Compare(x.acct, y.acct), strings.Compare(x.region, y.region), strings.Compare(x.bot, y.bot),
-			strings.Compare(x.version, y.version)); c != 0 {
-			return c
-		}
-		if x.missed != y.missed {
-			if x.missed {
-				return 1
-			}
-			return -1
-		}
-		return cmp.Or(strings.Compare(x.text, y.text), strings.Compare(x.user, y.user), cmp.Compare(x.day, y.day))
-	})
+	sortUtterRows(rows)
 	for _, r := range rows {
 		args := []any{r.k.acct, r.k.region, r.k.bot, r.k.version, r.k.missed, r.k.text, r.k.user, r.k.day, r.c.n, r.c.first, r.c.last}
 		if _, ok := known[r.k]; ok {
@@ -262,4 +279,22 @@ func upsertUtterances(ctx context.Context, tx *store.Tx, rows []utterRow, known 
 		}
 	}
 	return nil
+}
+
+// sortUtterRows sorts rows in primary-key order.
+func sortUtterRows(rows []utterRow) {
+	slices.SortFunc(rows, func(a, b utterRow) int {
+		x, y := a.k, b.k
+		if c := cmp.Or(strings.Compare(x.acct, y.acct), strings.Compare(x.region, y.region), strings.Compare(x.bot, y.bot),
+			strings.Compare(x.version, y.version)); c != 0 {
+			return c
+		}
+		if x.missed != y.missed {
+			if x.missed {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(strings.Compare(x.text, y.text), strings.Compare(x.user, y.user), cmp.Compare(x.day, y.day))
+	})
 }

@@ -174,4 +174,57 @@ func testUtteranceStats(t *testing.T, d TestDriver) {
 	if c == nil || *c != (utterCount{2, ms(1), ms(2)}) {
 		t.Fatalf("after a failed flush: %v", c)
 	}
+
+	// A flush writes in transactions of at most chunk rows; when one
+	// fails, the rows of the chunks before it stay written and the rest
+	// are kept for the next flush.
+	ch := New(Config{DB: db, UtteranceFlushInterval: time.Hour}).Utterances()
+	ch.chunk = 2
+	for _, user := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		add(ch, user, "chunked", false, 1)
+	}
+	if err := ch.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		if got := get(user, "chunked", false); got[d0].n != 1 {
+			t.Fatalf("chunked flush, user %s: %v", user, got)
+		}
+	}
+	trigger := []string{`CREATE TRIGGER utter_boom BEFORE UPDATE ON lex_utterance_stats WHEN NEW.user_id = 'e3' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+	if db.Driver() == store.DriverPostgres {
+		trigger = []string{`CREATE FUNCTION utter_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.user_id = 'e3' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER utter_boom BEFORE UPDATE ON lex_utterance_stats FOR EACH ROW EXECUTE FUNCTION utter_boom()`}
+	}
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		for _, q := range trigger {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		add(ch, user, "chunked", false, 2)
+	}
+	if err := ch.Flush(ctx); err == nil {
+		t.Fatal("a flush whose second chunk fails succeeded")
+	}
+	for i, user := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		want := int64(1)
+		if i < 2 {
+			want = 2
+		}
+		if got := get(user, "chunked", false); got[d0].n != want {
+			t.Fatalf("after the failed chunk, user %s: %v, want n %d", user, got, want)
+		}
+		ch.mu.Lock()
+		_, pending := ch.pending[utterKey{"123456789012", "us-east-1", "B", "1", false, "chunked", user, d0}]
+		ch.mu.Unlock()
+		if pending != (i >= 2) {
+			t.Fatalf("after the failed chunk, user %s pending %v", user, pending)
+		}
+	}
 }
