@@ -180,8 +180,9 @@ type Server struct {
 	IAM *iam.Service
 	// LexRuntime is the Lex runtime service.
 	LexRuntime *lexruntime.Service
-	// LexUtterances is the Lex utterance statistics (GetUtterancesView)
-	// that the runtime's turns are counted in, in memory until flushed.
+	// LexUtterances is the Lex service's in-memory utterance statistics
+	// (flushed by its worker and at Close); the runtime records its turns'
+	// statistics in their transactions instead (see New).
 	LexUtterances *lexmodels.UtteranceStats
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
@@ -290,7 +291,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.LexUtterances = lex.Utterances()
 	s.AddWorker(s.LexUtterances)
 	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks),
-		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db), Utterances: s.LexUtterances}
+		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db)}
+	// Utterance statistics are written in each turn's own transaction
+	// (rtCfg.Utterances nil), not buffered in s.LexUtterances: with the
+	// buffer a flush of a busy runtime's counts (one row per user and
+	// utterance, hardly any aggregated) queued the turns' commits behind
+	// it, and PostText's p99 at 3,000 turns/s was 70-100 ms against
+	// 39-60 ms in the turns' transactions, for ~25 us less CPU a turn.
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}
