@@ -204,6 +204,7 @@ func serve(args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("LEXTRAIL_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (env LEXTRAIL_TRUSTED_PROXIES)")
 	shutdown := fs.Duration("shutdown-timeout", envDuration("LEXTRAIL_SHUTDOWN_TIMEOUT", 30*time.Second), "how long shutdown waits for in-flight requests and background work (env LEXTRAIL_SHUTDOWN_TIMEOUT)")
 	retention := fs.Duration("event-retention", envDuration("LEXTRAIL_EVENT_RETENTION", 90*24*time.Hour), "how long event history is kept (env LEXTRAIL_EVENT_RETENTION)")
+	utterFlush := fs.Duration("lex-utterance-flush", envDuration("LEXTRAIL_LEX_UTTERANCE_FLUSH", 0), "keep Lex utterance statistics in memory and write them this often (less CPU per turn; a crash loses the last interval's counts); 0: in each turn's transaction (env LEXTRAIL_LEX_UTTERANCE_FLUSH)")
 	deliveryInterval := fs.Duration("delivery-interval", envDuration("LEXTRAIL_DELIVERY_INTERVAL", 5*time.Minute), "trail delivery window: one log file per account, region and window; at least 1s (env LEXTRAIL_DELIVERY_INTERVAL)")
 	digestInterval := fs.Duration("digest-interval", envDuration("LEXTRAIL_DIGEST_INTERVAL", time.Hour), "trail digest period, at least 1s (env LEXTRAIL_DIGEST_INTERVAL)")
 	keyRotation := fs.Duration("digest-key-rotation", envDuration("LEXTRAIL_DIGEST_KEY_ROTATION", 20*24*time.Hour), "how often each region's digest signing key is replaced; keys stay valid 1.5 times as long (env LEXTRAIL_DIGEST_KEY_ROTATION)")
@@ -246,6 +247,7 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.Logger = logger
 	cfg.ShutdownTimeout = *shutdown
 	cfg.EventRetention = *retention
+	cfg.LexUtteranceFlush = *utterFlush
 	cfg.DeliveryInterval = *deliveryInterval
 	cfg.DigestInterval = *digestInterval
 	cfg.DigestKeyRotation = *keyRotation

@@ -95,6 +95,13 @@ type Config struct {
 	// EventRetention is how long event history is kept before the
 	// background purge deletes it. Default 90 days.
 	EventRetention time.Duration
+	// LexUtteranceFlush, when positive, keeps the Lex runtime's utterance
+	// statistics in memory and writes them every LexUtteranceFlush
+	// (lexmodels.UtteranceStats: less CPU per turn, but a process killed
+	// without its shutdown loses the last interval's counts, and on a busy
+	// runtime the flushes raise the turns' latency tail). Default 0: each
+	// turn's statistic is written in its own transaction.
+	LexUtteranceFlush time.Duration
 	// LookupEventsRate limits CloudTrail LookupEvents per account and
 	// region (requests per second; AWS allows 2). Default 0: unlimited.
 	LookupEventsRate float64
@@ -181,8 +188,8 @@ type Server struct {
 	// LexRuntime is the Lex runtime service.
 	LexRuntime *lexruntime.Service
 	// LexUtterances is the Lex service's in-memory utterance statistics
-	// (flushed by its worker and at Close); the runtime records its turns'
-	// statistics in their transactions instead (see New).
+	// (flushed by its worker and at Close), which the runtime counts its
+	// turns in when Config.LexUtteranceFlush is set.
 	LexUtterances *lexmodels.UtteranceStats
 	// S3 is the S3 endpoint's service (its Go API: Put, Authorize, Bucket).
 	S3 *s3svc.Service
@@ -285,19 +292,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Speech.LogCapabilities()
 
 	lex := lexmodels.New(lexmodels.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, ConversationLogs: s.ConvLogs,
-		Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
+		UtteranceFlushInterval: cfg.LexUtteranceFlush, Parts: []lexmodels.PartCompiler{lexvoice.GrammarPart{S: s.Speech}}})
 	s.AddWorker(lex.Worker())
 	s.lexExports = lex.ExportHandler()
 	s.LexUtterances = lex.Utterances()
 	s.AddWorker(s.LexUtterances)
 	rtCfg := lexruntime.Config{DB: db, Now: cfg.Now, Logger: cfg.Logger, Hooks: lexruntime.NewInvoker(cfg.LexHooks),
 		Recorder: s.ConvLogs, Speech: lexvoice.New(s.Speech, db)}
-	// Utterance statistics are written in each turn's own transaction
-	// (rtCfg.Utterances nil), not buffered in s.LexUtterances: with the
-	// buffer a flush of a busy runtime's counts (one row per user and
-	// utterance, hardly any aggregated) queued the turns' commits behind
-	// it, and PostText's p99 at 3,000 turns/s was 70-100 ms against
-	// 39-60 ms in the turns' transactions, for ~25 us less CPU a turn.
+	// By default utterance statistics are written in each turn's own
+	// transaction (rtCfg.Utterances nil). Buffered, a busy runtime's
+	// flushes (one row per user and utterance, hardly any aggregated)
+	// queued the turns' commits behind them: PostText's p99 at 3,000
+	// turns/s was 70-100 ms against 39-60 ms in the turns' transactions,
+	// for ~25 us less CPU a turn.
+	if cfg.LexUtteranceFlush > 0 {
+		rtCfg.Utterances = s.LexUtterances
+	}
 	if cfg.LexRuntime != nil {
 		cfg.LexRuntime(&rtCfg)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -173,5 +174,32 @@ func testRecords(t *testing.T, db string) {
 	if lt.LogTranscript != `I want to order \\{{FlowerType}\\}` || aws.ToString(lt.LogSlots["FlowerType"]) != "{FlowerType}" || aws.ToString(lt.Slots["FlowerType"]) != "roses" {
 		b, _ := json.Marshal(lt)
 		t.Errorf("masked turn %s", b)
+	}
+}
+
+// TestUtteranceFlushOption: by default a turn's utterance statistic is
+// written in its own transaction (nothing pending in memory, the row there
+// at once); with server.Config.LexUtteranceFlush it waits in the Lex
+// service's UtteranceStats until a flush.
+func TestUtteranceFlushOption(t *testing.T) {
+	for _, flush := range []time.Duration{0, time.Hour} {
+		t.Run(flush.String(), func(t *testing.T) {
+			v := newEnv(t, envOpts{configure: func(c *server.Config) { c.LexUtteranceFlush = flush }})
+			v.deploy(orderFlowersBot("OrderFlowersBot"))
+			v.user("OrderFlowersBot", "prod", "u1").say("i would like to order flowers")
+			pending := v.e.Server.LexUtterances.Pending()
+			var rows int
+			if err := v.e.Server.DB.Read(v.ctx, func(tx *store.Tx) error {
+				return tx.QueryRow(v.ctx, `SELECT COUNT(*) FROM lex_utterance_stats WHERE bot_name=$1`, "OrderFlowersBot").Scan(&rows)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if want := flush > 0; (pending == 1) != want || (rows == 1) == want {
+				t.Fatalf("flush %v: %d pending, %d rows before a flush", flush, pending, rows)
+			}
+			if n := v.utteranceRows("OrderFlowersBot"); n != 1 {
+				t.Fatalf("flush %v: %d utterances after a flush, want 1", flush, n)
+			}
+		})
 	}
 }
