@@ -109,38 +109,8 @@ func (in *IntentState) appendJSON(b []byte) []byte {
 		b = appendSlots(b, in.Slots)
 	}
 	if len(in.Details) > 0 {
-		b = append(b, `,"details":{`...)
-		for i, k := range sortedKeys(in.Details) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			d := in.Details[k]
-			if d == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = append(b, `{"resolutions":`...)
-			if d.Resolutions == nil {
-				b = append(b, "null"...)
-			} else {
-				b = append(b, '[')
-				for j, r := range d.Resolutions {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, `{"value":`...)
-					b = appendString(b, r.Value)
-					b = append(b, '}')
-				}
-				b = append(b, ']')
-			}
-			b = append(b, `,"originalValue":`...)
-			b = appendStrPtr(b, d.OriginalValue)
-			b = append(b, '}')
-		}
-		b = append(b, '}')
+		b = append(b, `,"details":`...)
+		b = appendMap(b, in.Details, appendSlotDetail)
 	}
 	b = append(b, `,"confirmation":`...)
 	b = appendString(b, in.Confirmation)
@@ -198,38 +168,52 @@ func appendOptString(b []byte, key, v string) []byte {
 	return appendString(append(b, key...), v)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+// appendMap appends m as a JSON object in json.Marshal's key order (sorted)
+// and escaping (appendString), each value written by val.
+func appendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
 	slices.Sort(ks)
-	return ks
-}
-
-func appendStrMap(b []byte, m map[string]string) []byte {
 	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range ks {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = val(b, m[k])
 	}
 	return append(b, '}')
 }
 
-func appendSlots(b []byte, m map[string]*string) []byte {
-	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendStrPtr(b, m[k])
+func appendStrMap(b []byte, m map[string]string) []byte { return appendMap(b, m, appendString) }
+
+func appendSlots(b []byte, m map[string]*string) []byte { return appendMap(b, m, appendStrPtr) }
+
+// appendSlotDetail appends one slot's details (null for nil).
+func appendSlotDetail(b []byte, d *SlotDetail) []byte {
+	if d == nil {
+		return append(b, "null"...)
 	}
+	b = append(b, `{"resolutions":`...)
+	if d.Resolutions == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for j, r := range d.Resolutions {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"value":`...)
+			b = appendString(b, r.Value)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"originalValue":`...)
+	b = appendStrPtr(b, d.OriginalValue)
 	return append(b, '}')
 }
 
