@@ -626,7 +626,7 @@ func Run(o Options) (Result, error) {
 					err = postTextTurn(client, ts, starts, o.Alias, o.UserPrefix, i, n%o.Users, n/o.Users)
 					n++
 				} else if o.Op == "PutSlotType" || o.Op == "PutIntent" {
-					err = putLex(client, sg, o.Op, i, n)
+					err = putLex(client, sg, o.Op, o.UserPrefix, i, n)
 					n++
 				} else if o.Op == "Empty" {
 					err = emptyCall(client, o.Endpoint)
@@ -796,11 +796,12 @@ func setupAssumeRole(o Options) (body, ak, sk string, err error) {
 }
 
 // putLex creates slot type or intent number n of connection conn (a
-// distinct name per call, so every call is a real insert with its
-// CloudTrail event in the same transaction). Each request is signed on its
-// own.
-func putLex(client *http.Client, s *signer, op string, conn, n int) error {
-	name := "Load" + letters(conn) + "_" + letters(n)
+// distinct name per call, and per prefix, so every call is a real insert
+// with its CloudTrail event in the same transaction, also in the -ab
+// rounds, which run on one server with prefixes of their own). Each
+// request is signed on its own.
+func putLex(client *http.Client, s *signer, op, prefix string, conn, n int) error {
+	name := lexName(prefix, conn, n)
 	path := "/slottypes/" + name + "/versions/$LATEST"
 	payload := []byte(`{"description":"load","enumerationValues":[{"value":"small"},{"value":"large"}]}`)
 	if op == "PutIntent" {
@@ -856,6 +857,27 @@ func signedDo(client *http.Client, s *signer, method, path, contentType, service
 
 // letters spells n in base 26 with the letters a-z (slot type names allow
 // letters and single underscores only).
+// lexName is putLex's resource name: Lex names are letters and single
+// underscores, so the prefix's other characters become letters too (a
+// digit d the letter 'A'+d).
+func lexName(prefix string, conn, n int) string {
+	b := []byte("Load")
+	if prefix != "" {
+		b = append(b, '_')
+		for _, c := range []byte(prefix) {
+			switch {
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+				b = append(b, c)
+			case c >= '0' && c <= '9':
+				b = append(b, 'A'+(c-'0'))
+			default:
+				b = append(b, 'X')
+			}
+		}
+	}
+	return string(b) + "_" + letters(conn) + "_" + letters(n)
+}
+
 func letters(n int) string {
 	b := []byte{byte('a' + n%26)}
 	for n /= 26; n > 0; n /= 26 {
