@@ -3,9 +3,10 @@ package dialog
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"lextrail/internal/jsonenc"
 )
 
 // AppendJSON appends json.Marshal(s) to b — the same bytes, or its
@@ -30,14 +31,7 @@ func (s *State) AppendJSON(b []byte) ([]byte, error) {
 		b = appendStrMap(b, s.Attributes)
 	}
 	if len(s.Contexts) > 0 {
-		b = append(b, `,"contexts":[`...)
-		for i := range s.Contexts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = s.Contexts[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = appendArray(append(b, `,"contexts":`...), s.Contexts)
 	}
 	if s.Intent != nil {
 		b = append(b, `,"intent":`...)
@@ -48,14 +42,7 @@ func (s *State) AppendJSON(b []byte) ([]byte, error) {
 		b = s.Action.appendJSON(b)
 	}
 	if len(s.Recent) > 0 {
-		b = append(b, `,"recent":[`...)
-		for i := range s.Recent {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = s.Recent[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = appendArray(append(b, `,"recent":`...), s.Recent)
 	}
 	if s.ClarifyAttempts != 0 {
 		b = append(b, `,"clarifyAttempts":`...)
@@ -171,21 +158,23 @@ func appendOptString(b []byte, key, v string) []byte {
 // appendMap appends m as a JSON object in json.Marshal's key order (sorted)
 // and escaping (appendString), each value written by val.
 func appendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	b = append(b, '{')
-	for i, k := range ks {
+	return jsonenc.AppendMapKeys(b, m, appendString, val)
+}
+
+// appendArray appends xs as a JSON array, each element written by its
+// appendJSON.
+func appendArray[T any, P interface {
+	*T
+	appendJSON([]byte) []byte
+}](b []byte, xs []T) []byte {
+	b = append(b, '[')
+	for i := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = val(b, m[k])
+		b = P(&xs[i]).appendJSON(b)
 	}
-	return append(b, '}')
+	return append(b, ']')
 }
 
 func appendStrMap(b []byte, m map[string]string) []byte { return appendMap(b, m, appendString) }

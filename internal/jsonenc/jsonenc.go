@@ -93,6 +93,13 @@ func AppendString(b []byte, s string) []byte {
 // AppendMap appends m as a JSON object with its keys sorted (as
 // encoding/json orders them), each value appended by val.
 func AppendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []byte {
+	return AppendMapKeys(b, m, AppendString, val)
+}
+
+// AppendMapKeys is AppendMap with each key appended by key: for an encoder
+// whose strings are escaped otherwise (encoding/json's default HTML
+// escaping, say).
+func AppendMapKeys[V any](b []byte, m map[string]V, key func([]byte, string) []byte, val func([]byte, V) []byte) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -103,7 +110,7 @@ func AppendMap[V any](b []byte, m map[string]V, val func([]byte, V) []byte) []by
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendString(b, k)
+		b = key(b, k)
 		b = append(b, ':')
 		b = val(b, m[k])
 	}
