@@ -51,6 +51,7 @@ func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
 			return "", err
 		}
 		cpu0, t0 := processCPU(), time.Now()
+		srv.Audit.IndexNow()
 		for {
 			n, err := audit.Pending(context.Background(), srv.DB)
 			if err != nil {

@@ -158,6 +158,9 @@ func (p *seqPage) read(ctx context.Context, db *store.DB, account string, after,
 	var ro string
 	var rec []byte
 	p.err = db.Read(ctx, func(tx *store.Tx) error {
+		// Records in blocks (SQLite only: a PostgreSQL connection could not
+		// run the block query while these rows are open) are read as met.
+		br := blockReader{tx: tx}
 		rows, err := tx.Query(ctx, readSeqSQL, after, upto, int64(page))
 		if err != nil {
 			return err
@@ -177,6 +180,9 @@ func (p *seqPage) read(ctx context.Context, db *store.DB, account string, after,
 			// Records are copied into one arena per page; offsets become
 			// slices once the page is complete (the arena moves while it
 			// grows).
+			if rec, err = br.record(ctx, ev.Seq, rec); err != nil {
+				return err
+			}
 			ev.recOff, ev.recLen = len(p.arena), len(rec)
 			p.arena = append(p.arena, rec...)
 			p.evs = append(p.evs, ev)

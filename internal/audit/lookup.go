@@ -193,15 +193,28 @@ func scanRows(ctx context.Context, tx *store.Tx, q Query, text string, args []an
 	}
 	defer rs.Close()
 	rows := make([]Row, 0, min(q.Limit, 64))
+	var blocked []int // rows whose record is in a block
 	for rs.Next() {
 		var r Row
 		if err := rs.Scan(&r.Seq, &r.TimeMs, &r.EventID, &r.EventName, &r.EventSource, &r.ReadOnly, &r.Username, &r.AccessKeyID, &r.Record); err != nil {
 			return nil, fmt.Errorf("audit: lookup: %w", err)
 		}
+		if r.Record == "" {
+			blocked = append(blocked, len(rows))
+		}
 		rows = append(rows, r)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("audit: lookup: %w", err)
+	}
+	rs.Close()
+	br := blockReader{tx: tx}
+	for _, i := range blocked {
+		rec, err := br.record(ctx, rows[i].Seq, nil)
+		if err != nil {
+			return nil, err
+		}
+		rows[i].Record = string(rec)
 	}
 	return rows, nil
 }

@@ -205,6 +205,10 @@ func purgeBatch(ctx context.Context, db *store.DB, tx *store.Tx, cutoff int64, b
 	if _, err := tx.Exec(ctx, `DELETE FROM events WHERE seq IN (`+strings.Join(seqs, ",")+`)`); err != nil {
 		return 0, err
 	}
+	// A block goes with its last event (the deleted events are a prefix).
+	if _, err := tx.Exec(ctx, `DELETE FROM event_blocks WHERE last_seq <= $1`, last); err != nil {
+		return 0, err
+	}
 	if last > purged {
 		if _, err := tx.Exec(ctx, `UPDATE audit_index_state SET purged = $1 WHERE id = 1`, last); err != nil {
 			return 0, err

@@ -82,6 +82,12 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		}
 		first++
 		last = first + int64(len(evs)) - 1
+		// The records in one block row (blocks.go), unless too large.
+		recs := make([][]byte, len(evs))
+		for i, ev := range evs {
+			recs[i] = ev.Record
+		}
+		block, blocked := appendBlock(nil, recs)
 		// The resources columns side by side in one buffer (a string
 		// taken from it stays valid if it grows).
 		res := (*bp)[:0]
@@ -95,18 +101,30 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 				col = unsafe.String(unsafe.SliceData(res[p:]), len(res)-p)
 			}
 			args = append(args, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs, ev.Category,
-				readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username, ev.AccessKeyID, col,
-				unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record)))
+				readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username, ev.AccessKeyID, col, recordColumn(ev, blocked))
 		}
 		*bp = res
 		if err := insertRows(ctx, tx, false, eventsInsert, args); err != nil {
 			return fmt.Errorf("audit: insert events: %w", err)
+		}
+		if blocked {
+			if _, err := tx.Exec(ctx, `INSERT INTO event_blocks (last_seq, first_seq, data) VALUES ($1, $2, $3)`, last, first, block); err != nil {
+				return fmt.Errorf("audit: insert events: %w", err)
+			}
 		}
 	}
 	if inlineIndexing && (first-1)/tailCheckEvery != last/tailCheckEvery {
 		return indexIfBehind(ctx, db, tx, last)
 	}
 	return nil
+}
+
+// recordColumn is ev's events.record: empty when its block holds it.
+func recordColumn(ev *Event, blocked bool) string {
+	if blocked {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(ev.Record), len(ev.Record))
 }
 
 // inlineIndexing is off only while tests bulk-load histories.

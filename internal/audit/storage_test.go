@@ -218,6 +218,10 @@ func testRetentionPurge(t *testing.T, db *store.DB) {
 	if events, entries := count(); events != 12 || entries != 0 {
 		t.Errorf("left %d events, %d index entries; want 12, 0", events, entries)
 	}
+	// The 25 records' block stays while any of its events does.
+	if rows, err := Lookup(bg, db, Query{AccountID: "111122223333", Region: "eu-west-1", Limit: 50}); err != nil || len(rows) != 12 || rows[0].Record != string(evs[24].Record) {
+		t.Errorf("lookup after the purge: %d rows, %v", len(rows), err)
+	}
 	if err := db.Write(bg, func(tx *store.Tx) error { _, err := IndexPending(bg, db, tx, 0); return err }); err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +244,11 @@ func testRetentionPurge(t *testing.T, db *store.DB) {
 	<-stopped
 	if events, entries := count(); events != 0 || entries != 0 {
 		t.Errorf("worker left %d events, %d index entries", events, entries)
+	}
+	var blocks int
+	db.Read(bg, func(tx *store.Tx) error { return tx.QueryRow(bg, `SELECT COUNT(*) FROM event_blocks`).Scan(&blocks) })
+	if blocks != 0 {
+		t.Errorf("worker left %d record blocks", blocks)
 	}
 	// The history is empty: numbering goes on after the purged events
 	// (on SQLite the horizon is the highest stored number, or the

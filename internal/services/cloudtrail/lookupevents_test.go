@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
+	"lextrail/internal/audit"
 	"lextrail/internal/audit/audittest"
 	"lextrail/internal/server"
 	"lextrail/internal/store"
@@ -319,6 +320,21 @@ func scanSecrets(t *testing.T, e *testenv.Env, secrets ...string) {
 	err := e.Server.DB.Read(ctx, func(tx *store.Tx) error {
 		if err := scan(tx, `SELECT event_name, e.* FROM events e`, true); err != nil {
 			return err
+		}
+		// The records, wherever they are stored (the events row or, on
+		// SQLite, a compressed block of them).
+		stored := 0
+		err := audit.StoredRecords(ctx, tx, func(seq int64, rec []byte) error {
+			stored++
+			for _, s := range secrets {
+				if strings.Contains(string(rec), s) {
+					t.Errorf("secret %.4s... stored in event %d: %s", s, seq, rec)
+				}
+			}
+			return nil
+		})
+		if err != nil || stored == 0 {
+			return fmt.Errorf("stored records: %d, %v", stored, err)
 		}
 		if err := scan(tx, `SELECT * FROM event_postings`, false); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"lextrail/internal/audit"
 	"lextrail/internal/server"
 	"lextrail/internal/store"
 	"lextrail/internal/testenv"
@@ -212,7 +213,16 @@ func TestPublishDataEvent(t *testing.T) {
 	id := *must(c.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: aws.String("secret text"), Subject: aws.String("secret subject")})).MessageId
 	var rec string
 	err := e.Server.DB.Read(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, `SELECT record FROM events WHERE event_name = 'Publish'`).Scan(&rec)
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT seq FROM events WHERE event_name = 'Publish'`).Scan(&seq); err != nil {
+			return err
+		}
+		return audit.StoredRecords(ctx, tx, func(s int64, r []byte) error {
+			if s == seq {
+				rec = string(r)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatalf("no Publish event: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"lextrail/internal/audit"
 	"lextrail/internal/server"
 	"lextrail/internal/store"
 	"lextrail/internal/testenv"
@@ -305,19 +306,10 @@ func TestAuditRecordsNoSecrets(t *testing.T) {
 	must(sts.NewFromConfig(e.Config(sessionCreds(out))).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
 	var recs []string
 	err := e.Server.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT record FROM events`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r string
-			if err := rows.Scan(&r); err != nil {
-				return err
-			}
-			recs = append(recs, r)
-		}
-		return rows.Err()
+		return audit.StoredRecords(ctx, tx, func(_ int64, r []byte) error {
+			recs = append(recs, string(r))
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
