@@ -123,26 +123,22 @@ func New(cfg Config) *Recorder {
 // IndexDelay (benchmarks that wait for the index: the wait is then the
 // indexing's, not the timer's).
 func (r *Recorder) IndexNow() {
-	select {
-	case r.full <- struct{}{}:
-	default:
-	}
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
+	signal(r.full)
+	signal(r.kick)
 }
 
 // committed tells the indexer that n events committed.
 func (r *Recorder) committed(n int) {
 	if r.unindexed.Add(int64(n)) >= int64(r.cfg.IndexBatch) {
-		select {
-		case r.full <- struct{}{}:
-		default:
-		}
+		signal(r.full)
 	}
+	signal(r.kick)
+}
+
+// signal sends on c (capacity 1) unless a signal is pending already.
+func signal(c chan struct{}) {
 	select {
-	case r.kick <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
