@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"lextrail/internal/audit"
@@ -30,6 +31,7 @@ func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
 		}
 	}
 	var drain time.Duration
+	var ratios []float64 // each round's audited throughput over its unaudited one
 	for i := 0; i < rounds; i++ {
 		so := o
 		so.Duration, so.Warmup = slice, 0
@@ -45,6 +47,7 @@ func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
 			return "", err
 		}
 		add(&off, r, 0)
+		offRound := r
 		srv.Gateway = auditedGateway
 		so.UserPrefix = fmt.Sprintf("on%d", i)
 		if r, err = Run(so); err != nil {
@@ -63,16 +66,35 @@ func RunABAudit(srv *server.Server, o Options, rounds int) (string, error) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		drain += time.Since(t0)
+		onRound := r
+		onRound.Elapsed += time.Since(t0)
+		ratios = append(ratios, perSecond(onRound)/perSecond(offRound))
 		add(&on, r, processCPU()-cpu0)
 	}
 	return fmt.Sprintf("%s A/B, %d rounds of %v + %v, %d connections\n"+
 		"unaudited: %d calls, %.0f calls/s, CPU %v per call, errors %d\n"+
 		"audited:   %d calls, %.0f calls/s, CPU %v per call (indexing included; %v waited for it), errors %d\n"+
-		"audit cost: CPU per call +%v (+%.1f%%); throughput %.1f%% of unaudited\n",
+		"audit cost: CPU per call +%v (+%.1f%%); throughput %.1f%% of unaudited\n"+
+		"per round: %s\n",
 		o.Op, rounds, slice, slice, o.Connections,
 		off.Requests, perSecond(off), cpuPer(off).Round(100*time.Nanosecond), off.Errors,
 		on.Requests, perSecond(on), cpuPer(on).Round(100*time.Nanosecond), drain.Round(time.Millisecond), on.Errors,
-		(cpuPer(on) - cpuPer(off)).Round(100*time.Nanosecond), 100*(float64(cpuPer(on))/float64(cpuPer(off))-1), 100*perSecond(on)/perSecond(off)), nil
+		(cpuPer(on) - cpuPer(off)).Round(100*time.Nanosecond), 100*(float64(cpuPer(on))/float64(cpuPer(off))-1), 100*perSecond(on)/perSecond(off), spread(ratios)), nil
+}
+
+// spread describes per-round throughput ratios: their median and range,
+// in percent.
+func spread(ratios []float64) string {
+	if len(ratios) == 0 {
+		return "none"
+	}
+	r := slices.Clone(ratios)
+	slices.Sort(r)
+	med := r[len(r)/2]
+	if len(r)%2 == 0 {
+		med = (r[len(r)/2-1] + r[len(r)/2]) / 2
+	}
+	return fmt.Sprintf("median %.1f%%, %.1f%% to %.1f%% over %d rounds", 100*med, 100*r[0], 100*r[len(r)-1], len(r))
 }
 
 // perSecond is r's rate of requests.
