@@ -14,8 +14,9 @@ import (
 )
 
 // Record blocks (migration 0262): on SQLite the records that one Insert
-// stores together, several events, go compressed into one event_blocks
-// row, and their events rows carry an empty record.
+// stores together (a group commit's, a committer batch's) go compressed
+// into event_blocks rows of up to blockEvents consecutive events, and
+// their events rows carry an empty record.
 //
 // A block's data is its encoding byte followed by the encoded block.
 // Decoded, a block is its records in sequence order, each a uvarint length
@@ -26,6 +27,47 @@ import (
 //     (github.com/klauspost/compress/s2). Six IAM records of ~1 KB each
 //     take ~1 KB together.
 const blockS2 = 0x01
+
+// A block holds at most blockEvents records of blockBytes bytes in all
+// (a record larger than that is a block of its own, up to maxBlock): a
+// reader decodes a whole block for one record of it, and a lookup's page
+// of 50 events may come from 50 blocks.
+const (
+	blockEvents = 16
+	blockBytes  = 64 << 10
+)
+
+// insertBlocks stores the records of evs (numbered, consecutive) in tx as
+// blocks of consecutive events and reports which events it stored (the
+// others keep their record in their row: the last of a run that makes no
+// block of two, or one over maxBlock).
+func insertBlocks(ctx context.Context, tx *store.Tx, evs []*Event) ([]bool, error) {
+	blocked := make([]bool, len(evs))
+	var recs [][]byte
+	for i := 0; i < len(evs); {
+		j, size := i, 0
+		for j < len(evs) && j-i < blockEvents && (j == i || size+len(evs[j].Record) <= blockBytes) {
+			size += len(evs[j].Record)
+			j++
+		}
+		if j-i >= 2 {
+			recs = recs[:0]
+			for _, ev := range evs[i:j] {
+				recs = append(recs, ev.Record)
+			}
+			if data, ok := appendBlock(nil, recs); ok {
+				if _, err := tx.Exec(ctx, `INSERT INTO event_blocks (last_seq, first_seq, data) VALUES ($1, $2, $3)`, evs[j-1].Seq, evs[i].Seq, data); err != nil {
+					return nil, err
+				}
+				for k := i; k < j; k++ {
+					blocked[k] = true
+				}
+			}
+		}
+		i = j
+	}
+	return blocked, nil
+}
 
 // maxBlock bounds a decoded block: an Insert whose records are larger
 // together stores them in their events rows instead.

@@ -179,3 +179,66 @@ func testInsertBlocks(t *testing.T, db *store.DB) {
 		t.Error("ReadSeq over a damaged block succeeded")
 	}
 }
+
+// TestInsertBlockSizes (SQLite): an Insert's records go in blocks of at
+// most blockEvents records and blockBytes bytes; a run too short to share
+// a block, or a record too large for one, stays in its row.
+func TestInsertBlockSizes(t *testing.T) {
+	at := time.Unix(1767225600, 0)
+	for _, tc := range []struct {
+		name           string
+		n, pad         int // events; bytes added to each record
+		blocks, inline int
+	}{
+		{"two", 2, 0, 1, 0},
+		{"a full block", blockEvents, 0, 1, 0},
+		{"one over", blockEvents + 1, 0, 1, 1},
+		{"two over", blockEvents + 2, 0, 2, 0},
+		{"by bytes", 6, blockBytes / 3, 3, 0},   // two records a block
+		{"one each", 3, blockBytes, 0, 3},       // each alone: stays in its row
+		{"too large", 2, maxBlock, 0, 2},        // over maxBlock together
+		{"mixed", 3, blockBytes/2 - 1000, 1, 1}, // two fit, the third alone
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openSQLite(t)
+			var evs []*Event
+			for i := 0; i < tc.n; i++ {
+				ev := testEvent("111122223333", at)
+				if tc.pad > 0 {
+					ev.Record = append([]byte(`{"pad":"`+strings.Repeat("p", tc.pad)+`",`), ev.Record[1:]...)
+				}
+				evs = append(evs, ev)
+			}
+			if err := db.Write(bg, func(tx *store.Tx) error { return Insert(bg, db, tx, evs) }); err != nil {
+				t.Fatal(err)
+			}
+			var blocks, inline int
+			err := db.Read(bg, func(tx *store.Tx) error {
+				if err := tx.QueryRow(bg, `SELECT COUNT(*) FROM event_blocks`).Scan(&blocks); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(bg, `SELECT COUNT(*) FROM events WHERE record <> ''`).Scan(&inline); err != nil {
+					return err
+				}
+				n := 0
+				err := StoredRecords(bg, tx, func(seq int64, rec []byte) error {
+					if !bytes.Equal(rec, evs[seq-evs[0].Seq].Record) {
+						t.Errorf("event %d: record differs", seq)
+					}
+					n++
+					return nil
+				})
+				if n != tc.n {
+					t.Errorf("%d stored records, want %d", n, tc.n)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if blocks != tc.blocks || inline != tc.inline {
+				t.Errorf("%d blocks, %d records in their rows; want %d, %d", blocks, inline, tc.blocks, tc.inline)
+			}
+		})
+	}
+}

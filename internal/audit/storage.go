@@ -82,18 +82,19 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 		}
 		first++
 		last = first + int64(len(evs)) - 1
-		// The records in one block row (blocks.go), unless too large.
-		recs := make([][]byte, len(evs))
 		for i, ev := range evs {
-			recs[i] = ev.Record
+			ev.Seq = first + int64(i)
 		}
-		block, blocked := appendBlock(nil, recs)
+		// The records in block rows (blocks.go).
+		blocked, err := insertBlocks(ctx, tx, evs)
+		if err != nil {
+			return fmt.Errorf("audit: insert events: %w", err)
+		}
 		// The resources columns side by side in one buffer (a string
 		// taken from it stays valid if it grows).
 		res := (*bp)[:0]
 		args := make([]any, 0, 14*len(evs))
 		for i, ev := range evs {
-			ev.Seq = first + int64(i)
 			var col any // NULL
 			p := len(res)
 			if r, ok := resourcesColumn(res, ev); ok {
@@ -101,16 +102,11 @@ func Insert(ctx context.Context, db *store.DB, tx *store.Tx, evs []*Event) error
 				col = unsafe.String(unsafe.SliceData(res[p:]), len(res)-p)
 			}
 			args = append(args, ev.Seq, ev.EventID, ev.RequestID, ev.AccountID, ev.Region, ev.TimeMs, ev.Category,
-				readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username, ev.AccessKeyID, col, recordColumn(ev, blocked))
+				readOnlyValue(ev.ReadOnly), ev.EventName, ev.EventSource, ev.Username, ev.AccessKeyID, col, recordColumn(ev, blocked[i]))
 		}
 		*bp = res
 		if err := insertRows(ctx, tx, false, eventsInsert, args); err != nil {
 			return fmt.Errorf("audit: insert events: %w", err)
-		}
-		if blocked {
-			if _, err := tx.Exec(ctx, `INSERT INTO event_blocks (last_seq, first_seq, data) VALUES ($1, $2, $3)`, last, first, block); err != nil {
-				return fmt.Errorf("audit: insert events: %w", err)
-			}
 		}
 	}
 	if inlineIndexing && (first-1)/tailCheckEvery != last/tailCheckEvery {

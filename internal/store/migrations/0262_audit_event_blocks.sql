@@ -5,8 +5,8 @@
 -- the database file at checkpoint. The records a transaction writes
 -- together (a group commit's, a committer batch's) share most of their
 -- text (the caller's identity, the user agent, the keys), so they are now
--- stored compressed together, one event_blocks row per transaction, and
--- their events rows keep an empty record. Rows written before (and every
+-- stored compressed together, in event_blocks rows of up to 16 records
+-- (internal/audit/blocks.go), and their events rows keep an empty record. Rows written before (and every
 -- row on PostgreSQL, and a transaction's single event) keep the record in
 -- events.record.
 --
