@@ -82,3 +82,40 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatalf("rows after reopen: %d (%v), want %d", n, err, rows)
 	}
 }
+
+// TestCheckpointNow: DB.Checkpoint copies what was written at once, with
+// the background passes far apart.
+func TestCheckpointNow(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "now.db"), CheckpointInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT NOT NULL)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if err := db.Write(ctx, func(tx *Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO t (id, v) VALUES ($1, $2)`, i, strings.Repeat("y", 5000))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.ckpt.mu.Lock()
+	before := db.ckpt.passes
+	db.ckpt.mu.Unlock()
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.ckpt.mu.Lock()
+	passes, done := db.ckpt.passes, db.ckpt.backfilled
+	db.ckpt.mu.Unlock()
+	if passes != before+1 || done < 20 {
+		t.Errorf("after Checkpoint: %d passes (was %d), %d frames copied; want one more pass, >= 20 frames", passes, before, done)
+	}
+}
