@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -28,8 +29,8 @@ import (
 //     take ~1 KB together.
 const blockS2 = 0x01
 
-// A block holds at most blockEvents records of blockBytes bytes in all
-// (a record larger than that is a block of its own, up to maxBlock): a
+// A block holds two to blockEvents records of at most blockBytes bytes in
+// all (a record that shares a block with no neighbour stays in its row): a
 // reader decodes a whole block for one record of it, and a lookup's page
 // of 50 events may come from 50 blocks.
 const (
@@ -69,8 +70,8 @@ func insertBlocks(ctx context.Context, tx *store.Tx, evs []*Event) ([]bool, erro
 	return blocked, nil
 }
 
-// maxBlock bounds a decoded block: an Insert whose records are larger
-// together stores them in their events rows instead.
+// maxBlock bounds a block appendBlock makes and decodeBlock accepts (above
+// insertBlocks' blockBytes: a stored block larger than this is corrupt).
 const maxBlock = 4 << 20
 
 var errBlock = errors.New("audit: corrupt record block")
@@ -100,9 +101,7 @@ func appendBlock(b []byte, recs [][]byte) ([]byte, bool) {
 	p := len(b)
 	b = append(b, blockS2)
 	need := s2.MaxEncodedLen(len(d))
-	if cap(b)-len(b) < need {
-		b = append(b, make([]byte, need)...)[:p+1]
-	}
+	b = slices.Grow(b, need)
 	enc := s2.Encode(b[p+1:p+1+need], d)
 	return b[:p+1+len(enc)], true
 }

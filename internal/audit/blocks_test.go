@@ -178,6 +178,16 @@ func testInsertBlocks(t *testing.T, db *store.DB) {
 	if err := ReadSeq(bg, db, "", 0, one.Seq, 10, func(*SeqEvent) error { return nil }); err == nil {
 		t.Error("ReadSeq over a damaged block succeeded")
 	}
+	// A missing block likewise.
+	if err := db.Write(bg, func(tx *store.Tx) error {
+		_, err := tx.Exec(bg, `DELETE FROM event_blocks`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lookup(bg, db, Query{AccountID: "111122223333", Region: "eu-west-1", Limit: 50}); err == nil || !strings.Contains(err.Error(), "no record and no block") {
+		t.Errorf("lookup with a block missing: %v", err)
+	}
 }
 
 // TestInsertBlockSizes (SQLite): an Insert's records go in blocks of at
